@@ -1,0 +1,79 @@
+/*
+ * The daemon's configuration: a libconfig file turned into a plain,
+ * fully validated struct config, with a default for every key.
+ */
+#ifndef AFFINITYD_CONFIG_H
+#define AFFINITYD_CONFIG_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "topology.h"
+#include "util.h"
+
+struct cpuset;
+
+enum steering {
+	STEERING_INCOMING_CPU,
+	STEERING_NONE,
+};
+
+enum irq_affinity_mode {
+	IRQ_AFFINITY_KEEP,
+	IRQ_AFFINITY_SPREAD,
+};
+
+enum listen_proto {
+	LISTEN_TCP,
+	LISTEN_UDP,
+};
+
+struct listener_conf {
+	char			*name;
+	enum listen_proto	 protocol;
+	char			*address;	/* as written: "127.0.0.1", "::" */
+	uint16_t		 port;
+	char			*handler;	/* "echo", "discard", "info", "http" */
+	int			 backlog;
+	int			 v6only;	/* -1: default (off for "::") */
+	char			*http_body;	/* handler "http" only */
+	struct sockaddr_storage	 addr;		/* resolved address and port */
+	socklen_t		 addrlen;
+};
+
+struct config {
+	char			*path;		/* NULL: built-in defaults */
+
+	/* daemon = { ... } */
+	char			*user;		/* NULL: keep the current user */
+	char			*admin_socket;
+	char			*metrics;	/* NULL: off */
+	int			 max_connections;
+	char			*pid_file;	/* NULL: none */
+	enum log_level		 log_level;
+	double			 shutdown_timeout;
+
+	/* topology = { ... } */
+	struct strv		 interfaces;	/* empty: "auto" */
+	enum topo_workers	 workers;
+	struct cpuset		*worker_cpus;	/* TOPO_WORKERS_LIST only */
+	struct cpuset		*exclude_cpus;	/* never NULL, may be empty */
+	enum steering		 steering;
+	enum irq_affinity_mode	 irq_affinity;
+
+	/* listeners = ( ... ) */
+	struct listener_conf	*listeners;
+	size_t			 nlisteners;
+};
+
+/* config.c */
+struct config	*config_defaults(void);
+int		 config_load(const char *path, struct config **conf,
+		    struct strv *errors);
+void		 config_free(struct config *conf);
+const char	*config_default_admin_socket(void);
+const char	*listen_proto_name(enum listen_proto proto);
+const char	*steering_name(enum steering steering);
+
+#endif

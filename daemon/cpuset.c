@@ -1,0 +1,2 @@
+/* cpuset: being written */
+#include "acconfig.h"

@@ -1,0 +1,2 @@
+/* irqmap: being written */
+#include "acconfig.h"

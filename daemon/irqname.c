@@ -1,0 +1,2 @@
+/* irqname: being written */
+#include "acconfig.h"

@@ -1,0 +1,2 @@
+/* topology: being written */
+#include "acconfig.h"

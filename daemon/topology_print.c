@@ -1,0 +1,2 @@
+/* topology_print: being written */
+#include "acconfig.h"

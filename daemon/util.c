@@ -1,0 +1,190 @@
+/*
+ * String vectors and bounded file reads.  Reads report -errno and log
+ * nothing: the caller knows whether a missing file is an error or a hint.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int
+strv_add(struct strv *sv, const char *s)
+{
+	char	**grown, *copy;
+	size_t	  cap;
+
+	if (sv->n + 1 >= sv->cap) {
+		cap = sv->cap ? sv->cap * 2 : 8;
+		if ((grown = realloc(sv->v, cap * sizeof(*grown))) == NULL)
+			return -ENOMEM;
+		sv->v = grown;
+		sv->cap = cap;
+	}
+	if ((copy = strdup(s)) == NULL)
+		return -ENOMEM;
+	sv->v[sv->n++] = copy;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int
+strv_addf(struct strv *sv, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	r = strv_add(sv, s);
+	free(s);
+	return r;
+}
+
+int
+strv_contains(const struct strv *sv, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+strv_free(struct strv *sv)
+{
+	size_t	 i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+/*
+ * Joins a root prefix and a path relative to it.  A NULL or "/" root gives
+ * the absolute path unchanged.
+ */
+char *
+sysroot_path(const char *sysroot, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*rel, *path;
+	size_t	 rootlen;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return NULL;
+	if (sysroot == NULL || strcmp(sysroot, "/") == 0)
+		sysroot = "";
+	rootlen = strlen(sysroot);
+	while (rootlen > 0 && sysroot[rootlen - 1] == '/')
+		rootlen--;
+	r = asprintf(&path, "%.*s/%s", (int)rootlen, sysroot,
+	    rel[0] == '/' ? rel + 1 : rel);
+	free(rel);
+	return r < 0 ? NULL : path;
+}
+
+/*
+ * Reads a whole file of at most max_bytes into a NUL-terminated buffer.
+ * Files under /proc and /sys report no size, so it reads until EOF.
+ */
+int
+read_file(const char *path, char **text, size_t max_bytes)
+{
+	char	*buf = NULL, *grown;
+	size_t	 len = 0, cap = 0;
+	ssize_t	 got;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if ((grown = realloc(buf, cap)) == NULL) {
+				saved = ENOMEM;
+				goto bad;
+			}
+			buf = grown;
+		}
+		got = read(fd, buf + len, cap - len - 1);
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			goto bad;
+		}
+		if (got == 0)
+			break;
+		len += (size_t)got;
+		if (len > max_bytes) {
+			saved = EFBIG;
+			goto bad;
+		}
+	}
+	close(fd);
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return -ENOMEM;
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+bad:
+	free(buf);
+	close(fd);
+	return -saved;
+}
+
+/* Reads a small file's first line without its newline or trailing blanks. */
+int
+read_file_line(const char *path, char **line)
+{
+	char	*text;
+	size_t	 len;
+	int	 r;
+
+	if ((r = read_file(path, &text, 65536)) < 0)
+		return r;
+	len = strcspn(text, "\n");
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t' ||
+	    text[len - 1] == '\r'))
+		len--;
+	text[len] = '\0';
+	*line = text;
+	return 0;
+}
+
+/* Parses a whole decimal number no larger than max. */
+int
+parse_uint(const char *text, unsigned int max, unsigned int *value)
+{
+	unsigned long	 v;
+	char		*end;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*value = (unsigned int)v;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * Small helpers shared by every module: a growable string vector and file
+ * reads below a root prefix (the --sysroot seam that fixture tests use).
+ */
+#ifndef AFFINITYD_UTIL_H
+#define AFFINITYD_UTIL_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* sysexits(3) codes used by the daemon and its subcommands. */
+#define EXIT_USAGE	64
+#define EXIT_DATAERR	65
+#define EXIT_UNAVAIL	69
+#define EXIT_SOFTWARE	70
+#define EXIT_OSERR	71
+#define EXIT_CONFIG	78
+
+/* A NULL-terminated, growable vector of malloc'd strings. */
+struct strv {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+/* util.c */
+int	 strv_add(struct strv *sv, const char *s);
+int	 strv_addf(struct strv *sv, const char *fmt, ...) LOG_PRINTF(2, 3);
+int	 strv_contains(const struct strv *sv, const char *s);
+void	 strv_free(struct strv *sv);
+char	*sysroot_path(const char *sysroot, const char *fmt, ...)
+	    LOG_PRINTF(2, 3);
+int	 read_file(const char *path, char **text, size_t max_bytes);
+int	 read_file_line(const char *path, char **line);
+int	 parse_uint(const char *text, unsigned int max, unsigned int *value);
+
+#endif
