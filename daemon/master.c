@@ -1,0 +1,2 @@
+/* master: being written */
+#include "acconfig.h"

@@ -1,0 +1,49 @@
+/*
+ * Shared per-worker counters: one slot per worker in a memory segment the
+ * master maps before forking.  Each slot has a single writer (its worker);
+ * the master and the admin socket only read, so plain relaxed atomics do.
+ */
+#ifndef AFFINITYD_STATS_H
+#define AFFINITYD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct stats_slot {
+	uint64_t	 accepted;	/* TCP connections accepted */
+	uint64_t	 datagrams;	/* UDP datagrams received */
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+	uint64_t	 local;		/* TCP: SO_INCOMING_CPU == worker CPU */
+	uint64_t	 remote;	/* TCP: SO_INCOMING_CPU elsewhere */
+	uint64_t	 errors;
+	uint64_t	 cpu_mismatches; /* sched_getcpu() != pinned CPU */
+	uint64_t	 heartbeat_ns;	/* CLOCK_MONOTONIC of the last beat */
+	int32_t		 last_cpu;	/* sched_getcpu() at the last beat */
+	int32_t		 pid;
+	uint32_t	 open_conns;
+	uint32_t	 draining;
+};
+
+struct stats_segment {
+	struct stats_slot	*slots;
+	size_t			 nslots;
+};
+
+/* Relaxed single-writer updates; readers tolerate a torn snapshot. */
+#define STATS_ADD(slot, field, n) \
+	__atomic_fetch_add(&(slot)->field, (n), __ATOMIC_RELAXED)
+#define STATS_SET(slot, field, v) \
+	__atomic_store_n(&(slot)->field, (v), __ATOMIC_RELAXED)
+#define STATS_GET(slot, field) \
+	__atomic_load_n(&(slot)->field, __ATOMIC_RELAXED)
+
+/* stats.c */
+int	 stats_map(size_t nslots, struct stats_segment *seg);
+void	 stats_unmap(struct stats_segment *seg);
+void	 stats_slot_reset(struct stats_slot *slot, pid_t pid);
+void	 stats_heartbeat(struct stats_slot *slot, int cpu);
+uint64_t stats_now_ns(void);
+
+#endif

@@ -1,0 +1,2 @@
+/* worker: being written */
+#include "acconfig.h"
