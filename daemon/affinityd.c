@@ -1,12 +1,162 @@
-/* affinityd command line: being written. */
+/*
+ * The command line: global options, the subcommands, and running the
+ * daemon.  Each subcommand parses its own options and returns a sysexits
+ * code; nothing here knows how the daemon works inside.
+ */
 #include "acconfig.h"
 
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "affinityd.h"
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "util.h"
+
+static const struct {
+	const char	*name;
+	int		(*run)(int argc, char *argv[]);
+	const char	*summary;
+} affinityd_commands[] = {
+	{ "topology", cmd_topology,
+	    "print RX queue -> IRQ -> CPU and the worker plan" },
+	{ "status", cmd_status, "print the running daemon's workers and counters" },
+};
+
+static void
+affinityd_usage(FILE *out)
+{
+	size_t	 i;
+
+	fprintf(out,
+	    "usage: affinityd [-c FILE] [-d] [-l LEVEL]   run the daemon\n"
+	    "       affinityd -t [-c FILE]                check the configuration\n"
+	    "       affinityd COMMAND [OPTIONS]           see below\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (default: built-in defaults)\n"
+	    "  -d, --daemon        detach; write daemon.pid_file when set\n"
+	    "  -l, --log-level L   error, warning, info or debug\n"
+	    "  -t, --test          check the configuration and exit: 0 ok, 78 errors\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n"
+	    "\n"
+	    "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(affinityd_commands); i++)
+		fprintf(out, "  %-10s %s\n", affinityd_commands[i].name,
+		    affinityd_commands[i].summary);
+	fprintf(out, "\n'affinityd COMMAND --help' describes a command; "
+	    "affinityd(8) and affinityd.conf(5) say more.\n");
+}
+
+/* Loads FILE, or the built-in defaults; prints every error. */
+int
+affinityd_load_config(const char *path, struct config **conf)
+{
+	struct strv	 errors = { 0 };
+	size_t		 i;
+
+	if (path == NULL) {
+		if ((*conf = config_defaults()) == NULL) {
+			fprintf(stderr, "affinityd: out of memory\n");
+			return EXIT_OSERR;
+		}
+		return 0;
+	}
+	if (config_load(path, conf, &errors) == 0) {
+		strv_free(&errors);
+		return 0;
+	}
+	for (i = 0; i < errors.n; i++)
+		fprintf(stderr, "%s\n", errors.v[i]);
+	strv_free(&errors);
+	return EXIT_CONFIG;
+}
+
+static int
+affinityd_run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct master_options	 mopts = { 0 };
+	struct config		*conf = NULL;
+	const char		*path = NULL;
+	enum log_level		 level;
+	int			 ch, test = 0, r, level_set = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:dhl:tV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			mopts.daemonize = 1;
+			break;
+		case 'h':
+			affinityd_usage(stdout);
+			return 0;
+		case 'l':
+			if (log_level_parse(optarg, &level) == -1) {
+				fprintf(stderr, "affinityd: --log-level: "
+				    "unknown level \"%s\" (error, warning, "
+				    "info, debug)\n", optarg);
+				return EXIT_USAGE;
+			}
+			level_set = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("affinityd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			affinityd_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "affinityd: unknown command \"%s\"\n",
+		    argv[optind]);
+		affinityd_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((r = affinityd_load_config(path, &conf)) != 0)
+		return r;
+	if (test) {
+		fprintf(stderr, "%s: configuration OK\n",
+		    path ? path : "built-in defaults");
+		config_free(conf);
+		return 0;
+	}
+	log_init(level_set ? level : conf->log_level);
+	log_procinit("master");
+	r = master_run(conf, &mopts);
+	config_free(conf);
+	return r;
+}
 
 int
 affinityd_main(int argc, char *argv[])
 {
-	(void)argc;
-	(void)argv;
-	return 0;
+	size_t	 i;
+
+	log_init(LOG_LEVEL_INFO);
+	if (argc > 1) {
+		for (i = 0; i < ARRAY_SIZE(affinityd_commands); i++) {
+			if (strcmp(argv[1], affinityd_commands[i].name) == 0)
+				return affinityd_commands[i].run(argc - 1,
+				    argv + 1);
+		}
+	}
+	return affinityd_run(argc, argv);
 }

@@ -5,7 +5,16 @@
 #ifndef AFFINITYD_AFFINITYD_H
 #define AFFINITYD_AFFINITYD_H
 
+struct config;
+
 /* affinityd.c */
 int	 affinityd_main(int argc, char *argv[]);
+int	 affinityd_load_config(const char *path, struct config **conf);
+
+/* cmd_topology.c */
+int	 cmd_topology(int argc, char *argv[]);
+
+/* cmd_status.c */
+int	 cmd_status(int argc, char *argv[]);
 
 #endif

@@ -1,2 +1,321 @@
-/* worker: being written */
+/*
+ * A worker: pins itself to its CPU, opens (or takes over) one socket per
+ * listener, reports ready to the master, drops privileges and serves from
+ * its own event loop until SIGTERM, then drains within shutdown_timeout.
+ * It never touches the master's event_base: that epoll instance is shared.
+ */
 #include "acconfig.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "cpuset.h"
+#include "listener.h"
+#include "log.h"
+#include "serve.h"
+#include "stats.h"
+#include "util.h"
+#include "worker.h"
+
+#define WORKER_HEARTBEAT_SEC	1
+#define WORKER_GO_TIMEOUT_MS	60000
+
+struct worker {
+	const struct worker_spec	*spec;
+	struct serve			 serve;
+	struct serve_listener		*listeners;
+	size_t				 nlisteners;
+	struct event			*sig_term;
+	struct event			*sig_int;
+	struct event			*heartbeat;
+	struct event			*drain_timer;
+};
+
+static int
+worker_pin(const struct worker_spec *spec)
+{
+	struct cpuset	*set;
+	int		 r, cpu;
+
+	if ((set = cpuset_new()) == NULL)
+		return wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
+		    "out of memory"), -1;
+	r = cpuset_add(set, spec->cpu);
+	if (r == 0)
+		r = cpuset_set_affinity(0, set);
+	cpuset_free(set);
+	if (r < 0) {
+		wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
+		    "sched_setaffinity to CPU %u: %s", spec->cpu, strerror(-r));
+		return -1;
+	}
+	if ((cpu = sched_getcpu()) != (int)spec->cpu) {
+		wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
+		    "pinned to CPU %u but running on CPU %d", spec->cpu, cpu);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens this worker's sockets, or takes over the ones the master held. */
+static int
+worker_open_sockets(struct worker *w, int *fds, size_t *nnew)
+{
+	const struct worker_spec	*spec = w->spec;
+	const struct config		*conf = spec->conf;
+	char				*why = NULL;
+	size_t				 i;
+	int				 fd;
+
+	*nnew = 0;
+	for (i = 0; i < conf->nlisteners; i++) {
+		if (spec->fds != NULL && spec->fds[i] >= 0) {
+			w->listeners[i].fd = spec->fds[i];
+			continue;
+		}
+		fd = listener_open(&conf->listeners[i],
+		    conf->steering == STEERING_INCOMING_CPU ? (int)spec->cpu : -1,
+		    conf->steering, &why);
+		if (fd < 0) {
+			wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
+			    "%s", why ? why : strerror(-fd));
+			free(why);
+			return -1;
+		}
+		w->listeners[i].fd = fd;
+		fds[(*nnew)++] = fd;
+	}
+	return 0;
+}
+
+static int
+worker_drop_privileges(const struct worker_spec *spec)
+{
+	if (!spec->drop_privileges)
+		return 0;
+	if (initgroups(spec->user, spec->gid) == -1 || setgid(spec->gid) == -1 ||
+	    setuid(spec->uid) == -1) {
+		log_warn("dropping privileges to user %s", spec->user);
+		return -1;
+	}
+	if (spec->uid != 0 && (setuid(0) != -1 || geteuid() != spec->uid)) {
+		log_warnx("privileges were not dropped: uid 0 is still reachable");
+		return -1;
+	}
+	return 0;
+}
+
+/* Blocks until the master says every check passed; false on EOF or error. */
+static int
+worker_wait_go(const struct worker_spec *spec)
+{
+	struct pollfd	 pfd = { .fd = spec->ctl_fd, .events = POLLIN };
+	struct wmsg	 msg;
+	int		 r;
+
+	do
+		r = poll(&pfd, 1, WORKER_GO_TIMEOUT_MS);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0)
+		return 0;
+	if (wmsg_recv(spec->ctl_fd, &msg, NULL, 0) <= 0)
+		return 0;
+	return msg.type == WMSG_GO;
+}
+
+static void
+worker_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	int		 cpu = sched_getcpu();
+
+	stats_heartbeat(w->serve.stats, cpu);
+	STATS_SET(w->serve.stats, open_conns, w->serve.open_conns);
+	if (cpu != w->serve.cpu) {
+		STATS_ADD(w->serve.stats, cpu_mismatches, 1);
+		log_errorx("running on CPU %d, not on CPU %d: affinity broken "
+		    "(CPU taken offline?)", cpu, w->serve.cpu);
+	}
+}
+
+static void
+worker_conn_closed(struct serve *serve)
+{
+	if (serve->draining && serve->open_conns == 0)
+		event_base_loopbreak(serve->base);
+}
+
+static void
+worker_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	log_warnx("shutdown timeout: closing %u open connections",
+	    w->serve.open_conns);
+	event_base_loopbreak(w->serve.base);
+}
+
+/* Stops accepting; the loop ends when the last connection closes. */
+static void
+worker_stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv;
+	double		 t = w->spec->conf->shutdown_timeout;
+	size_t		 i;
+
+	if (w->serve.draining)
+		return;
+	w->serve.draining = 1;
+	STATS_SET(w->serve.stats, draining, 1);
+	for (i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].conf->protocol == LISTEN_TCP)
+			tcp_serve_stop(&w->listeners[i]);
+		else
+			udp_serve_stop(&w->listeners[i]);
+	}
+	log_debug("stopping with %u open connections", w->serve.open_conns);
+	if (w->serve.open_conns == 0) {
+		event_base_loopbreak(w->serve.base);
+		return;
+	}
+	tv.tv_sec = (time_t)t;
+	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+	w->drain_timer = evtimer_new(w->serve.base, worker_drain_timeout_cb, w);
+	if (w->drain_timer == NULL || evtimer_add(w->drain_timer, &tv) == -1)
+		event_base_loopbreak(w->serve.base);
+}
+
+static int
+worker_start_serving(struct worker *w)
+{
+	struct timeval	 beat = { WORKER_HEARTBEAT_SEC, 0 };
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].conf->protocol == LISTEN_TCP)
+			r = tcp_serve_start(&w->listeners[i]);
+		else
+			r = udp_serve_start(&w->listeners[i]);
+		if (r < 0) {
+			log_warnx("listener \"%s\": cannot serve: %s",
+			    w->listeners[i].conf->name, strerror(-r));
+			return -1;
+		}
+	}
+	w->sig_term = evsignal_new(w->serve.base, SIGTERM, worker_stop_cb, w);
+	w->sig_int = evsignal_new(w->serve.base, SIGINT, worker_stop_cb, w);
+	w->heartbeat = event_new(w->serve.base, -1, EV_PERSIST,
+	    worker_heartbeat_cb, w);
+	if (w->sig_term == NULL || w->sig_int == NULL || w->heartbeat == NULL ||
+	    evsignal_add(w->sig_term, NULL) == -1 ||
+	    evsignal_add(w->sig_int, NULL) == -1 ||
+	    event_add(w->heartbeat, &beat) == -1) {
+		log_warnx("cannot set up the worker's events");
+		return -1;
+	}
+	worker_heartbeat_cb(-1, 0, w);
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	size_t	 i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		if (w->listeners[i].io == NULL)
+			continue;
+		if (w->listeners[i].conf->protocol == LISTEN_TCP)
+			tcp_serve_stop(&w->listeners[i]);
+		else
+			udp_serve_stop(&w->listeners[i]);
+	}
+	if (w->sig_term)
+		event_free(w->sig_term);
+	if (w->sig_int)
+		event_free(w->sig_int);
+	if (w->heartbeat)
+		event_free(w->heartbeat);
+	if (w->drain_timer)
+		event_free(w->drain_timer);
+	free(w->listeners);
+}
+
+static int
+worker_setup(struct worker *w, const struct worker_spec *spec)
+{
+	const struct config	*conf = spec->conf;
+	size_t			 i;
+
+	memset(w, 0, sizeof(*w));
+	w->spec = spec;
+	w->nlisteners = conf->nlisteners;
+	if ((w->listeners = calloc(conf->nlisteners, sizeof(*w->listeners)))
+	    == NULL)
+		return -1;
+	w->serve.worker_id = spec->id;
+	w->serve.cpu = (int)spec->cpu;
+	w->serve.pid = getpid();
+	w->serve.stats = spec->slot;
+	w->serve.max_conns = (unsigned int)conf->max_connections;
+	w->serve.conn_closed = worker_conn_closed;
+	w->serve.owner = w;
+	for (i = 0; i < conf->nlisteners; i++) {
+		w->listeners[i].serve = &w->serve;
+		w->listeners[i].conf = &conf->listeners[i];
+		w->listeners[i].handler =
+		    handler_find(conf->listeners[i].handler);
+		w->listeners[i].fd = -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs the worker and returns its exit status.  Start-up failures are
+ * reported to the master, which decides what they mean.
+ */
+int
+worker_main(const struct worker_spec *spec)
+{
+	struct worker	 w;
+	int		 fds[WMSG_MAX_FDS];
+	size_t		 nnew;
+	int		 status = EXIT_OSERR;
+
+	if (spec->conf->nlisteners > WMSG_MAX_FDS)
+		return EXIT_CONFIG;
+	if (worker_setup(&w, spec) == -1)
+		return EXIT_OSERR;
+	if (worker_pin(spec) == -1 || worker_open_sockets(&w, fds, &nnew) == -1)
+		goto out;
+	if (wmsg_send(spec->ctl_fd, WMSG_READY, 0, fds, nnew, NULL) < 0) {
+		log_warn("reporting ready to the master");
+		goto out;
+	}
+	if (worker_drop_privileges(spec) == -1 || !worker_wait_go(spec))
+		goto out;
+	if ((w.serve.base = event_base_new()) == NULL) {
+		log_warnx("cannot create an event base");
+		goto out;
+	}
+	stats_slot_reset(spec->slot, w.serve.pid);
+	if (worker_start_serving(&w) == 0 &&
+	    event_base_dispatch(w.serve.base) != -1)
+		status = 0;
+out:
+	worker_free(&w);
+	if (w.serve.base)
+		event_base_free(w.serve.base);
+	return status;
+}

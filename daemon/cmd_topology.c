@@ -1,0 +1,93 @@
+/*
+ * "affinityd topology": prints each RX queue's IRQ and CPU and the worker
+ * plan the daemon would fork, as a table or as the JSON contract.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "affinityd.h"
+#include "config.h"
+#include "plan.h"
+#include "topology.h"
+#include "util.h"
+
+static void
+cmd_topology_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: affinityd topology [-c FILE] [--sysroot DIR] [--json] [IFACE ...]\n"
+	    "\n"
+	    "Maps each RX queue of IFACE (default: every interface with a device,\n"
+	    "or with -c the interfaces of the configured listen addresses) to its\n"
+	    "IRQ and CPU, and prints the worker plan.\n"
+	    "\n"
+	    "  -c, --config FILE  take interfaces, workers and exclude_cpus from FILE\n"
+	    "  --sysroot DIR      read proc/ and sys/ below DIR instead of /\n"
+	    "  --json             print JSON (the layout is stable)\n");
+}
+
+int
+cmd_topology(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sysroot", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config	*conf = NULL;
+	struct topology	*topo = NULL;
+	struct strv	 ifaces = { 0 };
+	const char	*path = NULL, *sysroot = NULL;
+	int		 ch, json = 0, r, status = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			cmd_topology_usage(stdout);
+			return 0;
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			sysroot = optarg;
+			break;
+		default:
+			cmd_topology_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++)
+		if (strv_add(&ifaces, argv[optind]) < 0)
+			return EXIT_OSERR;
+	if ((r = affinityd_load_config(path, &conf)) != 0)
+		goto out_status;
+	/* Without -c, show every interface rather than the loopback defaults. */
+	r = plan_discover(conf, sysroot, &ifaces, path == NULL && ifaces.n == 0,
+	    &topo);
+	if (topo != NULL)
+		plan_log_warnings(topo);
+	if (r < 0) {
+		fprintf(stderr, "affinityd: topology: %s\n", strerror(-r));
+		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
+		goto out_status;
+	}
+	if (json)
+		status = topology_print_json(stdout, topo);
+	else
+		status = topology_print_table(stdout, topo);
+	r = status < 0 ? EXIT_OSERR : 0;
+out_status:
+	topology_free(topo);
+	config_free(conf);
+	strv_free(&ifaces);
+	return r;
+}
