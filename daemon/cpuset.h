@@ -49,5 +49,12 @@ int		 cpuset_set_affinity(pid_t pid, const struct cpuset *set);
 int		 cpuset_online(const char *sysroot, struct cpuset **set);
 int		 cpuset_possible(const char *sysroot, struct cpuset **set);
 int		 cpuset_allowed(const char *sysroot, struct cpuset **set);
+/*
+ * The cpuset cgroup's CPUs read below root (proc/self/cgroup, sys/fs/cgroup)
+ * and limited to root's online CPUs; *source (malloc'd, may be NULL) names
+ * the file that decided, or the one that failed.
+ */
+int		 cpuset_allowed_at(const char *root, struct cpuset **set,
+		    char **source);
 
 #endif
