@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "log.h"
 #include "topology.h"
@@ -35,7 +36,7 @@ struct listener_conf {
 	char			*address;	/* as written: "127.0.0.1", "::" */
 	uint16_t		 port;
 	char			*handler;	/* "echo", "discard", "info", "http" */
-	int			 backlog;
+	int			 backlog;	/* TCP; 0 for UDP */
 	int			 v6only;	/* -1: default (off for "::") */
 	char			*http_body;	/* handler "http" only */
 	struct sockaddr_storage	 addr;		/* resolved address and port */
@@ -48,7 +49,9 @@ struct config {
 	/* daemon = { ... } */
 	char			*user;		/* NULL: keep the current user */
 	char			*admin_socket;
-	char			*metrics;	/* NULL: off */
+	char			*metrics;	/* "HOST:PORT", NULL: off */
+	struct sockaddr_storage	 metrics_addr;	/* when metrics is set */
+	socklen_t		 metrics_addrlen;
 	int			 max_connections;
 	char			*pid_file;	/* NULL: none */
 	enum log_level		 log_level;
@@ -67,13 +70,19 @@ struct config {
 	size_t			 nlisteners;
 };
 
-/* config.c */
+/*
+ * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
+ * *conf untouched and every problem appended to errors (may be NULL) as
+ * "FILE:LINE: KEY: what is wrong".
+ */
 struct config	*config_defaults(void);
 int		 config_load(const char *path, struct config **conf,
 		    struct strv *errors);
 void		 config_free(struct config *conf);
 const char	*config_default_admin_socket(void);
+int		 config_admin_socket_path(uid_t euid, char *buf, size_t len);
 const char	*listen_proto_name(enum listen_proto proto);
 const char	*steering_name(enum steering steering);
+const char	*irq_affinity_name(enum irq_affinity_mode mode);
 
 #endif
