@@ -23,17 +23,55 @@ struct admin_ops {
 	void	 (*reload)(void *arg, struct admin_req *req);
 };
 
-/* admin.c: server (master) */
+/* Seconds a client has to send its command, and a reply to be written. */
+#define ADMIN_TIMEOUT		5.0
+/* Longest command line, in bytes. */
+#define ADMIN_LINE_MAX		256
+/* Connections served at once; later ones wait in the listen backlog. */
+#define ADMIN_CONNS_MAX		64
+
+/*
+ * admin.c: server (master)
+ *
+ * admin_listen() binds PATH (mode 0660; its missing parent directory is
+ * made with mode 0750), replacing a stale socket file but refusing one a
+ * live process answers on.  On failure it returns NULL and sets *why to a
+ * malloc'd message.  The process must ignore SIGPIPE.  The ops must not
+ * call admin_close().  admin_reply() answers a reload and takes over
+ * doc's reference (NULL answers with an error); it is valid after the
+ * client went away and after admin_close(), and frees req.
+ * admin_set_timeout() changes ADMIN_TIMEOUT for connections accepted
+ * later (tests).
+ */
 struct admin	*admin_listen(struct event_base *base, const char *path,
 		    const struct admin_ops *ops, void *arg, char **why);
 void		 admin_close(struct admin *admin);
 void		 admin_reply(struct admin_req *req, json_t *doc);
+void		 admin_set_timeout(double seconds);
 
-/* admin.c: client */
+/*
+ * admin.c: client
+ *
+ * Sends COMMAND and reads the JSON object that answers it into *reply.
+ * Returns 0; -1 when the daemon answered {"error": ...}, whose text is
+ * then *why; or another -errno when no answer could be had (-ENOENT and
+ * -ECONNREFUSED: not running, -ETIMEDOUT, -EPROTO: not JSON), with a
+ * message naming PATH in *why.  *why is malloc'd.  admin_request() waits
+ * ADMIN_TIMEOUT seconds for each step; admin_request_timeout() waits
+ * SECONDS (0: forever), e.g. for "reload" with --wait.
+ */
 int		 admin_request(const char *path, const char *command,
 		    json_t **reply, char **why);
+int		 admin_request_timeout(const char *path, const char *command,
+		    double seconds, json_t **reply, char **why);
 
-/* status.c */
+/*
+ * status.c
+ *
+ * status_worker_json() describes one worker (slot may be NULL for a
+ * worker not started); status_print_table() prints the "status" document
+ * for a person, and returns -1 when it has no "workers" or writing failed.
+ */
 json_t	*status_worker_json(unsigned int id, unsigned int cpu,
 	    const struct strv *queues, const struct stats_slot *slot,
 	    unsigned int restarts);

@@ -39,10 +39,20 @@ struct stats_segment {
 #define STATS_GET(slot, field) \
 	__atomic_load_n(&(slot)->field, __ATOMIC_RELAXED)
 
-/* stats.c */
+/*
+ * stats.c
+ *
+ * stats_map() maps nslots zeroed slots shared with every child forked
+ * afterwards; 0 or -errno.  A slot whose heartbeat_ns is 0 has not beaten
+ * yet.  stats_slot_reset() zeroes a slot for a worker that starts afresh;
+ * stats_slot_respawn() keeps the counters of a worker restarted on the
+ * same CPU, so that totals stay per CPU, and clears only its pid,
+ * heartbeat, open connections and draining flag.
+ */
 int	 stats_map(size_t nslots, struct stats_segment *seg);
 void	 stats_unmap(struct stats_segment *seg);
 void	 stats_slot_reset(struct stats_slot *slot, pid_t pid);
+void	 stats_slot_respawn(struct stats_slot *slot, pid_t pid);
 void	 stats_heartbeat(struct stats_slot *slot, int cpu);
 uint64_t stats_now_ns(void);
 
