@@ -65,7 +65,13 @@ struct topo_options {
 	const struct cpuset	*exclude_cpus;	/* may be NULL */
 };
 
-/* topology.c */
+/*
+ * topology.c: topology_discover() returns 0, -ENODEV for an interface that
+ * does not exist, -EINVAL when the plan has no worker, or another -errno.
+ * *topo is set even on error (NULL only when it could not be allocated),
+ * its warnings saying why; the caller logs them and frees it with
+ * topology_free().
+ */
 int	 topology_discover(const struct topo_options *opts,
 	    struct topology **topo);
 void	 topology_free(struct topology *topo);
