@@ -10,6 +10,7 @@
 #include "util.h"
 
 struct cpuset;
+struct irqname_candidate;
 
 struct irq_line {
 	unsigned int		 irq;
@@ -37,6 +38,8 @@ int	 irqmap_names(const char *sysroot, const struct irqmap *map,
 	    unsigned int irq, struct strv *names);
 int	 irqmap_affinity(const char *sysroot, unsigned int irq,
 	    struct cpuset **cpus, const char **source_file);
+int	 irqmap_candidates(const struct irqmap *map, const unsigned int *irqs,
+	    size_t nirqs, struct irqname_candidate **cand, size_t *ncand);
 
 /*
  * irqname.c: which of a device's IRQs serve RX queues, and which queue,
