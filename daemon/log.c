@@ -12,17 +12,40 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "log.h"
 
 static enum log_level	 log_max = LOG_LEVEL_INFO;
 static int		 log_journal;
 static char		 log_role[32] = "affinityd";
 
+/* libevent's own messages go through the same vocabulary. */
+static void
+log_libevent(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	case EVENT_LOG_WARN:
+		log_warnx("libevent: %s", msg);
+		break;
+	default:
+		log_errorx("libevent: %s", msg);
+		break;
+	}
+}
+
 void
 log_init(enum log_level level)
 {
 	log_max = level;
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	event_set_log_callback(log_libevent);
 }
 
 void

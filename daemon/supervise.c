@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "config.h"
 #include "log.h"
 #include "master_int.h"
@@ -80,6 +81,9 @@ supervise_child_setup(struct master *m, struct mworker *self)
 	sigaction(SIGPIPE, &sa, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m->pid)
 		_exit(EXIT_OSERR);
+	/* Else a lingering worker would make the next master see it in use. */
+	if (m->admin != NULL)
+		close(admin_fd(m->admin));
 	for (i = 0; i < m->nworkers; i++) {
 		struct mworker	*other = &m->workers[i];
 
@@ -404,7 +408,8 @@ supervise_tick(struct master *m)
 			kill(mw->pid, SIGKILL);
 			continue;
 		}
-		if (mw->state != MW_READY || m->starting)
+		/* While stopping, the stop timer bounds the drain instead. */
+		if (mw->state != MW_READY || m->starting || m->stopping)
 			continue;
 		beat = STATS_GET(mw->slot, heartbeat_ns);
 		if (beat == 0 || now <= beat || now - beat < SUPERVISE_STALE_NS)

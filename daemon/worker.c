@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,8 +35,8 @@ struct worker {
 	struct serve			 serve;
 	struct serve_listener		*listeners;
 	size_t				 nlisteners;
-	struct event			*sig_term;
-	struct event			*sig_int;
+	int				 sig_fd;	/* signalfd: SIGTERM, SIGINT */
+	struct event			*sig_ev;
 	struct event			*heartbeat;
 	struct event			*drain_timer;
 };
@@ -166,9 +167,8 @@ worker_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Stops accepting; the loop ends when the last connection closes. */
 static void
-worker_stop_cb(evutil_socket_t sig, short what, void *arg)
+worker_stop(struct worker *w)
 {
-	struct worker	*w = arg;
 	struct timeval	 tv;
 	double		 t = w->spec->conf->shutdown_timeout;
 	size_t		 i;
@@ -195,6 +195,43 @@ worker_stop_cb(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(w->serve.base);
 }
 
+/*
+ * Signals come through a signalfd rather than evsignal: libevent keeps one
+ * process-wide signal base, still pointing at the master's after fork().
+ */
+static void
+worker_signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker			*w = arg;
+	struct signalfd_siginfo		 si;
+	ssize_t				 got;
+
+	while ((got = read(fd, &si, sizeof(si))) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			worker_stop(w);
+	}
+}
+
+static int
+worker_signals(struct worker *w)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	w->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sig_fd == -1)
+		return -1;
+	w->sig_ev = event_new(w->serve.base, w->sig_fd, EV_READ | EV_PERSIST,
+	    worker_signal_cb, w);
+	if (w->sig_ev == NULL || event_add(w->sig_ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 worker_start_serving(struct worker *w)
 {
@@ -213,13 +250,9 @@ worker_start_serving(struct worker *w)
 			return -1;
 		}
 	}
-	w->sig_term = evsignal_new(w->serve.base, SIGTERM, worker_stop_cb, w);
-	w->sig_int = evsignal_new(w->serve.base, SIGINT, worker_stop_cb, w);
 	w->heartbeat = event_new(w->serve.base, -1, EV_PERSIST,
 	    worker_heartbeat_cb, w);
-	if (w->sig_term == NULL || w->sig_int == NULL || w->heartbeat == NULL ||
-	    evsignal_add(w->sig_term, NULL) == -1 ||
-	    evsignal_add(w->sig_int, NULL) == -1 ||
+	if (worker_signals(w) == -1 || w->heartbeat == NULL ||
 	    event_add(w->heartbeat, &beat) == -1) {
 		log_warnx("cannot set up the worker's events");
 		return -1;
@@ -241,10 +274,10 @@ worker_free(struct worker *w)
 		else
 			udp_serve_stop(&w->listeners[i]);
 	}
-	if (w->sig_term)
-		event_free(w->sig_term);
-	if (w->sig_int)
-		event_free(w->sig_int);
+	if (w->sig_ev)
+		event_free(w->sig_ev);
+	if (w->sig_fd >= 0)
+		close(w->sig_fd);
 	if (w->heartbeat)
 		event_free(w->heartbeat);
 	if (w->drain_timer)
@@ -260,6 +293,7 @@ worker_setup(struct worker *w, const struct worker_spec *spec)
 
 	memset(w, 0, sizeof(*w));
 	w->spec = spec;
+	w->sig_fd = -1;
 	w->nlisteners = conf->nlisteners;
 	if ((w->listeners = calloc(conf->nlisteners, sizeof(*w->listeners)))
 	    == NULL)
@@ -309,7 +343,8 @@ worker_main(const struct worker_spec *spec)
 		log_warnx("cannot create an event base");
 		goto out;
 	}
-	stats_slot_reset(spec->slot, w.serve.pid);
+	/* Counters survive a respawn: status shows totals per CPU. */
+	stats_slot_respawn(spec->slot, w.serve.pid);
 	if (worker_start_serving(&w) == 0 &&
 	    event_base_dispatch(w.serve.base) != -1)
 		status = 0;
