@@ -24,6 +24,11 @@ static const struct {
 	{ "topology", cmd_topology,
 	    "print RX queue -> IRQ -> CPU and the worker plan" },
 	{ "status", cmd_status, "print the running daemon's workers and counters" },
+	{ "reload", cmd_reload, "reload the running daemon's configuration" },
+	{ "bind", cmd_bind, "bind processes to CPUs; --housekeeping: keep "
+	    "the system off the worker CPUs" },
+	{ "boot-config", cmd_boot_config, "print the boot-time CPU binding "
+	    "(systemd drop-ins, kernel command line)" },
 };
 
 static void
@@ -93,6 +98,7 @@ affinityd_run(int argc, char *argv[])
 	enum log_level		 level;
 	int			 ch, test = 0, r, level_set = 0;
 
+
 	while ((ch = getopt_long(argc, argv, "c:dhl:tV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -140,9 +146,7 @@ affinityd_run(int argc, char *argv[])
 	}
 	log_init(level_set ? level : conf->log_level);
 	log_procinit("master");
-	r = master_run(conf, &mopts);
-	config_free(conf);
-	return r;
+	return master_run(conf, &mopts);
 }
 
 int

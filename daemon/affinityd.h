@@ -17,4 +17,13 @@ int	 cmd_topology(int argc, char *argv[]);
 /* cmd_status.c */
 int	 cmd_status(int argc, char *argv[]);
 
+/* cmd_reload.c */
+int	 cmd_reload(int argc, char *argv[]);
+
+/* cmd_bind.c */
+int	 cmd_bind(int argc, char *argv[]);
+
+/* cmd_boot_config.c */
+int	 cmd_boot_config(int argc, char *argv[]);
+
 #endif

@@ -1361,3 +1361,27 @@ done:
 	*confp = conf;
 	return 0;
 }
+
+/*
+ * The admin socket a file names, read even when the rest of the file is
+ * invalid, so "affinityd reload" can reach the daemon and have it report
+ * the errors.  NULL when the file cannot be parsed at all.
+ */
+char *
+config_peek_admin_socket(const char *path)
+{
+	config_t	 cfg;
+	const char	*value = NULL;
+	char		*copy = NULL;
+
+	config_init(&cfg);
+	if (config_read_file(&cfg, path) == CONFIG_TRUE) {
+		if (config_lookup_string(&cfg, "daemon.admin_socket", &value) ==
+		    CONFIG_TRUE && value[0] == '/')
+			copy = strdup(value);
+		else
+			copy = strdup(config_default_admin_socket());
+	}
+	config_destroy(&cfg);
+	return copy;
+}

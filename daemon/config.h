@@ -80,6 +80,7 @@ int		 config_load(const char *path, struct config **conf,
 		    struct strv *errors);
 void		 config_free(struct config *conf);
 const char	*config_default_admin_socket(void);
+char		*config_peek_admin_socket(const char *path);
 int		 config_admin_socket_path(uid_t euid, char *buf, size_t len);
 const char	*listen_proto_name(enum listen_proto proto);
 const char	*steering_name(enum steering steering);

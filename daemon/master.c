@@ -1,8 +1,8 @@
 /*
- * The master: builds the worker plan, holds the admin socket, starts the
+ * The master: holds the admin socket, starts the first generation of
  * workers one by one, and then runs a libevent loop for signals, child
- * exits, heartbeats and admin requests.  It talks to systemd; workers
- * never do.
+ * exits, heartbeats, reloads and admin requests.  It talks to systemd;
+ * workers never do.
  */
 #include "acconfig.h"
 
@@ -25,61 +25,90 @@
 #include "master.h"
 #include "master_int.h"
 #include "notify.h"
-#include "plan.h"
 #include "stats.h"
 #include "topology.h"
+
+#define MASTER_SLOTS_PER_CPU	8
+
+static const char *
+master_worker_state(const struct mworker *mw)
+{
+	switch (mw->state) {
+	case MW_READY:
+		return "ready";
+	case MW_STARTING:
+		return "starting";
+	case MW_GAVE_UP:
+		return "failed";
+	default:
+		return "down";
+	}
+}
 
 static json_t *
 master_status_json(void *arg)
 {
-	struct master	*m = arg;
-	struct mworker	*mw;
-	json_t		*doc, *workers, *w;
-	size_t		 i;
+	struct master		*m = arg;
+	struct generation	*gen = m->active;
+	struct mworker		*mw;
+	json_t			*doc, *workers, *w;
+	size_t			 i, draining = 0;
 
 	doc = json_object();
 	workers = json_array();
-	for (i = 0; i < m->nworkers; i++) {
-		mw = &m->workers[i];
+	for (i = 0; gen != NULL && i < gen->nworkers; i++) {
+		mw = &gen->workers[i];
 		w = status_worker_json(mw->id, mw->cpu, mw->queues, mw->slot,
 		    mw->restarts);
 		json_object_set_new(w, "pid", json_integer(mw->pid));
-		json_object_set_new(w, "state", json_string(
-		    mw->state == MW_READY ? "ready" :
-		    mw->state == MW_STARTING ? "starting" :
-		    mw->state == MW_GAVE_UP ? "failed" : "down"));
+		json_object_set_new(w, "state",
+		    json_string(master_worker_state(mw)));
 		json_array_append_new(workers, w);
 	}
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		if (gen->state == GEN_DRAINING)
+			draining += supervise_gen_running(gen);
 	json_object_set_new(doc, "workers", workers);
-	json_object_set_new(doc, "generation", json_integer(m->generation));
+	json_object_set_new(doc, "generation",
+	    json_integer(m->active ? m->active->number : 0));
+	json_object_set_new(doc, "draining_workers", json_integer(draining));
 	json_object_set_new(doc, "pid", json_integer(m->pid));
-	json_object_set_new(doc, "steering",
-	    json_string(steering_name(m->conf->steering)));
+	if (m->active != NULL)
+		json_object_set_new(doc, "steering", json_string(
+		    steering_name(m->active->conf->steering)));
 	return doc;
+}
+
+static void
+master_admin_reload(void *arg, struct admin_req *req)
+{
+	reload_start(arg, req);
 }
 
 static const struct admin_ops master_admin_ops = {
 	.status = master_status_json,
-	.reload = NULL,
+	.reload = master_admin_reload,
 };
 
 /* Every socket bound to a listener's port must be one of ours. */
-static int
-master_check_ports(struct master *m)
+int
+master_check_ports(struct generation *gen)
 {
-	uint64_t	*cookies;
-	unsigned int	 nforeign;
-	size_t		 l, i, n;
-	int		 r, bad = 0;
+	const struct config	*conf = gen->conf;
+	uint64_t		*cookies;
+	unsigned int		 nforeign;
+	size_t			 l, i, n;
+	int			 r, bad = 0;
 
-	if ((cookies = calloc(m->nworkers, sizeof(*cookies))) == NULL)
+	if ((cookies = calloc(gen->nworkers + 1, sizeof(*cookies))) == NULL)
 		return -1;
-	for (l = 0; l < m->conf->nlisteners && !bad; l++) {
-		const struct listener_conf	*lc = &m->conf->listeners[l];
+	for (l = 0; l < conf->nlisteners && !bad; l++) {
+		const struct listener_conf	*lc = &conf->listeners[l];
 
-		for (i = n = 0; i < m->nworkers; i++)
-			if (m->workers[i].fds[l] >= 0 &&
-			    listener_cookie(m->workers[i].fds[l], &cookies[n]) == 0)
+		for (i = n = 0; i < gen->nworkers; i++)
+			if (gen->workers[i].fds[l] >= 0 &&
+			    listener_cookie(gen->workers[i].fds[l],
+			    &cookies[n]) == 0)
 				n++;
 		r = sockdiag_foreign(lc, cookies, n, &nforeign);
 		if (r < 0) {
@@ -88,8 +117,7 @@ master_check_ports(struct master *m)
 			    strerror(-r));
 		} else if (nforeign > 0) {
 			log_errorx("listener \"%s\" (%s %s port %u): port in "
-			    "use: %u socket(s) of another program share it "
-			    "through SO_REUSEPORT", lc->name,
+			    "use by %u socket(s) of another program", lc->name,
 			    listen_proto_name(lc->protocol), lc->address,
 			    lc->port, nforeign);
 			bad = 1;
@@ -99,37 +127,64 @@ master_check_ports(struct master *m)
 	return bad ? -1 : 0;
 }
 
-void
-master_started(struct master *m)
+static void
+master_status_line(const struct generation *gen, char *buf, size_t len)
 {
-	char	 status[256];
 	size_t	 i;
-	int	 n = 0;
+	int	 n;
 
-	if (master_check_ports(m) == -1) {
-		master_fail_start(m, EXIT_OSERR);
+	n = snprintf(buf, len, "%zu workers on CPUs ", gen->nworkers);
+	for (i = 0; i < gen->nworkers && n > 0 && (size_t)n < len - 8; i++)
+		n += snprintf(buf + n, len - (size_t)n, "%s%u", i ? "," : "",
+		    gen->workers[i].cpu);
+	if (n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ", generation %u, steering %s",
+		    gen->number, steering_name(gen->conf->steering));
+}
+
+/* Every worker of a generation reported ready. */
+void
+master_gen_ready(struct generation *gen)
+{
+	struct master	*m = gen->m;
+	char		 status[512];
+	size_t		 i;
+
+	if (m->active != NULL) {
+		reload_ready(gen);
 		return;
 	}
-	m->starting = 0;
-	n = snprintf(status, sizeof(status), "%zu workers on CPUs ",
-	    m->nworkers);
-	for (i = 0; i < m->nworkers && n < (int)sizeof(status) - 8; i++)
-		n += snprintf(status + n, sizeof(status) - (size_t)n, "%s%u",
-		    i ? "," : "", m->workers[i].cpu);
-	log_info("ready: %s, steering %s", status,
-	    steering_name(m->conf->steering));
+	if (master_check_ports(gen) == -1) {
+		master_gen_failed(gen, EXIT_OSERR, "port in use");
+		return;
+	}
+	for (i = 0; i < gen->nworkers; i++)
+		supervise_send_go(&gen->workers[i]);
+	gen->state = GEN_ACTIVE;
+	m->active = gen;
+	master_status_line(gen, status, sizeof(status));
+	log_info("ready: %s", status);
 	notify_ready(status);
 }
 
-/* A first-generation worker failed: stop everything and exit non-zero. */
+/* A generation could not start: a failed reload, or a failed start. */
 void
-master_fail_start(struct master *m, int status)
+master_gen_failed(struct generation *gen, int status, const char *why)
 {
+	struct master	*m = gen->m;
+
+	if (gen->state == GEN_FAILED)
+		return;
+	if (m->active != NULL) {
+		reload_failed(m, gen, why);
+		return;
+	}
+	gen->state = GEN_FAILED;
 	if (m->stopping)
 		return;
 	m->exit_status = status ? status : EXIT_SOFTWARE;
 	m->stopping = 1;
-	supervise_stop_all(m, SIGKILL);
+	supervise_signal_gen(gen, SIGKILL);
 	if (supervise_running(m) == 0)
 		master_finish(m);
 }
@@ -143,25 +198,33 @@ master_finish(struct master *m)
 static void
 master_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct master	*m = arg;
+	struct master		*m = arg;
+	struct generation	*gen;
 
 	log_warnx("workers still running after the shutdown timeout; "
 	    "killing them");
-	supervise_stop_all(m, SIGKILL);
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		supervise_signal_gen(gen, SIGKILL);
 }
 
 static void
 master_stop(struct master *m)
 {
-	struct timeval	 tv;
-	double		 t = m->conf->shutdown_timeout + 2.0;
+	struct generation	*gen;
+	struct timeval		 tv;
+	double			 t = 2.0;
 
 	if (m->stopping)
 		return;
 	log_info("stopping: draining %zu workers", supervise_running(m));
 	notify_stopping();
 	m->stopping = 1;
-	supervise_stop_all(m, SIGTERM);
+	for (gen = m->gens; gen != NULL; gen = gen->next) {
+		if (gen->conf->shutdown_timeout + 2.0 > t)
+			t = gen->conf->shutdown_timeout + 2.0;
+		supervise_signal_gen(gen, gen->state == GEN_ACTIVE ||
+		    gen->state == GEN_DRAINING ? SIGTERM : SIGKILL);
+	}
 	if (supervise_running(m) == 0) {
 		master_finish(m);
 		return;
@@ -170,7 +233,7 @@ master_stop(struct master *m)
 	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
 	m->stop_ev = evtimer_new(m->base, master_stop_timeout_cb, m);
 	if (m->stop_ev == NULL || evtimer_add(m->stop_ev, &tv) == -1)
-		supervise_stop_all(m, SIGKILL);
+		master_stop_timeout_cb(-1, 0, m);
 }
 
 /* Signals arrive through libevent, so real work is safe here. */
@@ -188,12 +251,12 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		supervise_reap(m);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: reloading is not supported by this "
-		    "version, ignoring");
+		reload_start(m, NULL);
 		break;
 	}
 }
 
+/* The watchdog ping says the master's own loop runs and supervises. */
 static void
 master_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -208,6 +271,7 @@ master_events(struct master *m)
 {
 	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct timeval		 tick = { 1, 0 };
+	uint64_t		 wd = notify_watchdog_usec();
 	size_t			 i;
 
 	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
@@ -215,6 +279,11 @@ master_events(struct master *m)
 		    m);
 		if (m->sig_ev[i] == NULL || evsignal_add(m->sig_ev[i], NULL))
 			return -1;
+	}
+	/* Ping at least twice per watchdog interval. */
+	if (wd > 0 && wd / 2 < 1000000) {
+		tick.tv_sec = 0;
+		tick.tv_usec = (suseconds_t)(wd / 2);
 	}
 	m->tick_ev = event_new(m->base, -1, EV_PERSIST, master_tick_cb, m);
 	if (m->tick_ev == NULL || event_add(m->tick_ev, &tick) == -1)
@@ -224,20 +293,21 @@ master_events(struct master *m)
 
 /* The master runs on the CPUs that get no worker, when there are any. */
 static void
-master_pin_self(struct master *m)
+master_pin_self(const struct generation *gen)
 {
 	struct cpuset	*rest;
 	char		*list;
 	size_t		 i;
 
-	if ((rest = cpuset_dup(m->topo->allowed)) == NULL)
+	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
 		return;
-	for (i = 0; i < m->nworkers; i++)
-		cpuset_del(rest, m->workers[i].cpu);
+	for (i = 0; i < gen->nworkers; i++)
+		cpuset_del(rest, gen->workers[i].cpu);
 	if (!cpuset_empty(rest)) {
 		list = cpuset_format_list(rest);
 		if (cpuset_set_affinity(0, rest) < 0)
-			log_warn("master: cannot move to CPUs %s", list);
+			log_warn("cannot move the master to CPUs %s",
+			    list ? list : "?");
 		else
 			log_info("master runs on CPUs %s", list ? list : "?");
 		free(list);
@@ -246,65 +316,69 @@ master_pin_self(struct master *m)
 }
 
 static int
-master_plan(struct master *m)
-{
-	struct topo_worker	*tw;
-	size_t			 i, l;
-	int			 r;
-
-	if ((r = plan_discover(m->conf, NULL, NULL, 0, &m->topo)) < 0 ||
-	    m->topo->nworkers == 0) {
-		if (m->topo)
-			plan_log_warnings(m->topo);
-		log_errorx("no worker plan: %s", r < 0 ? strerror(-r) :
-		    "no usable CPU");
-		return -1;
-	}
-	plan_log_warnings(m->topo);
-	m->nworkers = m->topo->nworkers;
-	if ((m->workers = calloc(m->nworkers, sizeof(*m->workers))) == NULL ||
-	    stats_map(m->nworkers, &m->stats) < 0)
-		return -1;
-	for (i = 0; i < m->nworkers; i++) {
-		tw = &m->topo->workers[i];
-		m->workers[i] = (struct mworker){ .m = m, .id = tw->id,
-		    .cpu = tw->cpu, .queues = &tw->queues, .ctl_fd = -1,
-		    .slot = &m->stats.slots[i] };
-		m->workers[i].fds = malloc(sizeof(int) * m->conf->nlisteners);
-		if (m->workers[i].fds == NULL)
-			return -1;
-		for (l = 0; l < m->conf->nlisteners; l++)
-			m->workers[i].fds[l] = -1;
-	}
-	return 0;
-}
-
-static int
-master_user(struct master *m)
+master_user(struct master *m, const struct config *conf)
 {
 	struct passwd	*pw;
 
-	if (m->conf->user == NULL)
+	if (conf->user == NULL)
 		return 0;
 	errno = 0;
-	if ((pw = getpwnam(m->conf->user)) == NULL) {
-		log_errorx("daemon.user \"%s\": %s", m->conf->user,
+	if ((pw = getpwnam(conf->user)) == NULL) {
+		log_errorx("daemon.user \"%s\": %s", conf->user,
 		    errno ? strerror(errno) : "no such user");
 		return -1;
 	}
-	m->user = m->conf->user;
+	if ((m->user = strdup(conf->user)) == NULL)
+		return -1;
 	m->uid = pw->pw_uid;
 	m->gid = pw->pw_gid;
 	m->drop_privileges = geteuid() != pw->pw_uid;
 	return 0;
 }
 
+/* Slots for a few generations at once: the old ones drain meanwhile. */
+static int
+master_stats(struct master *m)
+{
+	struct cpuset	*possible = NULL;
+	size_t		 n = 64;
+
+	if (cpuset_possible(NULL, &possible) == 0 &&
+	    cpuset_last(possible) >= 0)
+		n += (size_t)(cpuset_last(possible) + 1) * MASTER_SLOTS_PER_CPU;
+	cpuset_free(possible);
+	if (stats_map(n, &m->stats) < 0)
+		return -1;
+	if ((m->slot_used = calloc(n, 1)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+master_check_sysctl(void)
+{
+	char	*value = NULL;
+
+	if (read_file_line("/proc/sys/net/ipv4/tcp_migrate_req", &value) < 0)
+		return;
+	if (strcmp(value, "0") == 0)
+		log_warnx("net.ipv4.tcp_migrate_req is 0: connections queued "
+		    "on a socket that closes (fewer workers after a reload, "
+		    "a worker given up) are reset instead of moved to the "
+		    "other workers; the shipped sysctl.d file sets it to 1");
+	free(value);
+}
+
 static void
 master_free(struct master *m)
 {
-	size_t	 i;
+	struct generation	*gen;
+	size_t			 i;
 
-	supervise_free(m);
+	while ((gen = m->gens) != NULL) {
+		m->gens = gen->next;
+		generation_free(gen);
+	}
 	for (i = 0; i < ARRAY_SIZE(m->sig_ev); i++)
 		if (m->sig_ev[i])
 			event_free(m->sig_ev[i]);
@@ -315,49 +389,79 @@ master_free(struct master *m)
 	if (m->admin)
 		admin_close(m->admin);
 	stats_unmap(&m->stats);
-	topology_free(m->topo);
+	free(m->slot_used);
+	free(m->user);
 	if (m->base)
 		event_base_free(m->base);
 }
 
+static int
+master_setup(struct master *m, struct config *conf)
+{
+	struct generation	*gen;
+	char			*why = NULL;
+
+	if ((m->base = event_base_new()) == NULL || master_events(m) == -1 ||
+	    master_stats(m) == -1) {
+		log_errorx("cannot set up the master's event loop");
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	m->admin = admin_listen(m->base, conf->admin_socket, &master_admin_ops,
+	    m, &why);
+	if (m->admin == NULL) {
+		log_errorx("admin socket: %s", why ? why : "cannot listen");
+		free(why);
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	if ((gen = generation_new(m, conf, NULL, &why)) == NULL) {
+		log_errorx("%s", why ? why : "out of memory");
+		free(why);
+		return EXIT_OSERR;
+	}
+	m->gens = gen;
+	master_pin_self(gen);
+	return 0;
+}
+
+/* Runs the daemon on conf, which it owns from now on; returns the exit code. */
 int
 master_run(struct config *conf, const struct master_options *opts)
 {
 	struct master	 m;
-	char		*why = NULL;
-	int		 status = EXIT_OSERR;
+	int		 status;
 
 	memset(&m, 0, sizeof(m));
-	m.conf = conf;
 	m.pid = getpid();
-	m.starting = 1;
-	m.generation = 1;
 	signal(SIGPIPE, SIG_IGN);
-	if (master_user(&m) == -1) {
-		status = EXIT_CONFIG;
-		goto out;
-	}
-	if (master_plan(&m) == -1)
-		goto out;
-	if ((m.base = event_base_new()) == NULL || master_events(&m) == -1) {
-		log_errorx("cannot set up the master's event loop");
-		goto out;
-	}
-	m.admin = admin_listen(m.base, conf->admin_socket, &master_admin_ops,
-	    &m, &why);
-	if (m.admin == NULL) {
-		log_errorx("admin socket: %s", why ? why : "cannot listen");
-		free(why);
-		goto out;
-	}
-	master_pin_self(&m);
 	(void)opts;
-	if (supervise_start_next(&m) == 0)
+	if (master_user(&m, conf) == -1) {
+		config_free(conf);
+		return EXIT_CONFIG;
+	}
+	master_check_sysctl();
+	notify_mainpid(m.pid);
+	if ((status = master_setup(&m, conf)) != 0) {
+		master_free(&m);
+		return status;
+	}
+	/*
+	 * Before any worker binds: a socket already on a port is someone
+	 * else's, and ours would take part of its flows until the check
+	 * after binding (kept for two daemons starting at once).
+	 */
+	if (master_check_ports(m.gens) == -1) {
+		master_free(&m);
+		return EXIT_OSERR;
+	}
+	if (supervise_start_next(m.gens) == 0 && !m.stopping)
+		event_base_dispatch(m.base);
+	else if (m.stopping && supervise_running(&m) > 0)
 		event_base_dispatch(m.base);
 	status = m.exit_status;
 	if (status == 0)
 		log_info("stopped");
-out:
 	master_free(&m);
 	return status;
 }

@@ -17,7 +17,6 @@
 
 #include <event2/event.h>
 
-#include "admin.h"
 #include "config.h"
 #include "log.h"
 #include "master_int.h"
@@ -33,8 +32,6 @@
 static const int supervise_master_signals[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGCHLD
 };
-
-static int	supervise_fork(struct master *m, struct mworker *mw);
 
 static void
 supervise_close_ctl(struct mworker *mw)
@@ -54,23 +51,65 @@ supervise_close_held(struct mworker *mw)
 {
 	size_t	 i;
 
-	for (i = 0; mw->fds != NULL && i < mw->m->conf->nlisteners; i++) {
+	for (i = 0; mw->fds != NULL && i < mw->gen->conf->nlisteners; i++) {
 		if (mw->fds[i] >= 0)
 			close(mw->fds[i]);
 		mw->fds[i] = -1;
 	}
 }
 
+static int
+supervise_cmp_int(const void *a, const void *b)
+{
+	int	 x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * In the child, before anything else: the master's signal handlers would
- * write into the master's libevent signal pipe, and the descriptors of the
- * other workers would keep their sockets alive after the master let go.
+ * Closes every inherited descriptor but stdio, the control socket and the
+ * worker's own sockets: another worker's socket kept open here would stay
+ * in the SO_REUSEPORT group after the master let go of it, and an admin
+ * client's connection would never see its reply end.
  */
 static void
-supervise_child_setup(struct master *m, struct mworker *self)
+supervise_child_close_fds(const struct mworker *self, int ctl_fd)
+{
+	size_t	 n = 0, i, nl = self->gen->conf->nlisteners;
+	int	*keep, low = 0;
+
+	if ((keep = calloc(nl + 4, sizeof(*keep))) == NULL)
+		_exit(EXIT_OSERR);
+	keep[n++] = STDIN_FILENO;
+	keep[n++] = STDOUT_FILENO;
+	keep[n++] = STDERR_FILENO;
+	keep[n++] = ctl_fd;
+	for (i = 0; i < nl; i++)
+		if (self->fds[i] >= 0)
+			keep[n++] = self->fds[i];
+	qsort(keep, n, sizeof(*keep), supervise_cmp_int);
+	for (i = 0; i < n; i++) {
+		if (keep[i] > low &&
+		    close_range((unsigned int)low, (unsigned int)keep[i] - 1, 0)
+		    == -1)
+			_exit(EXIT_OSERR);
+		low = keep[i] + 1;
+	}
+	if (close_range((unsigned int)low, ~0U, 0) == -1)
+		_exit(EXIT_OSERR);
+	free(keep);
+}
+
+/*
+ * In the child, before anything else: the master's signal handlers would
+ * write into the master's libevent signal pipe, and inherited descriptors
+ * would keep other processes' sockets alive.
+ */
+static void
+supervise_child_setup(struct master *m, struct mworker *self, int ctl_fd)
 {
 	struct sigaction	 sa;
-	size_t			 i, j;
+	size_t			 i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -81,21 +120,7 @@ supervise_child_setup(struct master *m, struct mworker *self)
 	sigaction(SIGPIPE, &sa, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m->pid)
 		_exit(EXIT_OSERR);
-	/* Else a lingering worker would make the next master see it in use. */
-	if (m->admin != NULL)
-		close(admin_fd(m->admin));
-	for (i = 0; i < m->nworkers; i++) {
-		struct mworker	*other = &m->workers[i];
-
-		if (other == self)
-			continue;
-		if (other->ctl_fd >= 0)
-			close(other->ctl_fd);
-		for (j = 0; j < m->conf->nlisteners; j++)
-			if (other->fds[j] >= 0)
-				close(other->fds[j]);
-	}
-	log_procinit("worker");
+	supervise_child_close_fds(self, ctl_fd);
 }
 
 static void __attribute__((noreturn))
@@ -107,17 +132,17 @@ supervise_child(struct master *m, struct mworker *mw, int ctl_fd,
 	int			 held = 0;
 	size_t			 i;
 
-	supervise_child_setup(m, mw);
+	supervise_child_setup(m, mw, ctl_fd);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	snprintf(role, sizeof(role), "worker %u", mw->id);
 	log_procinit(role);
-	for (i = 0; i < m->conf->nlisteners; i++)
+	for (i = 0; i < mw->gen->conf->nlisteners; i++)
 		held |= mw->fds[i] >= 0;
 	memset(&spec, 0, sizeof(spec));
 	spec.id = mw->id;
 	spec.cpu = mw->cpu;
-	spec.generation = m->generation;
-	spec.conf = m->conf;
+	spec.generation = mw->gen->number;
+	spec.conf = mw->gen->conf;
 	spec.slot = mw->slot;
 	spec.ctl_fd = ctl_fd;
 	spec.fds = held ? mw->fds : NULL;
@@ -128,7 +153,7 @@ supervise_child(struct master *m, struct mworker *mw, int ctl_fd,
 	_exit(worker_main(&spec));
 }
 
-static void
+void
 supervise_send_go(struct mworker *mw)
 {
 	int	 r;
@@ -139,12 +164,11 @@ supervise_send_go(struct mworker *mw)
 
 /* A READY report: keep the sockets it made (first start only). */
 static void
-supervise_ready(struct master *m, struct mworker *mw, const struct wmsg *msg,
-    const int *fds)
+supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)
 {
 	size_t	 i, k = 0;
 
-	for (i = 0; i < m->conf->nlisteners; i++) {
+	for (i = 0; i < mw->gen->conf->nlisteners; i++) {
 		if (mw->fds[i] >= 0)
 			continue;
 		if (k >= msg->nfds) {
@@ -157,10 +181,10 @@ supervise_ready(struct master *m, struct mworker *mw, const struct wmsg *msg,
 	while (k < msg->nfds)
 		close(fds[k++]);
 	mw->state = MW_READY;
-	log_info("worker %u (pid %d) ready on CPU %u", mw->id, (int)mw->pid,
-	    mw->cpu);
-	if (m->starting)
-		supervise_start_next(m);
+	log_info("worker %u (pid %d) of generation %u ready on CPU %u",
+	    mw->id, (int)mw->pid, mw->gen->number, mw->cpu);
+	if (mw->gen->state == GEN_STARTING)
+		supervise_start_next(mw->gen);
 	else
 		supervise_send_go(mw);
 }
@@ -169,7 +193,6 @@ static void
 supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mworker	*mw = arg;
-	struct master	*m = mw->m;
 	struct wmsg	 msg;
 	int		 fds[WMSG_MAX_FDS];
 	ssize_t		 r;
@@ -186,14 +209,16 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	switch (msg.type) {
 	case WMSG_READY:
-		supervise_ready(m, mw, &msg, fds);
+		supervise_ready(mw, &msg, fds);
 		break;
 	case WMSG_ERROR:
 		log_errorx("worker %u on CPU %u cannot start: %s", mw->id,
 		    mw->cpu, msg.text);
 		mw->last_error = msg.status;
-		if (m->starting)
-			master_fail_start(m, msg.status);
+		snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on "
+		    "CPU %u: %s", mw->id, mw->cpu, msg.text);
+		if (mw->gen->state == GEN_STARTING)
+			master_gen_failed(mw->gen, msg.status, mw->last_text);
 		break;
 	default:
 		log_warnx("worker %u: unexpected message type %u", mw->id,
@@ -247,24 +272,27 @@ supervise_fork(struct master *m, struct mworker *mw)
  * the first worker that hit it and nothing else is half-started.
  */
 int
-supervise_start_next(struct master *m)
+supervise_start_next(struct generation *gen)
 {
+	char	 why[128];
 	size_t	 i;
 	int	 r;
 
-	for (i = 0; i < m->nworkers; i++) {
-		if (m->workers[i].state == MW_READY)
+	for (i = 0; i < gen->nworkers; i++) {
+		if (gen->workers[i].state == MW_READY)
 			continue;
-		if ((r = supervise_fork(m, &m->workers[i])) < 0) {
-			log_errorx("worker %zu: fork: %s", i, strerror(-r));
-			master_fail_start(m, EXIT_OSERR);
+		if (gen->workers[i].state == MW_STARTING)
+			return 0;
+		if ((r = supervise_fork(gen->m, &gen->workers[i])) < 0) {
+			snprintf(why, sizeof(why), "worker %zu: fork: %s", i,
+			    strerror(-r));
+			log_errorx("%s", why);
+			master_gen_failed(gen, EXIT_OSERR, why);
 			return r;
 		}
 		return 0;
 	}
-	for (i = 0; i < m->nworkers; i++)
-		supervise_send_go(&m->workers[i]);
-	master_started(m);
+	master_gen_ready(gen);
 	return 0;
 }
 
@@ -274,9 +302,10 @@ supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 	struct mworker	*mw = arg;
 	int		 r;
 
-	if (mw->m->stopping || mw->state != MW_DOWN)
+	if (mw->gen->m->stopping || mw->state != MW_DOWN ||
+	    mw->gen->state != GEN_ACTIVE)
 		return;
-	if ((r = supervise_fork(mw->m, mw)) < 0) {
+	if ((r = supervise_fork(mw->gen->m, mw)) < 0) {
 		log_errorx("worker %u: fork: %s", mw->id, strerror(-r));
 		mw->quick_deaths++;
 		return;
@@ -336,11 +365,13 @@ supervise_log_exit(const struct mworker *mw, int wstatus)
 static struct mworker *
 supervise_find(struct master *m, pid_t pid)
 {
-	size_t	 i;
+	struct generation	*gen;
+	size_t			 i;
 
-	for (i = 0; i < m->nworkers; i++)
-		if (m->workers[i].pid == pid)
-			return &m->workers[i];
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		for (i = 0; i < gen->nworkers; i++)
+			if (gen->workers[i].pid == pid)
+				return &gen->workers[i];
 	return NULL;
 }
 
@@ -353,11 +384,16 @@ supervise_exited(struct master *m, struct mworker *mw, int wstatus)
 	supervise_close_ctl(mw);
 	mw->pid = 0;
 	mw->state = MW_DOWN;
-	if (m->stopping)
+	if (m->stopping || mw->gen->state == GEN_DRAINING ||
+	    mw->gen->state == GEN_FAILED)
 		return;
-	if (m->starting) {
-		master_fail_start(m, mw->last_error ? mw->last_error :
-		    EXIT_SOFTWARE);
+	if (mw->gen->state == GEN_STARTING) {
+		if (mw->last_text[0] == '\0')
+			snprintf(mw->last_text, sizeof(mw->last_text),
+			    "worker %u on CPU %u exited while starting",
+			    mw->id, mw->cpu);
+		master_gen_failed(mw->gen, mw->last_error ? mw->last_error :
+		    EXIT_SOFTWARE, mw->last_text);
 		return;
 	}
 	if (was == MW_STARTING && mw->last_error != 0)
@@ -385,80 +421,83 @@ supervise_reap(struct master *m)
 		}
 		supervise_exited(m, mw, wstatus);
 	}
+	generation_collect(m);
 	if (m->stopping && supervise_running(m) == 0)
 		master_finish(m);
+}
+
+static void
+supervise_check(struct master *m, struct mworker *mw, uint64_t now)
+{
+	uint64_t	 beat;
+
+	if (mw->pid == 0)
+		return;
+	if (mw->state == MW_STARTING &&
+	    now - mw->started_ns > SUPERVISE_START_TIMEOUT_NS) {
+		log_errorx("worker %u (pid %d) did not get ready in time; "
+		    "killing it", mw->id, (int)mw->pid);
+		kill(mw->pid, SIGKILL);
+		return;
+	}
+	/* While stopping or draining, a stop timer bounds the drain. */
+	if (mw->state != MW_READY || mw->gen->state != GEN_ACTIVE ||
+	    m->stopping)
+		return;
+	beat = STATS_GET(mw->slot, heartbeat_ns);
+	if (beat == 0 || now <= beat || now - beat < SUPERVISE_STALE_NS)
+		return;
+	log_errorx("worker %u (pid %d) on CPU %u: no heartbeat for %.1f s "
+	    "(stopped or wedged); replacing it", mw->id, (int)mw->pid,
+	    mw->cpu, (double)(now - beat) / 1e9);
+	kill(mw->pid, SIGKILL);
+	/* Its heartbeat is judged again only after the respawn. */
+	STATS_SET(mw->slot, heartbeat_ns, 0);
 }
 
 /* Once a second: start timeouts and stale heartbeats. */
 void
 supervise_tick(struct master *m)
 {
-	struct mworker	*mw;
-	uint64_t	 now = stats_now_ns(), beat;
-	size_t		 i;
+	struct generation	*gen;
+	uint64_t		 now = stats_now_ns();
+	size_t			 i;
 
-	for (i = 0; i < m->nworkers; i++) {
-		mw = &m->workers[i];
-		if (mw->pid == 0)
-			continue;
-		if (mw->state == MW_STARTING &&
-		    now - mw->started_ns > SUPERVISE_START_TIMEOUT_NS) {
-			log_errorx("worker %u (pid %d) did not get ready in "
-			    "time; killing it", mw->id, (int)mw->pid);
-			kill(mw->pid, SIGKILL);
-			continue;
-		}
-		/* While stopping, the stop timer bounds the drain instead. */
-		if (mw->state != MW_READY || m->starting || m->stopping)
-			continue;
-		beat = STATS_GET(mw->slot, heartbeat_ns);
-		if (beat == 0 || now <= beat || now - beat < SUPERVISE_STALE_NS)
-			continue;
-		log_errorx("worker %u (pid %d) on CPU %u: no heartbeat for "
-		    "%.1f s (stopped or wedged); replacing it", mw->id,
-		    (int)mw->pid, mw->cpu, (double)(now - beat) / 1e9);
-		kill(mw->pid, SIGKILL);
-		/* Its heartbeat is judged again only after the respawn. */
-		STATS_SET(mw->slot, heartbeat_ns, 0);
-	}
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		for (i = 0; i < gen->nworkers; i++)
+			supervise_check(m, &gen->workers[i], now);
 }
 
 void
-supervise_stop_all(struct master *m, int sig)
+supervise_signal_gen(struct generation *gen, int sig)
 {
 	size_t	 i;
 
-	for (i = 0; i < m->nworkers; i++) {
-		if (m->workers[i].pid > 0)
-			kill(m->workers[i].pid, sig);
-		if (m->workers[i].respawn_ev)
-			evtimer_del(m->workers[i].respawn_ev);
+	for (i = 0; i < gen->nworkers; i++) {
+		if (gen->workers[i].pid > 0)
+			kill(gen->workers[i].pid, sig);
+		if (gen->workers[i].respawn_ev)
+			evtimer_del(gen->workers[i].respawn_ev);
 	}
+}
+
+size_t
+supervise_gen_running(const struct generation *gen)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < gen->nworkers; i++)
+		n += gen->workers[i].pid > 0;
+	return n;
 }
 
 size_t
 supervise_running(const struct master *m)
 {
-	size_t	 i, n = 0;
+	const struct generation	*gen;
+	size_t			 n = 0;
 
-	for (i = 0; i < m->nworkers; i++)
-		n += m->workers[i].pid > 0;
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		n += supervise_gen_running(gen);
 	return n;
-}
-
-void
-supervise_free(struct master *m)
-{
-	size_t	 i;
-
-	for (i = 0; i < m->nworkers; i++) {
-		supervise_close_ctl(&m->workers[i]);
-		supervise_close_held(&m->workers[i]);
-		if (m->workers[i].respawn_ev)
-			event_free(m->workers[i].respawn_ev);
-		free(m->workers[i].fds);
-	}
-	free(m->workers);
-	m->workers = NULL;
-	m->nworkers = 0;
 }

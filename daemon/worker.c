@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -80,6 +81,11 @@ worker_open_sockets(struct worker *w, int *fds, size_t *nnew)
 	*nnew = 0;
 	for (i = 0; i < conf->nlisteners; i++) {
 		if (spec->fds != NULL && spec->fds[i] >= 0) {
+			/* Taken over: applies a backlog changed by a reload. */
+			if (conf->listeners[i].protocol == LISTEN_TCP &&
+			    listen(spec->fds[i], conf->listeners[i].backlog) == -1)
+				log_warn("listener \"%s\": listen",
+				    conf->listeners[i].name);
 			w->listeners[i].fd = spec->fds[i];
 			continue;
 		}

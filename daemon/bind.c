@@ -1,0 +1,2 @@
+/* bind: being written */
+#include "acconfig.h"

@@ -1,0 +1,222 @@
+"""The command line as scripts and operators use it: --help, --version,
+-t on good and bad files (exit 0 / 78, FILE:LINE on stderr), the topology
+JSON contract, the loopback fallback, usage errors (64), and "status" with
+no daemon behind its socket."""
+import sys
+sys.dont_write_bytecode = True
+
+import json
+import os
+import re
+
+from affinityd_test import (EXIT_CONFIG, EXIT_USAGE, check, fail, run, say,
+                            srcdir, tempdir)
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_help_version():
+    r = run(["--help"])
+    check(r.returncode == 0, f"--help exited {r.returncode}: {r.stderr}")
+    check("usage:" in r.stdout, f"--help prints no usage on stdout: "
+          f"{r.stdout[:200]!r}")
+    for cmd in ("topology", "status", "-t", "-c"):
+        check(cmd in r.stdout, f"--help does not mention {cmd}")
+    r = run(["--version"])
+    check(r.returncode == 0, f"--version exited {r.returncode}")
+    check(re.fullmatch(r"affinityd \d+\.\d+(\.\d+)?\S*\n", r.stdout),
+          f"--version prints {r.stdout!r}, not 'affinityd X.Y.Z'")
+    configure = os.path.join(srcdir(), "configure.ac")
+    if os.path.exists(configure):
+        m = re.search(r"AC_INIT\(\[affinityd\],\s*\[([^\]]+)\]",
+                      open(configure).read())
+        if m:
+            check(r.stdout.split()[1] == m.group(1),
+                  f"--version says {r.stdout.strip()!r}, configure.ac "
+                  f"says {m.group(1)}")
+
+
+def test_check_config():
+    d = tempdir()
+    good = write(d, "good.conf", f"""# every section, valid
+daemon = {{
+  admin_socket = "{d}/admin.sock";
+  log_level = "debug";
+  shutdown_timeout = 2.5;
+}};
+topology = {{
+  workers = "0";
+  steering = "none";
+}};
+listeners = (
+  {{ name = "info"; protocol = "tcp"; address = "127.0.0.1"; port = 7778; handler = "info"; }},
+  {{ name = "echo-udp"; protocol = "udp"; address = "::1"; port = 7777; handler = "echo"; }}
+);
+""")
+    r = run(["-t", "-c", good])
+    check(r.returncode == 0, f"-t on a valid file exited {r.returncode}: "
+          f"{r.stderr.strip()}")
+    r = run(["--test", "--config", good])
+    check(r.returncode == 0, f"--test --config on a valid file exited "
+          f"{r.returncode}: {r.stderr.strip()}")
+    r = run(["-t"])
+    check(r.returncode == 0, f"-t with the built-in defaults exited "
+          f"{r.returncode}: {r.stderr.strip()}")
+    shipped = os.path.join(srcdir(), "conf", "affinityd.conf")
+    if os.path.exists(shipped):
+        r = run(["-t", "-c", shipped])
+        check(r.returncode == 0, f"-t on the shipped {shipped} exited "
+              f"{r.returncode}: {r.stderr.strip()}")
+
+    # Two errors, lines 3 and 6: both reported, each with FILE:LINE and key.
+    bad = write(d, "bad.conf", """daemon = {
+  admin_socket = "/tmp/x.sock";
+  log_level = "loud";
+};
+topology = {
+  steering = "sideways";
+};
+""")
+    r = run(["-t", "-c", bad])
+    check(r.returncode == EXIT_CONFIG, f"-t on an invalid file exited "
+          f"{r.returncode}, not {EXIT_CONFIG}: {r.stderr.strip()}")
+    for line, key in ((3, "log_level"), (6, "steering")):
+        hit = [l for l in r.stderr.splitlines() if f"{bad}:{line}" in l]
+        check(hit, f"-t did not report {bad}:{line} on stderr: "
+              f"{r.stderr.strip()!r}")
+        check(any(key in l for l in hit), f"the error at {bad}:{line} does "
+              f"not name the key {key}: {hit}")
+    check(r.stdout == "", f"-t wrote errors to stdout: {r.stdout!r}")
+
+    syntax = write(d, "syntax.conf", """daemon = {
+  log_level = "info";
+  max_connections = ;
+};
+""")
+    r = run(["-t", "-c", syntax])
+    check(r.returncode == EXIT_CONFIG, f"-t on a syntax error exited "
+          f"{r.returncode}, not {EXIT_CONFIG}")
+    check(re.search(re.escape(syntax) + r":3\b", r.stderr),
+          f"-t did not name {syntax}:LINE for a syntax error: "
+          f"{r.stderr.strip()!r}")
+
+    missing = os.path.join(d, "no-such.conf")
+    r = run(["-t", "-c", missing])
+    check(r.returncode == EXIT_CONFIG, f"-t on a missing file exited "
+          f"{r.returncode}, not {EXIT_CONFIG}")
+    check(missing in r.stderr, f"-t on a missing file does not name it: "
+          f"{r.stderr.strip()!r}")
+
+    # The shipped fixtures of broken files: each one is refused with 78
+    # and at least one FILE:LINE.
+    fixtures = os.path.join(srcdir(), "tests", "fixtures", "conf")
+    names = sorted(n for n in os.listdir(fixtures) if n.startswith("bad-")) \
+        if os.path.isdir(fixtures) else []
+    for name in names:
+        path = os.path.join(fixtures, name)
+        r = run(["-t", "-c", path])
+        check(r.returncode == EXIT_CONFIG, f"-t on {name} exited "
+              f"{r.returncode}, not {EXIT_CONFIG}: {r.stderr.strip()!r}")
+        check(re.search(re.escape(path) + r":\d+", r.stderr),
+              f"-t on {name} names no {path}:LINE: {r.stderr.strip()!r}")
+    say(f"-t: good and bad files ok ({len(names)} fixtures)")
+
+
+def test_topology():
+    r = run(["topology", "--json"])
+    check(r.returncode == 0, f"topology --json exited {r.returncode}: "
+          f"{r.stderr.strip()}")
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError as e:
+        fail(f"topology --json is not JSON ({e}): {r.stdout[:300]!r}")
+    for key in ("interfaces", "workers"):
+        check(isinstance(doc.get(key), list), f"topology --json has no "
+              f"list '{key}': {r.stdout[:300]!r}")
+    for i in doc["interfaces"]:
+        for key in ("name", "driver", "source", "queues"):
+            check(key in i, f"interface lacks '{key}': {i}")
+        check(i["source"] in ("netlink", "irq", "rps", "cpus"),
+              f"interface {i['name']}: source {i['source']!r}")
+        for q in i["queues"]:
+            for key in ("queue", "irq", "cpu", "irq_cpus"):
+                check(key in q, f"{i['name']}: queue lacks '{key}': {q}")
+            check(q["irq"] is None or isinstance(q["irq"], int),
+                  f"{i['name']}: irq is neither null nor a number: {q}")
+    check(doc["workers"], "topology --json plans no worker")
+    for w in doc["workers"]:
+        for key in ("id", "cpu", "queues"):
+            check(key in w, f"worker lacks '{key}': {w}")
+        check(isinstance(w["cpu"], int) and isinstance(w["queues"], list),
+              f"worker has a bad cpu or queues: {w}")
+
+    r = run(["topology"])
+    check(r.returncode == 0 and r.stdout.strip(),
+          f"topology (table) exited {r.returncode} or printed nothing")
+
+    # lo has no per-queue IRQs and no RPS: one worker per allowed CPU.
+    r = run(["topology", "--json", "lo"])
+    check(r.returncode == 0, f"topology --json lo exited {r.returncode}: "
+          f"{r.stderr.strip()}")
+    doc = json.loads(r.stdout)
+    lo = [i for i in doc["interfaces"] if i["name"] == "lo"]
+    check(len(lo) == 1, f"topology lo does not list lo: {r.stdout[:300]!r}")
+    check(lo[0]["source"] == "cpus", f"lo's source is {lo[0]['source']!r}, "
+          f"not 'cpus' (the fallback)")
+    allowed = os.sched_getaffinity(0)
+    cpus = sorted(w["cpu"] for w in doc["workers"])
+    check(set(cpus) <= allowed and len(cpus) == len(set(cpus)) and cpus,
+          f"lo's plan {cpus} is not one worker per allowed CPU "
+          f"{sorted(allowed)}")
+    r = run(["topology", "lo"])
+    text = r.stdout + r.stderr
+    check(r.returncode == 0, f"topology lo exited {r.returncode}")
+    check(re.search(r"one worker per (allowed )?CPU", text, re.I),
+          f"topology lo does not say it falls back to one worker per CPU: "
+          f"{text.strip()[:400]!r}")
+    say(f"topology: contract keys ok, lo falls back to CPUs {cpus}")
+
+
+def test_usage():
+    for args in (["--no-such-option"], ["-Z"], ["topology", "--bogus"],
+                 ["status", "--bogus"], ["no-such-command"]):
+        r = run(args)
+        check(r.returncode == EXIT_USAGE, f"affinityd {' '.join(args)} "
+              f"exited {r.returncode}, not {EXIT_USAGE}")
+        check("usage" in r.stderr.lower(), f"affinityd {' '.join(args)} "
+              f"prints no usage on stderr: {r.stderr.strip()[:200]!r}")
+
+
+def test_status_no_daemon():
+    d = tempdir()
+    sock = os.path.join(d, "nobody.sock")
+    r = run(["status", "-s", sock])
+    check(r.returncode != 0, "status with no daemon exited 0")
+    check(sock in r.stderr, f"status with no daemon does not name the "
+          f"socket {sock}: {r.stderr.strip()!r}")
+    conf = write(d, "a.conf",
+                 f'daemon = {{ admin_socket = "{d}/a.sock"; }};\n')
+    r = run(["status", "-c", conf, "--json"])
+    check(r.returncode != 0, "status -c with no daemon exited 0")
+    check(f"{d}/a.sock" in r.stderr, f"status -c with no daemon does not "
+          f"name the socket {d}/a.sock: {r.stderr.strip()!r}")
+    check(r.stdout.strip() == "", f"status with no daemon printed "
+          f"{r.stdout!r} on stdout")
+
+
+def main():
+    test_help_version()
+    test_check_config()
+    test_topology()
+    test_usage()
+    test_status_no_daemon()
+    say("cli: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
