@@ -1,43 +1,45 @@
 /*
- * The table of protocol handlers: which names exist and which transports
- * each one serves.
+ * The table of protocol handlers: the only list of them, used to find a
+ * listener's handler and to check a configuration against what each one
+ * serves.
  */
 #include "acconfig.h"
 
 #include <string.h>
 
 #include "handler.h"
+#include "serve.h"
 
-static const struct {
-	const char	*name;
-	int		 tcp;
-	int		 udp;
-} handler_table[] = {
-	{ "echo", 1, 1 },
-	{ "discard", 1, 1 },
-	{ "info", 1, 1 },
-	{ "http", 1, 0 },
+static const struct handler *const handler_table[] = {
+	&handler_echo,
+	&handler_discard,
+	&handler_info,
+	&handler_http,
 };
 
-int
-handler_exists(const char *name)
+const struct handler *
+handler_find(const char *name)
 {
 	size_t	 i;
 
 	for (i = 0; i < ARRAY_SIZE(handler_table); i++)
-		if (strcmp(handler_table[i].name, name) == 0)
-			return 1;
-	return 0;
+		if (strcmp(handler_table[i]->name, name) == 0)
+			return handler_table[i];
+	return NULL;
+}
+
+int
+handler_exists(const char *name)
+{
+	return handler_find(name) != NULL;
 }
 
 int
 handler_supports(const char *name, enum listen_proto proto)
 {
-	size_t	 i;
+	const struct handler	*h;
 
-	for (i = 0; i < ARRAY_SIZE(handler_table); i++)
-		if (strcmp(handler_table[i].name, name) == 0)
-			return proto == LISTEN_TCP ? handler_table[i].tcp :
-			    handler_table[i].udp;
-	return 0;
+	if ((h = handler_find(name)) == NULL)
+		return 0;
+	return proto == LISTEN_TCP ? h->tcp : h->udp;
 }

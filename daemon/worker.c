@@ -272,6 +272,10 @@ worker_free(struct worker *w)
 {
 	size_t	 i;
 
+	/* Connections still open after a drain timeout end here. */
+	if (w->serve.base != NULL)
+		serve_close_all(&w->serve);
+
 	for (i = 0; i < w->nlisteners; i++) {
 		if (w->listeners[i].io == NULL)
 			continue;

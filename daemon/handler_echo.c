@@ -1,0 +1,78 @@
+/*
+ * echo (RFC 862): every byte read is written back.  Input moves to the
+ * output only while the output backlog is under SERVE_ECHO_BACKLOG; past
+ * that reading stops (at most SERVE_INPUT_MAX waits in the input), so a
+ * peer that sends but never reads holds a fixed amount of memory and its
+ * own sends block.  A drain lets a connection
+ * run until the peer closes or the worker's shutdown timeout.
+ */
+#include "acconfig.h"
+
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "serve.h"
+
+/*
+ * Moves as much input as the backlog allows, and stops reading while the
+ * backlog is full; ends once everything the peer sent before its FIN is
+ * written back.
+ */
+static void
+echo_pump(struct serve_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 room, queued = evbuffer_get_length(out);
+
+	room = queued < SERVE_ECHO_BACKLOG ? SERVE_ECHO_BACKLOG - queued : 0;
+	if (room > 0 && evbuffer_remove_buffer(in, out, room) == -1) {
+		STATS_ADD(c->serve->stats, errors, 1);
+		serve_conn_close(c);
+		return;
+	}
+	if (c->peer_eof && evbuffer_get_length(in) == 0) {
+		serve_conn_finish(c);
+		return;
+	}
+	serve_conn_hold(c, evbuffer_get_length(out) >= SERVE_ECHO_BACKLOG);
+}
+
+static const struct serve_conn_ops echo_ops = {
+	.read = echo_pump,
+	.write = echo_pump,
+	.eof = echo_pump,
+};
+
+static void
+echo_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
+    int incoming_cpu)
+{
+	struct serve_conn	*c;
+
+	if ((c = serve_conn_new(sl, fd, sizeof(*c), &echo_ops)) == NULL)
+		return;
+	/* Refill once half the backlog is written. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, SERVE_ECHO_BACKLOG / 2, 0);
+}
+
+static ssize_t
+echo_udp_reply(struct serve_listener *sl, const struct serve_datagram *dg,
+    void *out, size_t outcap)
+{
+	if (dg->len > outcap)
+		return -1;
+	memcpy(out, dg->data, dg->len);
+	return (ssize_t)dg->len;
+}
+
+const struct handler handler_echo = {
+	.name = "echo",
+	.tcp = 1,
+	.udp = 1,
+	.tcp_start = echo_tcp_start,
+	.udp_reply = echo_udp_reply,
+};

@@ -1,0 +1,185 @@
+/*
+ * http: HTTP/1.1 with keep-alive and pipelining, answering every request
+ * with the listener's fixed body.  Requests are parsed by http-parser
+ * straight from the input buffer and answered in order; parsing stops
+ * while SERVE_HTTP_BACKLOG of answers wait to be written, and the input
+ * buffer then stops reading, so a pipelining peer that never reads costs
+ * bounded memory.  http-parser bounds the header size (80 KiB): a larger
+ * header, like any parse error, gets 400 and the connection closes.
+ *
+ * On drain, a connection between requests closes at once; one in the
+ * middle of a request gets its answer with "Connection: close".
+ */
+#include "acconfig.h"
+
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include <http_parser.h>
+
+#include "serve.h"
+
+#define HTTP_DEFAULT_BODY	"ok\n"
+#define HTTP_BAD_REQUEST	"bad request\n"
+
+struct http_conn {
+	struct serve_conn	 c;		/* first, see serve_conn_new() */
+	http_parser		 parser;
+	int			 in_request;	/* a request has begun */
+	/* The request just parsed. */
+	int			 head;
+	int			 keep_alive;
+	int			 http10;
+};
+
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+
+	hc->in_request = 1;
+	return 0;
+}
+
+/* Pauses the parser after each request so it is answered before the next. */
+static int
+http_on_message_complete(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+
+	hc->in_request = 0;
+	hc->head = p->method == HTTP_HEAD;
+	hc->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+	hc->http10 = p->http_major == 1 && p->http_minor == 0;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_message_complete = http_on_message_complete,
+};
+
+/* Queues the answer to the request just parsed; false: close after it. */
+static int
+http_respond(struct http_conn *hc)
+{
+	struct serve_listener	*sl = hc->c.sl;
+	struct evbuffer		*out = bufferevent_get_output(hc->c.bev);
+	const char		*body, *conn = "";
+	int			 keep;
+
+	body = sl->conf->http_body != NULL ? sl->conf->http_body :
+	    HTTP_DEFAULT_BODY;
+	keep = hc->keep_alive && !hc->c.serve->draining;
+	if (!keep)
+		conn = "Connection: close\r\n";
+	else if (hc->http10)
+		conn = "Connection: keep-alive\r\n";
+	if (evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n"
+	    "%s\r\n", strlen(body), conn) == -1 ||
+	    (!hc->head && evbuffer_add(out, body, strlen(body)) == -1)) {
+		STATS_ADD(hc->c.serve->stats, errors, 1);
+		return 0;
+	}
+	return keep;
+}
+
+static void
+http_bad_request(struct http_conn *hc)
+{
+	struct evbuffer	*out = bufferevent_get_output(hc->c.bev);
+
+	evbuffer_add_printf(out, "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Connection: close\r\n"
+	    "\r\n%s", strlen(HTTP_BAD_REQUEST), HTTP_BAD_REQUEST);
+}
+
+/*
+ * Feeds the input to the parser and answers each complete request, until
+ * the input is used up or the backlog is full: then reading stops until
+ * the write hook finds the backlog written.
+ */
+static void
+http_feed(struct serve_conn *c)
+{
+	struct http_conn	*hc = (struct http_conn *)c;
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec	 v;
+	enum http_errno		 err;
+	size_t			 n;
+
+	while (evbuffer_get_length(out) < SERVE_HTTP_BACKLOG &&
+	    evbuffer_get_length(in) > 0) {
+		/* Zero bytes would tell the parser the peer closed. */
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		n = http_parser_execute(&hc->parser, &http_settings,
+		    v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		err = HTTP_PARSER_ERRNO(&hc->parser);
+		if (err == HPE_PAUSED) {
+			http_parser_pause(&hc->parser, 0);
+			if (!http_respond(hc)) {
+				serve_conn_finish(c);
+				return;
+			}
+		} else if (err != HPE_OK || n < v.iov_len) {
+			http_bad_request(hc);
+			serve_conn_finish(c);
+			return;
+		}
+	}
+	serve_conn_hold(c, evbuffer_get_length(out) >= SERVE_HTTP_BACKLOG);
+	if (evbuffer_get_length(in) == 0 &&
+	    (c->peer_eof || (c->serve->draining && !hc->in_request)))
+		serve_conn_finish(c);
+}
+
+static void
+http_drain(struct serve_conn *c)
+{
+	struct http_conn	*hc = (struct http_conn *)c;
+
+	if (!hc->in_request &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		serve_conn_close(c);
+		return;
+	}
+	http_feed(c);
+}
+
+static const struct serve_conn_ops http_ops = {
+	.read = http_feed,
+	.write = http_feed,
+	.eof = http_feed,
+	.drain = http_drain,
+};
+
+static void
+http_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
+    int incoming_cpu)
+{
+	struct http_conn	*hc;
+
+	if ((hc = serve_conn_new(sl, fd, sizeof(*hc), &http_ops)) == NULL)
+		return;
+	http_parser_init(&hc->parser, HTTP_REQUEST);
+	hc->parser.data = hc;
+}
+
+const struct handler handler_http = {
+	.name = "http",
+	.tcp = 1,
+	.udp = 0,
+	.tcp_start = http_tcp_start,
+	.udp_reply = NULL,
+};

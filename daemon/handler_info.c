@@ -1,0 +1,54 @@
+/*
+ * info: tells the client where its flow landed, as the one-line contract
+ * of DESIGN.md.  TCP: the line is written on accept and the connection
+ * closes once it is written (a drain changes nothing).  UDP: every
+ * datagram is answered with the line, without incoming_cpu, which an
+ * unconnected datagram does not have.
+ */
+#include "acconfig.h"
+
+#include <event2/bufferevent.h>
+
+#include "serve.h"
+
+static const struct serve_conn_ops info_ops = {
+	.read = NULL,
+};
+
+static void
+info_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
+    int incoming_cpu)
+{
+	struct serve_conn	*c;
+	char			 line[256];
+	int			 n;
+
+	if ((c = serve_conn_new(sl, fd, sizeof(*c), &info_ops)) == NULL)
+		return;
+	n = serve_info_line(sl, incoming_cpu, line, sizeof(line));
+	if (n < 0 || bufferevent_write(c->bev, line, (size_t)n) == -1) {
+		STATS_ADD(sl->serve->stats, errors, 1);
+		serve_conn_close(c);
+		return;
+	}
+	serve_conn_finish(c);
+}
+
+static ssize_t
+info_udp_reply(struct serve_listener *sl, const struct serve_datagram *dg,
+    void *out, size_t outcap)
+{
+	int	 n;
+
+	if ((n = serve_info_line(sl, SERVE_NO_INCOMING_CPU, out, outcap)) < 0)
+		return -1;
+	return n;
+}
+
+const struct handler handler_info = {
+	.name = "info",
+	.tcp = 1,
+	.udp = 1,
+	.tcp_start = info_tcp_start,
+	.udp_reply = info_udp_reply,
+};

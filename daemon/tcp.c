@@ -1,0 +1,240 @@
+/*
+ * Accepting TCP connections on a worker's listening socket: counts each
+ * one and whether it arrived on the worker's CPU, keeps the worker under
+ * max_connections, backs off when out of file descriptors instead of
+ * spinning, and hands the socket to the listener's handler.
+ *
+ * The listening socket belongs to whoever opened it: tcp.c never closes
+ * it (no LEV_OPT_CLOSE_ON_FREE).  The master keeps a duplicate anyway, so
+ * closing the worker's copy on a graceful stop would not take the socket
+ * out of the port group; the opener closes it when it is done with it.
+ */
+#include "acconfig.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "listener.h"
+#include "log.h"
+#include "serve.h"
+
+#define TCP_BACKOFF_MSEC	100
+#define TCP_WARN_INTERVAL_SEC	10
+
+struct tcp_listener {
+	struct serve_listener		*sl;
+	struct evconnlistener		*evl;
+	struct event			*backoff;	/* pending: paused */
+	int				 enabled;
+	time_t				 warned;	/* last warning */
+	LIST_ENTRY(tcp_listener)	 entry;
+};
+
+/* Accepts exactly when the worker is under its limit and not backing off. */
+static void
+tcp_listener_update(struct tcp_listener *tl)
+{
+	struct serve	*serve = tl->sl->serve;
+	int		 want, r;
+
+	want = !evtimer_pending(tl->backoff, NULL) &&
+	    (serve->max_conns == 0 || serve->open_conns < serve->max_conns);
+	if (want == tl->enabled)
+		return;
+	r = want ? evconnlistener_enable(tl->evl) :
+	    evconnlistener_disable(tl->evl);
+	if (r == -1) {
+		STATS_ADD(serve->stats, errors, 1);
+		return;
+	}
+	tl->enabled = want;
+}
+
+/* Pauses or resumes every listener of the worker after its count changed. */
+void
+tcp_serve_update(struct serve *serve)
+{
+	struct tcp_listener	*tl;
+
+	LIST_FOREACH(tl, &serve->tcp, entry)
+		tcp_listener_update(tl);
+}
+
+static void
+tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct tcp_listener	*tl = arg;
+	struct serve_listener	*sl = tl->sl;
+	struct serve		*serve = sl->serve;
+	socklen_t		 len;
+	int			 cpu = -1;
+
+	STATS_ADD(serve->stats, accepted, 1);
+	len = sizeof(cpu);
+	if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) == -1) {
+		STATS_ADD(serve->stats, errors, 1);
+		cpu = -1;
+	} else if (cpu == serve->cpu)
+		STATS_ADD(serve->stats, local, 1);
+	else if (cpu >= 0)
+		STATS_ADD(serve->stats, remote, 1);
+	serve_conn_start(serve);
+	if (serve->max_conns != 0 && serve->open_conns >= serve->max_conns)
+		tcp_serve_update(serve);
+	sl->handler->tcp_start(sl, fd, cpu);
+}
+
+/* Errors accept(2) reports for one failed connection (see its man page). */
+static int
+tcp_error_is_transient(int err)
+{
+	switch (err) {
+	case ENETDOWN:
+	case EPROTO:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case EPERM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Any other error (EMFILE, ENFILE, ENOBUFS, ENOMEM) would come back at
+ * once from the level-triggered event: stop accepting for a moment.
+ */
+static void
+tcp_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct tcp_listener	*tl = arg;
+	struct serve		*serve = tl->sl->serve;
+	struct timeval		 tv = { 0, TCP_BACKOFF_MSEC * 1000 };
+	struct timespec		 now;
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	STATS_ADD(serve->stats, errors, 1);
+	if (tcp_error_is_transient(err)) {
+		log_debug("listener \"%s\": accept: %s", tl->sl->conf->name,
+		    strerror(err));
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (tl->warned == 0 ||
+	    now.tv_sec - tl->warned >= TCP_WARN_INTERVAL_SEC) {
+		log_warnx("listener \"%s\": accept: %s; pausing for %d ms",
+		    tl->sl->conf->name, strerror(err), TCP_BACKOFF_MSEC);
+		tl->warned = now.tv_sec;
+	}
+	if (evtimer_add(tl->backoff, &tv) == -1)
+		return;
+	tcp_listener_update(tl);
+}
+
+static void
+tcp_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tcp_listener_update(arg);
+}
+
+int
+tcp_serve_start(struct serve_listener *sl)
+{
+	struct serve		*serve = sl->serve;
+	struct tcp_listener	*tl;
+
+	if (sl->io != NULL)
+		return -EALREADY;
+	if (sl->handler == NULL || !sl->handler->tcp ||
+	    sl->handler->tcp_start == NULL)
+		return -EPROTONOSUPPORT;
+	/* accept() runs until EAGAIN: a blocking socket would hang the loop. */
+	if (evutil_make_socket_nonblocking(sl->fd) == -1)
+		return -errno;
+	if ((tl = calloc(1, sizeof(*tl))) == NULL)
+		return -ENOMEM;
+	tl->sl = sl;
+	/*
+	 * Backlog 0: the socket already listens with the configured backlog,
+	 * and any other value makes libevent call listen() again with its own.
+	 */
+	tl->evl = evconnlistener_new(serve->base, tcp_accept_cb, tl,
+	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED, 0, sl->fd);
+	tl->backoff = evtimer_new(serve->base, tcp_backoff_cb, tl);
+	if (tl->evl == NULL || tl->backoff == NULL) {
+		if (tl->evl != NULL)
+			evconnlistener_free(tl->evl);
+		if (tl->backoff != NULL)
+			event_free(tl->backoff);
+		free(tl);
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(tl->evl, tcp_error_cb);
+	LIST_INSERT_HEAD(&serve->tcp, tl, entry);
+	sl->io = tl;
+	tcp_listener_update(tl);
+	return 0;
+}
+
+/*
+ * Stops accepting; connections already accepted go on.  During a drain
+ * the idle ones among them close now (serve_drain()).
+ */
+#define TCP_DRAIN_MAX	65536
+
+/*
+ * A stopping worker serves what already waits in its accept queue: the
+ * socket may be about to close (a listener removed, a CPU dropped), and
+ * connections left in the queue would be reset with it.
+ */
+static void
+tcp_accept_queued(struct tcp_listener *tl)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, n = 0;
+
+	while (n++ < TCP_DRAIN_MAX) {
+		len = sizeof(ss);
+		fd = accept4(tl->sl->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || tcp_error_is_transient(errno))
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				STATS_ADD(tl->sl->serve->stats, errors, 1);
+			return;
+		}
+		tcp_accept_cb(tl->evl, fd, (struct sockaddr *)&ss, (int)len, tl);
+	}
+}
+
+void
+tcp_serve_stop(struct serve_listener *sl)
+{
+	struct tcp_listener	*tl = sl->io;
+
+	if (tl == NULL)
+		return;
+	if (sl->serve->draining)
+		tcp_accept_queued(tl);
+	LIST_REMOVE(tl, entry);
+	evconnlistener_free(tl->evl);
+	event_free(tl->backoff);
+	free(tl);
+	sl->io = NULL;
+	if (sl->serve->draining)
+		serve_drain(sl->serve, sl);
+}
