@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -18,6 +19,7 @@
 
 static enum log_level	 log_max = LOG_LEVEL_INFO;
 static int		 log_journal;
+static int		 log_to_syslog;
 static char		 log_role[32] = "affinityd";
 
 /* libevent's own messages go through the same vocabulary. */
@@ -58,6 +60,14 @@ enum log_level
 log_getlevel(void)
 {
 	return log_max;
+}
+
+/* Detached (--daemon): stderr goes nowhere, so lines go to syslog. */
+void
+log_syslog(void)
+{
+	openlog("affinityd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to_syslog = 1;
 }
 
 void
@@ -110,7 +120,9 @@ log_vlog(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_max)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_journal)
+	if (log_to_syslog)
+		syslog((int)level, "%s: %s", log_role, line);
+	else if (log_journal)
 		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, line);
 	else
 		fprintf(stderr, "%s: %s\n", log_role, line);
@@ -124,7 +136,10 @@ log_with_errno(enum log_level level, const char *fmt, va_list ap)
 	int	 saved_errno = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (level <= log_max) {
+	if (level <= log_max && log_to_syslog)
+		syslog((int)level, "%s: %s: %s", log_role, msg,
+		    strerror(saved_errno));
+	else if (level <= log_max) {
 		if (log_journal)
 			fprintf(stderr, "<%d>%s: %s: %s\n", (int)level,
 			    log_role, msg, strerror(saved_errno));

@@ -22,6 +22,7 @@ void	log_init(enum log_level level);
 void	log_setlevel(enum log_level level);
 enum log_level log_getlevel(void);
 void	log_procinit(const char *role);
+void	log_syslog(void);
 int	log_level_parse(const char *text, enum log_level *level);
 const char *log_level_name(enum log_level level);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* adds errno text */

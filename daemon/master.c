@@ -20,6 +20,7 @@
 #include "admin.h"
 #include "config.h"
 #include "cpuset.h"
+#include "daemonize.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -165,6 +166,7 @@ master_gen_ready(struct generation *gen)
 	master_status_line(gen, status, sizeof(status));
 	log_info("ready: %s", status);
 	notify_ready(status);
+	daemonize_ready(0);
 }
 
 /* A generation could not start: a failed reload, or a failed start. */
@@ -433,17 +435,24 @@ master_run(struct config *conf, const struct master_options *opts)
 	int		 status;
 
 	memset(&m, 0, sizeof(m));
-	m.pid = getpid();
 	signal(SIGPIPE, SIG_IGN);
-	(void)opts;
+	if (opts->daemonize &&
+	    (status = daemonize_start(conf->pid_file)) != 0) {
+		config_free(conf);
+		daemonize_ready(status);
+		return status;
+	}
+	m.pid = getpid();
 	if (master_user(&m, conf) == -1) {
 		config_free(conf);
+		daemonize_ready(EXIT_CONFIG);
 		return EXIT_CONFIG;
 	}
 	master_check_sysctl();
 	notify_mainpid(m.pid);
 	if ((status = master_setup(&m, conf)) != 0) {
 		master_free(&m);
+		daemonize_ready(status);
 		return status;
 	}
 	/*
@@ -453,6 +462,7 @@ master_run(struct config *conf, const struct master_options *opts)
 	 */
 	if (master_check_ports(m.gens) == -1) {
 		master_free(&m);
+		daemonize_ready(EXIT_OSERR);
 		return EXIT_OSERR;
 	}
 	if (supervise_start_next(m.gens) == 0 && !m.stopping)
@@ -463,5 +473,7 @@ master_run(struct config *conf, const struct master_options *opts)
 	if (status == 0)
 		log_info("stopped");
 	master_free(&m);
+	daemonize_ready(status ? status : EXIT_SOFTWARE);
+	daemonize_cleanup();
 	return status;
 }

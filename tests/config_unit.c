@@ -239,7 +239,11 @@ test_shipped(void **state)
 	assert_string_equal(conf->user, "affinityd");
 	/* The system path, which is the default for root only. */
 	assert_string_equal(conf->admin_socket, "/run/affinityd/admin.sock");
+	/* For the SysV init script; not used without --daemon. */
+	assert_string_equal(conf->pid_file, "/run/affinityd.pid");
 
+	free(conf->pid_file);
+	conf->pid_file = NULL;
 	free(conf->user);
 	conf->user = NULL;
 	free(conf->admin_socket);

@@ -377,33 +377,65 @@ class Daemon:
         self.sock = os.path.join(self.dir, "admin.sock")
         self.logpath = os.path.join(self.dir, "affinityd.log")
         self.proc = None
+        self.plan = workers
+        self.steering = steering
+        self.log_level = log_level
+        self.write_config(listeners)
+
+    def config_text(self, listeners, steering=None):
+        """The configuration file for LISTENERS with this daemon's other
+        settings (STEERING goes in as given, even an invalid value)."""
         ls = ",\n".join(
             f'  {{ name = "{l["name"]}"; protocol = "{l["protocol"]}"; '
             f'address = "{l["address"]}"; port = {l["port"]}; '
             f'handler = "{l["handler"]}"; }}' for l in listeners)
-        with open(self.conf, "w") as f:
-            f.write(f"""daemon = {{
+        return f"""daemon = {{
   admin_socket = "{self.sock}";
-  shutdown_timeout = {shutdown_timeout:.1f};
-  log_level = "{log_level}";
+  shutdown_timeout = {self.shutdown_timeout:.1f};
+  log_level = "{self.log_level}";
 }};
 topology = {{
-  workers = "{workers}";
-  steering = "{steering}";
+  workers = "{self.plan}";
+  steering = "{steering or self.steering}";
 }};
 listeners = (
 {ls}
 );
-""")
+"""
 
-    def start(self):
+    def write_config(self, listeners, text=None):
+        """Rewrites the configuration file (TEXT as given when not None);
+        the listeners to wait for become LISTENERS."""
+        self.listeners = listeners
+        with open(self.conf, "w") as f:
+            f.write(self.config_text(listeners) if text is None else text)
+
+    def reload(self, *args, timeout=60):
+        """Runs "affinityd reload ARGS", with -c CONF unless ARGS name a
+        socket; returns the CompletedProcess."""
+        args = list(args)
+        if "-s" not in args:
+            args += ["-c", self.conf]
+        return run(["reload"] + args, timeout=timeout)
+
+    def start(self, env=None):
+        """Starts the daemon; ENV adds to (or, with None values, removes
+        from) the environment it inherits."""
         cmd = [binary(), "-c", self.conf]
         if self.netns is not None:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
+        environ = None
+        if env is not None:
+            environ = dict(os.environ)
+            for k, v in env.items():
+                if v is None:
+                    environ.pop(k, None)
+                else:
+                    environ[k] = v
         with open(self.logpath, "w") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, env=environ)
         self.pgid = self.proc.pid
         _daemons.append(self)
         return self

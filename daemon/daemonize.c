@@ -1,0 +1,136 @@
+/*
+ * Detaching: fork, a new session, stdio on /dev/null, logs to syslog and a
+ * pid file.  The parent waits on a pipe for one status byte, sent once the
+ * first generation of workers serves (0) or failed (its exit code).
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "daemonize.h"
+#include "log.h"
+#include "util.h"
+
+static int	 daemonize_fd = -1;
+static char	*daemonize_pid_file;
+static int	 daemonize_pid_written;
+
+static int __attribute__((noreturn))
+daemonize_parent(int fd)
+{
+	unsigned char	 status;
+	ssize_t		 got;
+
+	do
+		got = read(fd, &status, 1);
+	while (got == -1 && errno == EINTR);
+	_exit(got == 1 ? status : EXIT_SOFTWARE);
+}
+
+static int
+daemonize_write_pid(const char *path)
+{
+	char	 text[32];
+	int	 fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return -errno;
+	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (write(fd, text, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) == -1 ? -errno : 0;
+}
+
+static int
+daemonize_stdio(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* Returns 0 in the daemon; the parent never returns. */
+int
+daemonize_start(const char *pid_file)
+{
+	int	 p[2];
+	pid_t	 pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("daemonize: pipe");
+		return EXIT_OSERR;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("daemonize: fork");
+		return EXIT_OSERR;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		daemonize_parent(p[0]);
+	}
+	close(p[0]);
+	daemonize_fd = p[1];
+	if (setsid() == -1 || chdir("/") == -1) {
+		log_warn("daemonize: setsid");
+		return EXIT_OSERR;
+	}
+	/* Written once ready: a second instance must not overwrite it. */
+	if (pid_file != NULL && (daemonize_pid_file = strdup(pid_file)) == NULL)
+		return EXIT_OSERR;
+	log_syslog();
+	if (daemonize_stdio() == -1) {
+		log_warn("daemonize: /dev/null");
+		return EXIT_OSERR;
+	}
+	return 0;
+}
+
+/* Tells the waiting parent how the start went; later calls do nothing. */
+void
+daemonize_ready(int status)
+{
+	unsigned char	 byte = (unsigned char)status;
+
+	int		 r;
+
+	if (daemonize_fd == -1)
+		return;
+	if (status == 0 && daemonize_pid_file != NULL &&
+	    (r = daemonize_write_pid(daemonize_pid_file)) < 0) {
+		log_errorx("pid file %s: %s", daemonize_pid_file, strerror(-r));
+	} else if (status == 0 && daemonize_pid_file != NULL)
+		daemonize_pid_written = 1;
+	if (write(daemonize_fd, &byte, 1) != 1)
+		log_warn("daemonize: telling the parent");
+	close(daemonize_fd);
+	daemonize_fd = -1;
+}
+
+void
+daemonize_cleanup(void)
+{
+	if (daemonize_pid_file != NULL) {
+		if (daemonize_pid_written)
+			unlink(daemonize_pid_file);
+		free(daemonize_pid_file);
+		daemonize_pid_file = NULL;
+	}
+}
