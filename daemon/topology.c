@@ -19,6 +19,7 @@
 
 #include "cpuset.h"
 #include "irqmap.h"
+#include "log.h"
 #include "topology.h"
 
 /* Stacked devices deeper than this are a loop or a mistake. */
@@ -572,9 +573,11 @@ topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface)
 	}
 	iface->source = irq ? TOPO_SOURCE_IRQ : rps ? TOPO_SOURCE_RPS :
 	    TOPO_SOURCE_CPUS;
-	if (!irq && !rps)
+	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
 		topology_warn(ctx, "%s: no per-queue IRQs and no RPS; one "
 		    "worker per allowed CPU", iface->name);
+	else if (!irq && !rps)
+		log_debug("%s: no per-queue IRQs and no RPS", iface->name);
 	for (i = 0; irq && i < iface->nqueues; i++)
 		if (iface->queues[i].cpu < 0 && iface->queues[i].irq < 0)
 			topology_warn(ctx, "%s: queue %u: no IRQ found and no "
