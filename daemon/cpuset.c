@@ -744,15 +744,15 @@ cpuset_cgroup_path(const char *text, const char *controller, char **path)
 	return 0;
 }
 
-/* The cgroup v2 path of this process, then its CPUs under either mount. */
+/*
+ * The cgroup directory of this process for a controller ("" for the v2
+ * hierarchy) from proc/self/cgroup: 1 found, 0 none, or -errno.
+ */
 static int
-cpuset_cgroup_v2(const char *root, struct cpuset **setp, char **source)
+cpuset_cgroup_dir(const char *root, const char *controller, char **dir)
 {
-	static const char *const	 names[] = {
-		"cpuset.cpus.effective", NULL
-	};
-	char				*file, *text, *dir;
-	int				 r;
+	char	*file, *text;
+	int	 r;
 
 	if ((file = sysroot_path(root, "proc/self/cgroup")) == NULL)
 		return -ENOMEM;
@@ -760,9 +760,22 @@ cpuset_cgroup_v2(const char *root, struct cpuset **setp, char **source)
 	free(file);
 	if (r < 0)
 		return 0;
-	r = cpuset_cgroup_path(text, "", &dir);
+	r = cpuset_cgroup_path(text, controller, dir);
 	free(text);
-	if (r <= 0)
+	return r;
+}
+
+/* The cgroup v2 path of this process, then its CPUs under either mount. */
+static int
+cpuset_cgroup_v2(const char *root, struct cpuset **setp, char **source)
+{
+	static const char *const	 names[] = {
+		"cpuset.cpus.effective", NULL
+	};
+	char				*dir;
+	int				 r;
+
+	if ((r = cpuset_cgroup_dir(root, "", &dir)) <= 0)
 		return r;
 	/* Hybrid systems mount the v2 hierarchy at "unified". */
 	r = cpuset_cgroup_walk(root, "sys/fs/cgroup", dir, names, setp,
@@ -781,26 +794,16 @@ cpuset_cgroup_v1(const char *root, struct cpuset **setp, char **source)
 	static const char *const	 names[] = {
 		"cpuset.effective_cpus", "cpuset.cpus", NULL
 	};
-	char				*file, *text, *dir = NULL;
+	char				*file, *dir = NULL;
 	int				 r;
 
 	if ((file = sysroot_path(root, "proc/self/cpuset")) == NULL)
 		return -ENOMEM;
 	r = read_file_line(file, &dir);
 	free(file);
-	if (r < 0) {
-		/* Kernels without CONFIG_PROC_PID_CPUSET. */
-		if ((file = sysroot_path(root, "proc/self/cgroup")) == NULL)
-			return -ENOMEM;
-		r = read_file(file, &text, 1 << 20);
-		free(file);
-		if (r < 0)
-			return 0;
-		r = cpuset_cgroup_path(text, "cpuset", &dir);
-		free(text);
-		if (r <= 0)
-			return r;
-	}
+	/* Kernels without CONFIG_PROC_PID_CPUSET. */
+	if (r < 0 && (r = cpuset_cgroup_dir(root, "cpuset", &dir)) <= 0)
+		return r;
 	r = cpuset_cgroup_walk(root, "sys/fs/cgroup/cpuset", dir, names, setp,
 	    source);
 	free(dir);

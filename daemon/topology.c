@@ -59,16 +59,11 @@ static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
-	int	 r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0 || strv_add(&ctx->topo->warnings, s) < 0)
+	if (strv_vaddf(&ctx->topo->warnings, fmt, ap) < 0)
 		ctx->nomem = 1;
-	if (r >= 0)
-		free(s);
+	va_end(ap);
 }
 
 const char *

@@ -36,19 +36,27 @@ strv_add(struct strv *sv, const char *s)
 }
 
 int
-strv_addf(struct strv *sv, const char *fmt, ...)
+strv_vaddf(struct strv *sv, const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	*s;
 	int	 r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
+	if (vasprintf(&s, fmt, ap) < 0)
 		return -ENOMEM;
 	r = strv_add(sv, s);
 	free(s);
+	return r;
+}
+
+int
+strv_addf(struct strv *sv, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 r;
+
+	va_start(ap, fmt);
+	r = strv_vaddf(sv, fmt, ap);
+	va_end(ap);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 #ifndef AFFINITYD_UTIL_H
 #define AFFINITYD_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -29,6 +30,8 @@ struct strv {
 /* util.c */
 int	 strv_add(struct strv *sv, const char *s);
 int	 strv_addf(struct strv *sv, const char *fmt, ...) LOG_PRINTF(2, 3);
+int	 strv_vaddf(struct strv *sv, const char *fmt, va_list ap)
+	    LOG_PRINTF(2, 0);
 int	 strv_contains(const struct strv *sv, const char *s);
 void	 strv_free(struct strv *sv);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
