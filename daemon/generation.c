@@ -93,8 +93,10 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 			if (mw->fds[l] == -1)
 				log_warn("listener \"%s\": duplicating its socket",
 				    conf->listeners[l].name);
-			else
+			else {
 				mw->inherit[l] = 1;
+				mw->cookies[l] = old->cookies[k];
+			}
 			break;
 		}
 	}
@@ -118,7 +120,8 @@ generation_workers(struct generation *gen, const struct generation *prev)
 		    .queues = &tw->queues, .ctl_fd = -1 };
 		mw->fds = malloc(sizeof(int) * (nl ? nl : 1));
 		mw->inherit = calloc(nl ? nl : 1, sizeof(int));
-		if (mw->fds == NULL || mw->inherit == NULL)
+		mw->cookies = calloc(nl ? nl : 1, sizeof(uint64_t));
+		if (mw->fds == NULL || mw->inherit == NULL || mw->cookies == NULL)
 			return -ENOMEM;
 		for (l = 0; l < nl; l++)
 			mw->fds[l] = -1;
@@ -167,7 +170,8 @@ generation_new(struct master *m, struct config *conf,
 		generation_free(gen);
 		return NULL;
 	}
-	gen->number = ++m->last_generation;
+	/* Counted in m->last_generation only once it serves. */
+	gen->number = m->last_generation + 1;
 	return gen;
 }
 
@@ -202,6 +206,7 @@ generation_free(struct generation *gen)
 		generation_put_slot(gen->m, mw->slot);
 		free(mw->fds);
 		free(mw->inherit);
+		free(mw->cookies);
 	}
 	free(gen->workers);
 	topology_free(gen->topo);

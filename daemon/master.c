@@ -91,26 +91,52 @@ static const struct admin_ops master_admin_ops = {
 	.reload = master_admin_reload,
 };
 
-/* Every socket bound to a listener's port must be one of ours. */
+/*
+ * The cookies of every socket any generation made, the one starting and
+ * the draining ones too (all are in m->gens).
+ */
+static uint64_t *
+master_cookies(const struct master *m, size_t *n)
+{
+	const struct generation	*gen;
+	const struct mworker	*mw;
+	uint64_t		*cookies;
+	size_t			 cap = 1, i, l;
+
+	for (gen = m->gens; gen != NULL; gen = gen->next)
+		cap += gen->nworkers * gen->conf->nlisteners;
+	if ((cookies = calloc(cap, sizeof(*cookies))) == NULL)
+		return NULL;
+	*n = 0;
+	for (gen = m->gens; gen != NULL; gen = gen->next) {
+		for (i = 0; i < gen->nworkers; i++) {
+			mw = &gen->workers[i];
+			for (l = 0; l < gen->conf->nlisteners; l++)
+				if (mw->cookies[l] != 0)
+					cookies[(*n)++] = mw->cookies[l];
+		}
+	}
+	return cookies;
+}
+
+/*
+ * Every socket bound to a listener's port must be one of ours: of this
+ * generation, or of one still serving or draining.
+ */
 int
 master_check_ports(struct generation *gen)
 {
 	const struct config	*conf = gen->conf;
 	uint64_t		*cookies;
 	unsigned int		 nforeign;
-	size_t			 l, i, n;
+	size_t			 l, n;
 	int			 r, bad = 0;
 
-	if ((cookies = calloc(gen->nworkers + 1, sizeof(*cookies))) == NULL)
+	if ((cookies = master_cookies(gen->m, &n)) == NULL)
 		return -1;
 	for (l = 0; l < conf->nlisteners && !bad; l++) {
 		const struct listener_conf	*lc = &conf->listeners[l];
 
-		for (i = n = 0; i < gen->nworkers; i++)
-			if (gen->workers[i].fds[l] >= 0 &&
-			    listener_cookie(gen->workers[i].fds[l],
-			    &cookies[n]) == 0)
-				n++;
 		r = sockdiag_foreign(lc, cookies, n, &nforeign);
 		if (r < 0) {
 			log_warnx("listener \"%s\": cannot check who shares "
@@ -163,6 +189,7 @@ master_gen_ready(struct generation *gen)
 		supervise_send_go(&gen->workers[i]);
 	gen->state = GEN_ACTIVE;
 	m->active = gen;
+	m->last_generation = gen->number;
 	master_status_line(gen, status, sizeof(status));
 	log_info("ready: %s", status);
 	notify_ready(status);
@@ -282,10 +309,10 @@ master_events(struct master *m)
 		if (m->sig_ev[i] == NULL || evsignal_add(m->sig_ev[i], NULL))
 			return -1;
 	}
-	/* Ping at least twice per watchdog interval. */
+	/* Ping at least twice per watchdog interval, but do not spin. */
 	if (wd > 0 && wd / 2 < 1000000) {
 		tick.tv_sec = 0;
-		tick.tv_usec = (suseconds_t)(wd / 2);
+		tick.tv_usec = (suseconds_t)(wd / 2 < 10000 ? 10000 : wd / 2);
 	}
 	m->tick_ev = event_new(m->base, -1, EV_PERSIST, master_tick_cb, m);
 	if (m->tick_ev == NULL || event_add(m->tick_ev, &tick) == -1)

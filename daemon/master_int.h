@@ -41,6 +41,7 @@ struct mworker {
 	struct event		*respawn_ev;
 	int			*fds;		/* held sockets, -1: none */
 	int			*inherit;	/* 1: fds[i] came from the last generation */
+	uint64_t		*cookies;	/* SO_COOKIE of each socket, 0: none */
 	unsigned int		 restarts;
 	unsigned int		 quick_deaths;	/* in a row, each soon after start */
 	uint64_t		 started_ns;

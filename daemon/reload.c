@@ -90,7 +90,7 @@ reload_read(struct master *m)
 	const char	*path = m->active->conf->path;
 	struct config	*conf = NULL;
 	struct strv	 errors = { 0 };
-	char		*text;
+	char		*text, status[400];
 	size_t		 i;
 
 	if (path == NULL)
@@ -104,9 +104,9 @@ reload_read(struct master *m)
 	log_errorx("reload: %s is invalid; the running workers keep "
 	    "serving with the last good configuration", path);
 	text = reload_join(&errors);
-	notify_status("reload failed: %zu error(s) in %s; still serving "
-	    "generation %u", errors.n, path, m->active->number);
-	notify_ready("reload failed: still serving the last good configuration");
+	snprintf(status, sizeof(status), "reload failed: %zu error(s) in %s; "
+	    "still serving generation %u", errors.n, path, m->active->number);
+	notify_ready(status);
 	reload_answer_error(m, text ? text : "invalid configuration");
 	free(text);
 	strv_free(&errors);
@@ -191,6 +191,7 @@ reload_ready(struct generation *gen)
 		supervise_send_go(&gen->workers[i]);
 	gen->state = GEN_ACTIVE;
 	m->active = gen;
+	m->last_generation = gen->number;
 	old->state = GEN_DRAINING;
 	supervise_signal_gen(old, SIGTERM);
 	generation_release(old);
@@ -208,7 +209,7 @@ reload_ready(struct generation *gen)
 void
 reload_failed(struct master *m, struct generation *gen, const char *why)
 {
-	char	 text[700];
+	char	 text[700], status[800];
 
 	if (gen != NULL) {
 		gen->state = GEN_FAILED;
@@ -218,9 +219,9 @@ reload_failed(struct master *m, struct generation *gen, const char *why)
 	snprintf(text, sizeof(text), "reload failed: %s", why);
 	log_errorx("%s; generation %u keeps serving", text,
 	    m->active->number);
-	notify_status("%s; still serving generation %u", text,
-	    m->active->number);
-	notify_ready(text);
+	snprintf(status, sizeof(status), "%s; still serving generation %u",
+	    text, m->active->number);
+	notify_ready(status);
 	reload_answer_error(m, text);
 	reload_done(m);
 	generation_collect(m);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "listener.h"
 #include "log.h"
 #include "master_int.h"
 #include "stats.h"
@@ -177,6 +178,8 @@ supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)
 			break;
 		}
 		mw->fds[i] = fds[k++];
+		if (listener_cookie(mw->fds[i], &mw->cookies[i]) < 0)
+			mw->cookies[i] = 0;
 	}
 	while (k < msg->nfds)
 		close(fds[k++]);

@@ -188,6 +188,16 @@ worker_stop(struct worker *w)
 			tcp_serve_stop(&w->listeners[i]);
 		else
 			udp_serve_stop(&w->listeners[i]);
+		/*
+		 * The queue is served: let go of the socket now, so one that
+		 * no new generation took over closes (and the kernel moves
+		 * what arrives meanwhile to the group's other sockets)
+		 * instead of queuing connections nobody will accept.
+		 */
+		if (w->listeners[i].fd >= 0) {
+			close(w->listeners[i].fd);
+			w->listeners[i].fd = -1;
+		}
 	}
 	log_debug("stopping with %u open connections", w->serve.open_conns);
 	if (w->serve.open_conns == 0) {
