@@ -68,7 +68,6 @@ cmd_reload(int argc, char *argv[])
 		{ "wait", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct config	*conf = NULL;
 	const char	*path = NULL, *sock = NULL;
 	json_t		*doc = NULL;
 	char		*why = NULL, *peeked = NULL;
@@ -97,13 +96,9 @@ cmd_reload(int argc, char *argv[])
 		cmd_reload_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (sock == NULL && path == NULL) {
-		if ((conf = config_defaults()) == NULL)
-			return EXIT_OSERR;
-		sock = conf->admin_socket;
-	} else if (sock == NULL) {
+	if (sock == NULL) {
 		if ((peeked = config_peek_admin_socket(path)) == NULL)
-			return cmd_reload_unreadable(path);
+			return path ? cmd_reload_unreadable(path) : EXIT_OSERR;
 		sock = peeked;
 	}
 	r = admin_request_timeout(sock, "reload", wait ? CMD_RELOAD_WAIT_SEC : 5.0,
@@ -125,6 +120,5 @@ cmd_reload(int argc, char *argv[])
 	free(why);
 	free(peeked);
 	json_decref(doc);
-	config_free(conf);
 	return r;
 }

@@ -43,7 +43,7 @@ cmd_status(int argc, char *argv[])
 	struct config	*conf = NULL;
 	const char	*path = NULL, *sock = NULL;
 	json_t		*doc = NULL;
-	char		*why = NULL;
+	char		*why = NULL, *peeked = NULL;
 	int		 ch, json = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "c:hs:", longopts, NULL)) != -1) {
@@ -69,10 +69,13 @@ cmd_status(int argc, char *argv[])
 		cmd_status_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (sock == NULL) {
-		if ((r = affinityd_load_config(path, &conf)) != 0)
-			return r;
-		sock = conf->admin_socket;
+	/* A file being edited may be invalid: only its socket matters here. */
+	if (sock == NULL && (sock = peeked = config_peek_admin_socket(path))
+	    == NULL) {
+		if ((r = affinityd_load_config(path, &conf)) == 0)
+			r = EXIT_SOFTWARE;
+		config_free(conf);
+		return r;
 	}
 	if (admin_request(sock, "status", &doc, &why) < 0) {
 		fprintf(stderr, "affinityd: status: %s\n", why ? why : "failed");
@@ -86,7 +89,7 @@ cmd_status(int argc, char *argv[])
 		r = status_print_table(stdout, doc) == 0 ? 0 : EXIT_SOFTWARE;
 out:
 	free(why);
+	free(peeked);
 	json_decref(doc);
-	config_free(conf);
 	return r;
 }

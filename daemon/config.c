@@ -1365,7 +1365,8 @@ done:
 /*
  * The admin socket a file names, read even when the rest of the file is
  * invalid, so "affinityd reload" can reach the daemon and have it report
- * the errors.  NULL when the file cannot be parsed at all.
+ * the errors.  NULL when the file cannot be parsed at all; the default
+ * socket without a file.
  */
 char *
 config_peek_admin_socket(const char *path)
@@ -1374,6 +1375,8 @@ config_peek_admin_socket(const char *path)
 	const char	*value = NULL;
 	char		*copy = NULL;
 
+	if (path == NULL)
+		return strdup(config_default_admin_socket());
 	config_init(&cfg);
 	if (config_read_file(&cfg, path) == CONFIG_TRUE) {
 		if (config_lookup_string(&cfg, "daemon.admin_socket", &value) ==
