@@ -17,6 +17,8 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "cpuset.h"
+#include "irqspread.h"
 #include "log.h"
 #include "master_int.h"
 #include "plan.h"
@@ -134,6 +136,54 @@ generation_workers(struct generation *gen, const struct generation *prev)
 }
 
 /*
+ * Pins the queue IRQs with irq_affinity = "spread".  Also when the plan
+ * has no worker yet: the queues may all sit on CPUs the daemon may not
+ * use until their IRQs move.  Returns how many IRQs moved, or -ENOMEM.
+ */
+static int
+generation_spread(const struct config *conf, const struct topology *topo)
+{
+	struct cpuset	*cpus = NULL;
+	struct strv	 warnings = { 0 };
+	unsigned int	 changed = 0;
+	size_t		 i;
+	int		 r;
+
+	if ((r = irqspread_targets(topo, conf->workers, &cpus)) == 0)
+		r = irqspread_apply(NULL, topo, cpus, &warnings, &changed);
+	for (i = 0; i < warnings.n; i++)
+		log_warnx("irq_affinity \"spread\": %s", warnings.v[i]);
+	strv_free(&warnings);
+	cpuset_free(cpus);
+	if (r == -ENOMEM)
+		return r;
+	if (changed > 0)
+		log_info("irq_affinity \"spread\": %u queue IRQ(s) moved; "
+		    "discovering the plan again", changed);
+	return (int)changed;
+}
+
+/*
+ * The worker plan for conf; after spreading IRQs that moved it is
+ * discovered again, so that the workers follow their queues.
+ */
+static int
+generation_plan(const struct config *conf, struct topology **topo)
+{
+	int	 r, moved;
+
+	r = plan_discover(conf, NULL, NULL, 0, topo);
+	if (conf->irq_affinity != IRQ_AFFINITY_SPREAD || *topo == NULL ||
+	    (r < 0 && r != -EINVAL))
+		return r;
+	if ((moved = generation_spread(conf, *topo)) <= 0)
+		return moved < 0 ? moved : r;
+	topology_free(*topo);
+	*topo = NULL;
+	return plan_discover(conf, NULL, NULL, 0, topo);
+}
+
+/*
  * Builds a generation for conf (which it then owns) with the worker plan
  * discovered now.  NULL with *why set when there is no usable plan.
  */
@@ -152,7 +202,7 @@ generation_new(struct master *m, struct config *conf,
 	gen->m = m;
 	gen->conf = conf;
 	gen->state = GEN_STARTING;
-	r = plan_discover(conf, NULL, NULL, 0, &gen->topo);
+	r = generation_plan(conf, &gen->topo);
 	if (gen->topo != NULL)
 		plan_log_warnings(gen->topo);
 	if (r < 0 || gen->topo == NULL || gen->topo->nworkers == 0) {

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "master.h"
 #include "master_int.h"
+#include "metrics.h"
 #include "notify.h"
 #include "stats.h"
 #include "topology.h"
@@ -78,6 +79,28 @@ master_status_json(void *arg)
 		json_object_set_new(doc, "steering", json_string(
 		    steering_name(m->active->conf->steering)));
 	return doc;
+}
+
+/* The workers a scrape shows: those of the generation serving now. */
+static int
+master_metrics_collect(void *arg, struct metrics_sample *sample)
+{
+	struct master		*m = arg;
+	struct generation	*gen = m->active;
+	struct mworker		*mw;
+	size_t			 i;
+	int			 r;
+
+	if (gen == NULL)
+		return 0;
+	sample->generation = gen->number;
+	for (i = 0; i < gen->nworkers; i++) {
+		mw = &gen->workers[i];
+		if ((r = metrics_sample_add(sample, mw->id, mw->cpu,
+		    mw->restarts, mw->slot)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static void
@@ -417,11 +440,31 @@ master_free(struct master *m)
 		event_free(m->stop_ev);
 	if (m->admin)
 		admin_close(m->admin);
+	metrics_close(m->metrics);
 	stats_unmap(&m->stats);
 	free(m->slot_used);
 	free(m->user);
 	if (m->base)
 		event_base_free(m->base);
+}
+
+/* The Prometheus endpoint, bound before any worker forks; fatal if not. */
+static int
+master_metrics(struct master *m, const struct config *conf)
+{
+	char	*why = NULL;
+
+	m->metrics = metrics_listen(m->base,
+	    (const struct sockaddr *)&conf->metrics_addr, conf->metrics_addrlen,
+	    master_metrics_collect, m, &why);
+	if (m->metrics == NULL) {
+		log_errorx("daemon.metrics %s: %s", conf->metrics,
+		    why ? why : "cannot listen");
+		free(why);
+		return -1;
+	}
+	log_info("metrics on http://%s/metrics", conf->metrics);
+	return 0;
 }
 
 static int
@@ -441,6 +484,10 @@ master_setup(struct master *m, struct config *conf)
 	if (m->admin == NULL) {
 		log_errorx("admin socket: %s", why ? why : "cannot listen");
 		free(why);
+		config_free(conf);
+		return EXIT_OSERR;
+	}
+	if (conf->metrics != NULL && master_metrics(m, conf) == -1) {
 		config_free(conf);
 		return EXIT_OSERR;
 	}

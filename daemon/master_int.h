@@ -19,6 +19,7 @@ struct event;
 struct event_base;
 struct generation;
 struct master;
+struct metrics;
 struct topology;
 
 enum mworker_state {
@@ -75,6 +76,7 @@ struct master {
 	struct stats_segment	 stats;
 	unsigned char		*slot_used;
 	struct admin		*admin;
+	struct metrics		*metrics;	/* NULL: daemon.metrics off */
 	struct event		*sig_ev[4];
 	struct event		*tick_ev;
 	struct event		*stop_ev;

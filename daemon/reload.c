@@ -118,6 +118,9 @@ reload_warn_fixed(const struct config *old, const struct config *conf)
 {
 	if (strcmp(old->admin_socket, conf->admin_socket) != 0)
 		log_warnx("reload: daemon.admin_socket changes only on restart");
+	if ((old->metrics == NULL) != (conf->metrics == NULL) ||
+	    (old->metrics && strcmp(old->metrics, conf->metrics) != 0))
+		log_warnx("reload: daemon.metrics changes only on restart");
 	if ((old->user == NULL) != (conf->user == NULL) ||
 	    (old->user && strcmp(old->user, conf->user) != 0))
 		log_warnx("reload: daemon.user changes only on restart");
