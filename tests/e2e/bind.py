@@ -370,7 +370,7 @@ def test_pid_namespace():
     check_moved("bind --housekeeping", out, start, hk)
 
     # The init script, with its binary and configuration pointed here.
-    src = os.path.join(srcdir(), "scripts", "init.d", "affinityd-bind")
+    src = os.path.join(srcdir(), "scripts", "init.d", "affinityd-bind.init")
     text = read(src)
     check(text.startswith("#!/bin/sh"), f"no init script at {src}")
     for key in ("Default-Start:     S", "Provides:          affinityd-bind"):
