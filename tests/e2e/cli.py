@@ -182,6 +182,26 @@ def test_topology():
     say(f"topology: contract keys ok, lo falls back to CPUs {cpus}")
 
 
+def test_topology_narrowed():
+    """Under boot binding the inherited mask is the housekeeping set: the
+    plan must still use every CPU of the cpuset, as under taskset -c 0."""
+    allowed = os.sched_getaffinity(0)
+    if len(allowed) < 2 or 0 not in allowed:
+        say("topology under taskset -c 0: skipped, needs CPUs 0 and 1")
+        return
+    os.sched_setaffinity(0, {0})
+    try:
+        r = run(["topology", "--json", "lo"])
+    finally:
+        os.sched_setaffinity(0, allowed)
+    check(r.returncode == 0, f"topology lo on CPU 0 exited {r.returncode}")
+    cpus = {w["cpu"] for w in json.loads(r.stdout)["workers"]}
+    # The cpuset holds at least the CPUs this test may run on.
+    check(allowed <= cpus, f"run with affinity {{0}}, the plan uses CPUs "
+          f"{sorted(cpus)}, not every CPU of the cpuset {sorted(allowed)}")
+    say(f"topology under affinity {{0}}: workers on {sorted(cpus)}")
+
+
 def test_usage():
     for args in (["--no-such-option"], ["-Z"], ["topology", "--bogus"],
                  ["status", "--bogus"], ["no-such-command"]):
@@ -213,6 +233,7 @@ def main():
     test_help_version()
     test_check_config()
     test_topology()
+    test_topology_narrowed()
     test_usage()
     test_status_no_daemon()
     say("cli: all checks passed")
