@@ -1,7 +1,9 @@
 /*
  * Topology discovery: the RX queues of each interface, the IRQ that serves
- * each queue and the CPU that processes its packets, all read below a root
- * prefix, then the worker plan built from that map.  Nothing here logs:
+ * each queue (from the netdev netlink family on the machine itself when
+ * the driver links every queue, else by the vectors' names) and the CPU
+ * that processes its packets, all read below a root prefix, then the
+ * worker plan built from that map.  Nothing here logs:
  * whatever looks wrong becomes a warning for the caller, and only a missing
  * interface or an empty plan is an error.
  */
@@ -20,6 +22,7 @@
 #include "cpuset.h"
 #include "irqmap.h"
 #include "log.h"
+#include "netdev_nl.h"
 #include "topology.h"
 
 /* Stacked devices deeper than this are a loop or a mistake. */
@@ -411,6 +414,83 @@ out:
 	return r;
 }
 
+/* Who answers netdev netlink questions here, or NULL: nobody can. */
+static netdev_nl_rx_irqs_fn *
+topology_netlink_fn(const struct topo_ctx *ctx)
+{
+	if (ctx->opts->netlink_rx_irqs != NULL)
+		return ctx->opts->netlink_rx_irqs;
+	/* A fixture tree describes another machine than the kernel's. */
+	if (ctx->sysroot == NULL || strcmp(ctx->sysroot, "/") == 0)
+		return netdev_nl_rx_irqs;
+	return NULL;
+}
+
+/* The interface's sys/class/net/IF/ifindex, or 0 when unreadable. */
+static unsigned int
+topology_ifindex(struct topo_ctx *ctx, const char *ifname)
+{
+	char		*path, *line = NULL;
+	unsigned int	 ifindex = 0;
+
+	if ((path = sysroot_path(ctx->sysroot, "sys/class/net/%s/ifindex",
+	    ifname)) == NULL) {
+		ctx->nomem = 1;
+		return 0;
+	}
+	if (read_file_line(path, &line) == 0 &&
+	    parse_uint(line, INT_MAX, &ifindex) < 0)
+		ifindex = 0;
+	free(line);
+	free(path);
+	return ifindex;
+}
+
+/*
+ * Gives each queue the IRQ that the netdev netlink family links it to
+ * through its NAPI instance.  Returns 1 when every queue got one; 0, with
+ * the queues untouched, when the kernel or the driver cannot tell (the
+ * names decide then); or -ENOMEM.
+ */
+static int
+topology_queue_irqs_netlink(struct topo_ctx *ctx, struct topo_iface *iface)
+{
+	netdev_nl_rx_irqs_fn	*fn;
+	struct netdev_nl_rxq	*rxq = NULL;
+	struct topo_queue	*q;
+	unsigned int		 ifindex;
+	size_t			 i, nrxq = 0, found = 0;
+	int			 r;
+
+	if ((fn = topology_netlink_fn(ctx)) == NULL || iface->nqueues == 0 ||
+	    (ifindex = topology_ifindex(ctx, iface->name)) == 0)
+		return 0;
+	if ((r = fn(ifindex, &rxq, &nrxq)) < 0) {
+		log_debug("%s: netdev netlink gives no queue IRQs: %s",
+		    iface->name, strerror(-r));
+		free(rxq);
+		return r == -ENOMEM ? r : 0;
+	}
+	/* The answer holds whole only when it names every rx-N once. */
+	for (i = 0; i < iface->nqueues; i++)
+		iface->queues[i].irq = -1;
+	for (i = 0; i < nrxq; i++) {
+		if ((q = topology_find_queue(iface, rxq[i].queue)) == NULL ||
+		    q->irq >= 0 || rxq[i].irq > INT_MAX)
+			continue;
+		q->irq = (int)rxq[i].irq;
+		found++;
+	}
+	free(rxq);
+	if (found == iface->nqueues)
+		return 1;
+	log_debug("%s: netdev netlink links %zu of %zu RX queues to IRQs; "
+	    "finding them by name", iface->name, found, iface->nqueues);
+	for (i = 0; i < iface->nqueues; i++)
+		iface->queues[i].irq = -1;
+	return 0;
+}
+
 /* The IRQ's delivery CPUs; the first one processes the queue. */
 static int
 topology_queue_affinity(struct topo_ctx *ctx, const struct topo_iface *iface,
@@ -555,9 +635,13 @@ topology_threaded(struct topo_ctx *ctx, const struct topo_iface *iface)
 	free(path);
 }
 
-/* How the interface's queues were mapped, with the fallback warning. */
+/*
+ * How the interface's queues were mapped, with the fallback warning;
+ * netlink says the netdev family gave every queue its IRQ.
+ */
 static void
-topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface)
+topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface,
+    int netlink)
 {
 	size_t	 i;
 	int	 irq = 0, rps = 0;
@@ -566,8 +650,8 @@ topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface)
 		irq |= iface->queues[i].irq >= 0;
 		rps |= iface->queues[i].rps_cpus != NULL;
 	}
-	iface->source = irq ? TOPO_SOURCE_IRQ : rps ? TOPO_SOURCE_RPS :
-	    TOPO_SOURCE_CPUS;
+	iface->source = netlink ? TOPO_SOURCE_NETLINK : irq ? TOPO_SOURCE_IRQ :
+	    rps ? TOPO_SOURCE_RPS : TOPO_SOURCE_CPUS;
 	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
 		topology_warn(ctx, "%s: no per-queue IRQs and no RPS; one "
 		    "worker per allowed CPU", iface->name);
@@ -587,7 +671,7 @@ topology_iface_read(struct topo_ctx *ctx, const char *name)
 	struct topo_iface	*iface, *grown;
 	struct topo_dev		 dev;
 	size_t			 i;
-	int			 r;
+	int			 r, netlink = 0;
 
 	grown = reallocarray(topo->ifaces, topo->nifaces + 1, sizeof(*grown));
 	if (grown == NULL)
@@ -605,14 +689,20 @@ topology_iface_read(struct topo_ctx *ctx, const char *name)
 		r = -ENOMEM;
 	if (r == 0)
 		r = topology_queues_read(ctx, iface);
-	if (r == 0)
+	/* A virtual device has no IRQ to ask the kernel about either. */
+	if (r == 0 && dev.msidir != NULL)
+		r = topology_queue_irqs_netlink(ctx, iface);
+	if (r > 0) {
+		netlink = 1;
+		r = 0;
+	} else if (r == 0)
 		r = topology_queue_irqs(ctx, iface, &dev);
 	for (i = 0; r == 0 && i < iface->nqueues; i++)
 		r = topology_queue_cpu(ctx, iface, &iface->queues[i]);
 	topology_dev_free(&dev);
 	if (r < 0)
 		return r;
-	topology_iface_source(ctx, iface);
+	topology_iface_source(ctx, iface, netlink);
 	topology_threaded(ctx, iface);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "netdev_nl.h"
 #include "util.h"
 
 struct cpuset;
@@ -63,6 +64,12 @@ struct topo_options {
 	enum topo_workers	 workers;
 	const struct cpuset	*worker_cpus;	/* for TOPO_WORKERS_LIST */
 	const struct cpuset	*exclude_cpus;	/* may be NULL */
+	/*
+	 * Asks the netdev netlink family for the queues' IRQs.  NULL: the
+	 * kernel's, and only when sysroot is the machine ("/" or NULL); a
+	 * stand-in is asked below any sysroot (tests).
+	 */
+	netdev_nl_rx_irqs_fn	*netlink_rx_irqs;
 };
 
 /*

@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include "cpuset.h"
+#include "netdev_nl.h"
 #include "topology.h"
 #include "util.h"
 
@@ -115,6 +116,7 @@ struct run {
 	enum topo_workers	 workers;
 	const char		*worker_cpus;
 	const char		*exclude_cpus;
+	netdev_nl_rx_irqs_fn	*netlink;	/* stands in for the kernel */
 };
 
 static int
@@ -137,6 +139,7 @@ discover(const struct run *run, struct topology **topo)
 		    &exclude), 0);
 	o.worker_cpus = list;
 	o.exclude_cpus = exclude;
+	o.netlink_rx_irqs = run->netlink;
 	r = topology_discover(&o, topo);
 	cpuset_free(list);
 	cpuset_free(exclude);
@@ -1316,6 +1319,160 @@ test_table(void **state)
 	free(root);
 }
 
+/* ---- The netdev netlink family, through a stand-in for the kernel. ---- */
+
+/* What the stand-in answers, and what it was asked. */
+static struct {
+	int				 error;
+	const struct netdev_nl_rxq	*rxq;
+	size_t				 nrxq;
+	unsigned int			 asked[8];
+	size_t				 nasked;
+} nl_fake;
+
+static int
+nl_fake_rx_irqs(unsigned int ifindex, struct netdev_nl_rxq **rxq,
+    size_t *nrxq)
+{
+	*rxq = NULL;
+	*nrxq = 0;
+	assert_true(nl_fake.nasked < ARRAY_SIZE(nl_fake.asked));
+	nl_fake.asked[nl_fake.nasked++] = ifindex;
+	if (nl_fake.error < 0)
+		return nl_fake.error;
+	/* Handed over like the real answer: the caller frees it. */
+	assert_non_null(*rxq = calloc(nl_fake.nrxq + 1, sizeof(**rxq)));
+	memcpy(*rxq, nl_fake.rxq, nl_fake.nrxq * sizeof(**rxq));
+	*nrxq = nl_fake.nrxq;
+	return 0;
+}
+
+static void
+nl_fake_set(int error, const struct netdev_nl_rxq *rxq, size_t nrxq)
+{
+	memset(&nl_fake, 0, sizeof(nl_fake));
+	nl_fake.error = error;
+	nl_fake.rxq = rxq;
+	nl_fake.nrxq = nrxq;
+}
+
+/*
+ * gen_two_nics() with ifindexes; the names tie eth0's queues 0 and 1 to
+ * IRQs 41 and 42 (CPUs 0 and 1).
+ */
+static void
+gen_two_nics_ifindex(const struct gen *g)
+{
+	gen_two_nics(g);
+	gen_write(g, "2\n",
+	    "sys/devices/pci0000:00/0000:04:00.0/net/eth0/ifindex");
+	gen_write(g, "3\n",
+	    "sys/devices/pci0000:00/0000:04:00.1/net/eth1/ifindex");
+}
+
+/*
+ * An IRQ for every RX queue: netlink's map wins over the names (here
+ * crossed, as when names and vectors disagree), and the CPU still comes
+ * from each IRQ's affinity.
+ */
+static void
+test_netlink(void **state)
+{
+	const struct netdev_nl_rxq	 ans[] = { { 1, 41 }, { 0, 42 } };
+	struct gen			*g = *state;
+	struct topology			*topo;
+	const char			*names[] = { "eth0", NULL };
+	struct run			 run = { .sysroot = g->root,
+					    .ifaces = names,
+					    .netlink = nl_fake_rx_irqs };
+
+	gen_two_nics_ifindex(g);
+	nl_fake_set(0, ans, ARRAY_SIZE(ans));
+	topo = expect_map(&run,
+	    "eth0 ixgbe netlink 0=42@1[1] 1=41@0[0]\n"
+	    "w0@0 eth0:1\n"
+	    "w1@1 eth0:0\n");
+	assert_int_equal(topo->warnings.n, 0);
+	assert_int_equal(nl_fake.nasked, 1);
+	assert_int_equal(nl_fake.asked[0], 2);
+	topology_free(topo);
+}
+
+/*
+ * A partial answer (queue 1 unlinked), an answer about queues sysfs does
+ * not list, and no answer at all: the names decide, silently.
+ */
+static void
+test_netlink_partial(void **state)
+{
+	const struct netdev_nl_rxq	 part[] = { { 0, 43 } };
+	const struct netdev_nl_rxq	 other[] = { { 0, 43 }, { 1, 44 },
+					    { 2, 45 } };
+	const struct netdev_nl_rxq	 dup[] = { { 0, 43 }, { 0, 44 } };
+	struct gen			*g = *state;
+	struct topology			*topo;
+	const char			*names[] = { "eth0", NULL };
+	struct run			 run = { .sysroot = g->root,
+					    .ifaces = names,
+					    .netlink = nl_fake_rx_irqs };
+	const char			*by_name =
+	    "eth0 ixgbe irq 0=41@0[0] 1=42@1[1]\n"
+	    "w0@0 eth0:0\n"
+	    "w1@1 eth0:1\n";
+
+	gen_two_nics_ifindex(g);
+	nl_fake_set(0, part, ARRAY_SIZE(part));
+	topo = expect_map(&run, by_name);
+	assert_int_equal(topo->warnings.n, 0);
+	assert_int_equal(nl_fake.nasked, 1);
+	topology_free(topo);
+
+	/* Three queues named, the first two of them sysfs's: still whole. */
+	nl_fake_set(0, other, ARRAY_SIZE(other));
+	topo = expect_map(&run,
+	    "eth0 ixgbe netlink 0=43@0[0] 1=44@2[2]\n"
+	    "w0@0 eth0:0\n"
+	    "w1@2 eth0:1\n");
+	topology_free(topo);
+
+	nl_fake_set(0, dup, ARRAY_SIZE(dup));
+	topo = expect_map(&run, by_name);
+	topology_free(topo);
+
+	nl_fake_set(-ENOENT, NULL, 0);
+	topo = expect_map(&run, by_name);
+	assert_int_equal(topo->warnings.n, 0);
+	assert_int_equal(nl_fake.nasked, 1);
+	topology_free(topo);
+}
+
+/*
+ * Nothing is asked for an interface without an ifindex file or without a
+ * device (virtual: no IRQ of its own).
+ */
+static void
+test_netlink_not_asked(void **state)
+{
+	const struct netdev_nl_rxq	 ans[] = { { 0, 42 }, { 1, 41 } };
+	struct gen			*g = *state;
+	struct topology			*topo;
+	const char			*names[] = { "eth0", "lo", NULL };
+	struct run			 run = { .sysroot = g->root,
+					    .ifaces = names,
+					    .netlink = nl_fake_rx_irqs };
+
+	gen_two_nics(g);
+	gen_write(g, "1\n", "sys/devices/virtual/net/lo/ifindex");
+	nl_fake_set(0, ans, ARRAY_SIZE(ans));
+	topo = expect_map(&run,
+	    "eth0 ixgbe irq 0=41@0[0] 1=42@1[1]\n"
+	    "lo unknown cpus 0=-@-\n"
+	    "w0@0 eth0:0\n"
+	    "w1@1 eth0:1\n");
+	assert_int_equal(nl_fake.nasked, 0);
+	topology_free(topo);
+}
+
 /* ---- This machine. ---- */
 
 static int	 machine_irq;
@@ -1360,7 +1517,11 @@ test_machine(void **state)
 	assert_int_equal(topo->nifaces, 1);
 	assert_string_equal(topo->ifaces[0].name, "eth0");
 	assert_string_equal(topo->ifaces[0].driver, "virtio_net");
-	assert_int_equal(topo->ifaces[0].source, TOPO_SOURCE_IRQ);
+	/* Netlink where the kernel and virtio_net link NAPIs to IRQs. */
+	print_message("eth0: source %s\n",
+	    topology_source_name(topo->ifaces[0].source));
+	assert_true(topo->ifaces[0].source == TOPO_SOURCE_NETLINK ||
+	    topo->ifaces[0].source == TOPO_SOURCE_IRQ);
 	assert_true(topo->ifaces[0].nqueues >= 1);
 	assert_int_equal(topo->ifaces[0].queues[0].queue, 0);
 	assert_int_equal(topo->ifaces[0].queues[0].irq, machine_irq);
@@ -1409,6 +1570,12 @@ main(void)
 		    gen_teardown),
 		cmocka_unit_test_setup_teardown(test_json, gen_setup,
 		    gen_teardown),
+		cmocka_unit_test_setup_teardown(test_netlink, gen_setup,
+		    gen_teardown),
+		cmocka_unit_test_setup_teardown(test_netlink_partial,
+		    gen_setup, gen_teardown),
+		cmocka_unit_test_setup_teardown(test_netlink_not_asked,
+		    gen_setup, gen_teardown),
 	};
 	const struct CMUnitTest machine[] = {
 		cmocka_unit_test(test_machine),
