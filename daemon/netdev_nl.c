@@ -18,6 +18,7 @@
 #include <libmnl/libmnl.h>
 
 #include "netdev_nl.h"
+#include "nlsock.h"
 
 /*
  * From the family's spec (Documentation/netlink/specs/netdev.yaml); the
@@ -37,17 +38,14 @@
 #define NETDEV_NL_QUEUE_TYPE_RX		0
 #define NETDEV_NL_MAX_ATTR		16	/* past every attribute used */
 
-#define NETDEV_NL_BUFSIZE	32768	/* the kernel's largest dump message */
 #define NETDEV_NL_REQSIZE	256	/* more than any request here */
 #define NETDEV_NL_MAX_READS	1024	/* far more than any NIC's queues */
-#define NETDEV_NL_TIMEOUT_SEC	5
 
 /* One request on an open socket. */
 struct netdev_nl_sock {
 	struct mnl_socket	*nl;
 	char			*buf;
 	uint32_t		 seq;
-	uint32_t		 portid;
 };
 
 /*
@@ -181,13 +179,14 @@ netdev_nl_control(const struct nlmsghdr *nlh)
 
 int
 netdev_nl_parse_family(const void *buf, size_t len, uint32_t seq,
-    uint32_t portid, uint16_t *family)
+    uint32_t portid, void *arg)
 {
+	uint16_t		*family = arg;
 	const struct nlmsghdr	*nlh = buf;
 	const struct nlattr	*attr;
 	int			 left = (int)len, r;
 
-	if (len > NETDEV_NL_BUFSIZE)
+	if (len > NLSOCK_BUFSIZE)
 		return -EBADMSG;
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
@@ -216,13 +215,14 @@ netdev_nl_parse_family(const void *buf, size_t len, uint32_t seq,
 
 int
 netdev_nl_parse_dump(const void *buf, size_t len, uint32_t seq,
-    uint32_t portid, struct netdev_nl_rows *rows)
+    uint32_t portid, void *arg)
 {
+	struct netdev_nl_rows	*rows = arg;
 	const struct nlmsghdr	*nlh = buf;
 	const struct genlmsghdr	*genl;
 	int			 left = (int)len, r;
 
-	if (len > NETDEV_NL_BUFSIZE)
+	if (len > NLSOCK_BUFSIZE)
 		return -EBADMSG;
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
@@ -314,27 +314,15 @@ netdev_nl_rows_free(struct netdev_nl_rows *rows)
 static int
 netdev_nl_open(struct netdev_nl_sock *s)
 {
-	struct timeval	 tv = { .tv_sec = NETDEV_NL_TIMEOUT_SEC };
-	int		 error;
+	int	 r;
 
 	memset(s, 0, sizeof(*s));
-	if ((s->buf = malloc(NETDEV_NL_BUFSIZE)) == NULL)
+	if ((s->buf = malloc(NLSOCK_BUFSIZE)) == NULL)
 		return -ENOMEM;
-	if ((s->nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC)) == NULL) {
-		error = errno;
+	if ((r = nlsock_open(NETLINK_GENERIC, &s->nl)) < 0) {
 		free(s->buf);
-		return -error;
+		return r;
 	}
-	/* The kernel answers at once; never hang discovery on it. */
-	if (setsockopt(mnl_socket_get_fd(s->nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == -1 ||
-	    mnl_socket_bind(s->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		error = errno;
-		mnl_socket_close(s->nl);
-		free(s->buf);
-		return -error;
-	}
-	s->portid = mnl_socket_get_portid(s->nl);
 	return 0;
 }
 
@@ -365,35 +353,6 @@ netdev_nl_request(struct netdev_nl_sock *s, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-/* Sends nlh and reads until the answer is complete, within a bound. */
-static int
-netdev_nl_exchange(struct netdev_nl_sock *s, const struct nlmsghdr *nlh,
-    uint16_t *family, struct netdev_nl_rows *rows)
-{
-	ssize_t	 n;
-	int	 i, r;
-
-	if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) == -1)
-		return -errno;
-	for (i = 0; i < NETDEV_NL_MAX_READS; i++) {
-		n = mnl_socket_recvfrom(s->nl, s->buf, NETDEV_NL_BUFSIZE);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		if (family != NULL)
-			r = netdev_nl_parse_family(s->buf, (size_t)n, s->seq,
-			    s->portid, family);
-		else
-			r = netdev_nl_parse_dump(s->buf, (size_t)n, s->seq,
-			    s->portid, rows);
-		if (r <= 0)
-			return r;
-	}
-	return -EOVERFLOW;
-}
-
 static int
 netdev_nl_family(struct netdev_nl_sock *s, uint16_t *family)
 {
@@ -401,7 +360,8 @@ netdev_nl_family(struct netdev_nl_sock *s, uint16_t *family)
 
 	nlh = netdev_nl_request(s, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NETDEV_NL_NAME);
-	return netdev_nl_exchange(s, nlh, family, NULL);
+	return nlsock_exchange(s->nl, s->buf, nlh, NETDEV_NL_MAX_READS,
+	    netdev_nl_parse_family, family);
 }
 
 /* One dump, filtered by ifindex; its attribute number differs per cmd. */
@@ -415,7 +375,8 @@ netdev_nl_dump(struct netdev_nl_sock *s, uint8_t cmd, uint16_t attr,
 	nlh = netdev_nl_request(s, rows->family, NLM_F_DUMP, cmd,
 	    NETDEV_NL_VERSION);
 	mnl_attr_put_u32(nlh, attr, rows->ifindex);
-	return netdev_nl_exchange(s, nlh, NULL, rows);
+	return nlsock_exchange(s->nl, s->buf, nlh, NETDEV_NL_MAX_READS,
+	    netdev_nl_parse_dump, rows);
 }
 
 int

@@ -56,13 +56,15 @@ netdev_nl_rx_irqs_fn	netdev_nl_rx_irqs;
 
 /*
  * The steps, on received bytes (tests feed crafted replies).  The parsers
- * return 0 when the answer is complete, 1 when more is to be read, or a
- * negative errno (the kernel's, or -EBADMSG for a malformed message).
+ * are nlsock_parse_fn: arg is the uint16_t family id, or the struct
+ * netdev_nl_rows being filled.  They return 0 when the answer is complete,
+ * 1 when more is to be read, or a negative errno (the kernel's, or
+ * -EBADMSG for a malformed message).
  */
 int	 netdev_nl_parse_family(const void *buf, size_t len, uint32_t seq,
-	    uint32_t portid, uint16_t *family);
+	    uint32_t portid, void *arg);
 int	 netdev_nl_parse_dump(const void *buf, size_t len, uint32_t seq,
-	    uint32_t portid, struct netdev_nl_rows *rows);
+	    uint32_t portid, void *arg);
 int	 netdev_nl_join(const struct netdev_nl_rows *rows,
 	    struct netdev_nl_rxq **rxq, size_t *nrxq);
 void	 netdev_nl_rows_free(struct netdev_nl_rows *rows);

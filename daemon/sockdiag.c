@@ -22,10 +22,9 @@
 #include <libmnl/libmnl.h>
 
 #include "listener.h"
+#include "nlsock.h"
 
-#define SOCKDIAG_BUFSIZE	32768	/* the kernel's largest dump message */
 #define SOCKDIAG_MAX_READS	4096	/* about a million sockets */
-#define SOCKDIAG_TIMEOUT_SEC	5
 
 /*
  * Where a socket accepts traffic, per address space: an IPv6 socket on "::"
@@ -153,13 +152,14 @@ sockdiag_errno(int error)
 
 /* Returns 0 at the end of the dump, 1 for more, or a negative errno. */
 static int
-sockdiag_parse(const void *buf, int len, unsigned int seq,
-    unsigned int portid, struct sockdiag_scan *scan)
+sockdiag_parse(const void *buf, size_t size, uint32_t seq, uint32_t portid,
+    void *arg)
 {
+	struct sockdiag_scan	*scan = arg;
 	const struct nlmsghdr	*nlh = buf;
 	const struct nlmsgerr	*err;
 	const int		*done;
-	int			 r;
+	int			 len = (int)size, r;
 
 	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
@@ -196,8 +196,6 @@ sockdiag_dump(struct mnl_socket *nl, char *buf, int family, int protocol,
 {
 	struct nlmsghdr		*nlh;
 	struct inet_diag_req_v2	*req;
-	ssize_t			 n;
-	int			 i, r;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -212,42 +210,8 @@ sockdiag_dump(struct mnl_socket *nl, char *buf, int family, int protocol,
 	 */
 	req->idiag_states = protocol == IPPROTO_TCP ?
 	    1U << TCP_LISTEN : 1U << TCP_CLOSE;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
-		return -errno;
-
-	for (i = 0; i < SOCKDIAG_MAX_READS; i++) {
-		n = mnl_socket_recvfrom(nl, buf, SOCKDIAG_BUFSIZE);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		r = sockdiag_parse(buf, (int)n, seq,
-		    mnl_socket_get_portid(nl), scan);
-		if (r <= 0)
-			return r;
-	}
-	return -EOVERFLOW;
-}
-
-static int
-sockdiag_open(struct mnl_socket **nlp)
-{
-	struct mnl_socket	*nl;
-	struct timeval		 tv = { .tv_sec = SOCKDIAG_TIMEOUT_SEC };
-	int			 error;
-
-	if ((nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) == NULL)
-		return -errno;
-	/* The kernel answers at once; never hang a worker on it. */
-	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-	    sizeof(tv)) == -1 || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		error = errno;
-		mnl_socket_close(nl);
-		return -error;
-	}
-	*nlp = nl;
-	return 0;
+	return nlsock_exchange(nl, buf, nlh, SOCKDIAG_MAX_READS,
+	    sockdiag_parse, scan);
 }
 
 /*
@@ -287,9 +251,9 @@ sockdiag_foreign(const struct listener_conf *lc, const uint64_t *cookies,
 	}
 	protocol = lc->protocol == LISTEN_TCP ? IPPROTO_TCP : IPPROTO_UDP;
 
-	if ((buf = malloc(SOCKDIAG_BUFSIZE)) == NULL)
+	if ((buf = malloc(NLSOCK_BUFSIZE)) == NULL)
 		return -ENOMEM;
-	if ((r = sockdiag_open(&nl)) < 0) {
+	if ((r = nlsock_open(NETLINK_SOCK_DIAG, &nl)) < 0) {
 		free(buf);
 		return r;
 	}
