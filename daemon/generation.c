@@ -272,7 +272,7 @@ generation_collect(struct master *m)
 
 	while ((gen = *pp) != NULL) {
 		if ((gen->state == GEN_DRAINING || gen->state == GEN_FAILED) &&
-		    supervise_gen_running(gen) == 0) {
+		    gen != m->handover && supervise_gen_running(gen) == 0) {
 			log_debug("generation %u is gone", gen->number);
 			*pp = gen->next;
 			generation_free(gen);

@@ -315,6 +315,7 @@ master_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct master	*m = arg;
 
 	supervise_tick(m);
+	reload_handover_check(m);
 	notify_watchdog();
 }
 

@@ -47,6 +47,7 @@ struct mworker {
 	unsigned int		 quick_deaths;	/* in a row, each soon after start */
 	uint64_t		 started_ns;
 	int			 last_error;	/* exit code a start failure asked for */
+	int			 stopped;	/* said it no longer accepts */
 	char			 last_text[560];
 };
 
@@ -85,6 +86,8 @@ struct master {
 	struct admin_req	*reload_waiting[16];	/* the one after it */
 	size_t			 nreload_waiting;
 	int			 reload_pending;
+	struct generation	*handover;	/* draining; the reload waits for it */
+	uint64_t		 handover_ns;
 	pid_t			 pid;
 	int			 stopping;
 	int			 exit_status;
@@ -115,6 +118,7 @@ void	 generation_collect(struct master *m);
 /* reload.c */
 void	 reload_start(struct master *m, struct admin_req *req);
 void	 reload_ready(struct generation *gen);
+void	 reload_handover_check(struct master *m);
 void	 reload_failed(struct master *m, struct generation *gen,
 	    const char *why);
 

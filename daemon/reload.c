@@ -19,8 +19,10 @@
 #include "log.h"
 #include "master_int.h"
 #include "notify.h"
+#include "stats.h"
 #include "util.h"
 
+#define RELOAD_HANDOVER_NS	(5ULL * 1000000000ULL)
 #define RELOAD_MAX_REQS	ARRAY_SIZE(((struct master *)0)->reload_reqs)
 
 static void
@@ -182,7 +184,6 @@ reload_ready(struct generation *gen)
 	struct master		*m = gen->m;
 	struct generation	*old = m->active;
 	char			 status[256];
-	json_t			*doc;
 	size_t			 i;
 
 	if (master_check_ports(gen) == -1) {
@@ -203,7 +204,37 @@ reload_ready(struct generation *gen)
 	    old->number);
 	log_info("%s", status);
 	notify_ready(status);
-	doc = json_pack("{s:b, s:i}", "ok", 1, "generation", (int)gen->number);
+	m->handover = old;
+	m->handover_ns = stats_now_ns();
+	reload_handover_check(m);
+}
+
+/*
+ * The reload is answered once every old worker said it stopped accepting
+ * (or is gone), so that from then on only the new generation takes
+ * connections; a wedged old worker delays the answer by a bounded time.
+ */
+void
+reload_handover_check(struct master *m)
+{
+	struct generation	*old = m->handover;
+	json_t			*doc;
+	size_t			 i, waiting = 0;
+
+	if (old == NULL)
+		return;
+	for (i = 0; i < old->nworkers; i++)
+		waiting += old->workers[i].pid > 0 && !old->workers[i].stopped;
+	if (waiting > 0 &&
+	    stats_now_ns() - m->handover_ns < RELOAD_HANDOVER_NS)
+		return;
+	if (waiting > 0)
+		log_warnx("generation %u: %zu worker(s) did not say they stopped "
+		    "accepting; answering the reload anyway", old->number,
+		    waiting);
+	m->handover = NULL;
+	doc = json_pack("{s:b, s:i}", "ok", 1, "generation",
+	    (int)m->active->number);
 	reload_answer(m, doc);
 	reload_done(m);
 }

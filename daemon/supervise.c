@@ -223,6 +223,10 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		if (mw->gen->state == GEN_STARTING)
 			master_gen_failed(mw->gen, msg.status, mw->last_text);
 		break;
+	case WMSG_STOPPED:
+		mw->stopped = 1;
+		reload_handover_check(mw->gen->m);
+		break;
 	default:
 		log_warnx("worker %u: unexpected message type %u", mw->id,
 		    msg.type);
@@ -424,6 +428,7 @@ supervise_reap(struct master *m)
 		}
 		supervise_exited(m, mw, wstatus);
 	}
+	reload_handover_check(m);
 	generation_collect(m);
 	if (m->stopping && supervise_running(m) == 0)
 		master_finish(m);

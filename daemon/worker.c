@@ -199,6 +199,9 @@ worker_stop(struct worker *w)
 			w->listeners[i].fd = -1;
 		}
 	}
+	/* A reload is answered once the old workers no longer accept. */
+	if (wmsg_send(w->spec->ctl_fd, WMSG_STOPPED, 0, NULL, 0, NULL) < 0)
+		log_debug("telling the master it stopped accepting failed");
 	log_debug("stopping with %u open connections", w->serve.open_conns);
 	if (w->serve.open_conns == 0) {
 		event_base_loopbreak(w->serve.base);

@@ -20,6 +20,7 @@ enum wmsg_type {
 	WMSG_READY = 1,		/* worker -> master: listening; fds attached */
 	WMSG_ERROR,		/* worker -> master: cannot start; text says why */
 	WMSG_GO,		/* master -> worker: every check passed, serve */
+	WMSG_STOPPED,		/* worker -> master: stopped accepting, draining */
 };
 
 struct wmsg {
