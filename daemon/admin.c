@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "admin.h"
+#include "log.h"
 #include "util.h"
 
 #define ADMIN_BACKLOG		16
@@ -87,7 +88,7 @@ admin_set_timeout(double seconds)
 	admin_timeout = admin_seconds_tv(seconds);
 }
 
-static char * LOG_PRINTF(1, 2)
+static char * PRINTFLIKE(1, 2)
 admin_why(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -113,7 +114,7 @@ admin_sockaddr(const char *path, struct sockaddr_un *sun)
 
 /* Server side. */
 
-static json_t * LOG_PRINTF(1, 2)
+static json_t * PRINTFLIKE(1, 2)
 admin_error_doc(const char *fmt, ...)
 {
 	va_list	 ap;

@@ -6,15 +6,11 @@
 #ifndef AFFINITYD_ADMIN_H
 #define AFFINITYD_ADMIN_H
 
-#include <stdio.h>
-
 #include <jansson.h>
 
 struct event_base;
 struct admin;
 struct admin_req;
-struct stats_slot;
-struct strv;
 
 struct admin_ops {
 	/* Returns a new reference to the status document. */
@@ -65,17 +61,5 @@ int		 admin_request(const char *path, const char *command,
 		    json_t **reply, char **why);
 int		 admin_request_timeout(const char *path, const char *command,
 		    double seconds, json_t **reply, char **why);
-
-/*
- * status.c
- *
- * status_worker_json() describes one worker (slot may be NULL for a
- * worker not started); status_print_table() prints the "status" document
- * for a person, and returns -1 when it has no "workers" or writing failed.
- */
-json_t	*status_worker_json(unsigned int id, unsigned int cpu,
-	    const struct strv *queues, const struct stats_slot *slot,
-	    unsigned int restarts);
-int	 status_print_table(FILE *out, json_t *doc);
 
 #endif

@@ -56,30 +56,6 @@ affinityd_usage(FILE *out)
 	    "affinityd(8) and affinityd.conf(5) say more.\n");
 }
 
-/* Loads FILE, or the built-in defaults; prints every error. */
-int
-affinityd_load_config(const char *path, struct config **conf)
-{
-	struct strv	 errors = { 0 };
-	size_t		 i;
-
-	if (path == NULL) {
-		if ((*conf = config_defaults()) == NULL) {
-			fprintf(stderr, "affinityd: out of memory\n");
-			return EXIT_OSERR;
-		}
-		return 0;
-	}
-	if (config_load(path, conf, &errors) == 0) {
-		strv_free(&errors);
-		return 0;
-	}
-	for (i = 0; i < errors.n; i++)
-		fprintf(stderr, "%s\n", errors.v[i]);
-	strv_free(&errors);
-	return EXIT_CONFIG;
-}
-
 static int
 affinityd_run(int argc, char *argv[])
 {
@@ -136,7 +112,7 @@ affinityd_run(int argc, char *argv[])
 		affinityd_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((r = affinityd_load_config(path, &conf)) != 0)
+	if ((r = cmd_config_load(path, &conf)) != 0)
 		return r;
 	if (test) {
 		fprintf(stderr, "%s: configuration OK\n",

@@ -67,16 +67,4 @@ int	 bind_pid(const char *proc, pid_t pid, const struct cpuset *set,
 	    bind_task_cb cb, void *arg, struct bind_stats *stats);
 const char *bind_action_name(enum bind_action action);
 
-/* The CPUs of a worker plan, as the boot binding sees them. */
-struct bind_plan {
-	struct cpuset	*allowed;	/* the cpuset's CPUs, excluded ones too */
-	struct cpuset	*workers;	/* the CPUs that get a worker */
-	struct cpuset	*hk;		/* allowed minus workers, never empty */
-};
-
-/* cmd_bind.c: returns 0 or an exit status, having said what went wrong. */
-int	 cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
-	    struct bind_plan *plan);
-void	 cmd_bind_plan_free(struct bind_plan *plan);
-
 #endif

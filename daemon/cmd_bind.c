@@ -105,11 +105,11 @@ cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
 	int		 r;
 
 	memset(plan, 0, sizeof(*plan));
-	if ((r = affinityd_load_config(path, &conf)) != 0)
+	if ((r = cmd_config_load(path, &conf)) != 0)
 		return r;
-	r = plan_discover(conf, sysroot, NULL, 0, &topo);
+	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
 	if (topo != NULL)
-		plan_log_warnings(topo);
+		plan_conf_log_warnings(topo);
 	if (r < 0) {
 		fprintf(stderr, "affinityd: %s: no worker plan: %s\n", cmd,
 		    r == -EINVAL ? "no worker" : strerror(-r));

@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "affinityd.h"
 #include "config.h"
+#include "status.h"
 #include "util.h"
 
 static void
@@ -72,7 +73,7 @@ cmd_status(int argc, char *argv[])
 	/* A file being edited may be invalid: only its socket matters here. */
 	if (sock == NULL && (sock = peeked = config_peek_admin_socket(path))
 	    == NULL) {
-		if ((r = affinityd_load_config(path, &conf)) == 0)
+		if ((r = cmd_config_load(path, &conf)) == 0)
 			r = EXIT_SOFTWARE;
 		config_free(conf);
 		return r;

@@ -68,13 +68,13 @@ cmd_topology(int argc, char *argv[])
 	for (; optind < argc; optind++)
 		if (strv_add(&ifaces, argv[optind]) < 0)
 			return EXIT_OSERR;
-	if ((r = affinityd_load_config(path, &conf)) != 0)
+	if ((r = cmd_config_load(path, &conf)) != 0)
 		goto out_status;
 	/* Without -c, show every interface rather than the loopback defaults. */
-	r = plan_discover(conf, sysroot, &ifaces, path == NULL && ifaces.n == 0,
+	r = plan_conf_discover(conf, sysroot, &ifaces, path == NULL && ifaces.n == 0,
 	    &topo);
 	if (topo != NULL)
-		plan_log_warnings(topo);
+		plan_conf_log_warnings(topo);
 	if (r < 0) {
 		fprintf(stderr, "affinityd: topology: %s\n", strerror(-r));
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;

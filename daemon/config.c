@@ -91,9 +91,9 @@ static void	 config_vreport(struct config_ctx *, const char *,
 		    __attribute__((format(printf, 5, 0)));
 static void	 config_report_at(struct config_ctx *, const char *,
 		    unsigned int, const char *, const char *, ...)
-		    LOG_PRINTF(5, 6);
+		    PRINTFLIKE(5, 6);
 static void	 config_report(struct config_ctx *, const config_setting_t *,
-		    const char *, const char *, ...) LOG_PRINTF(4, 5);
+		    const char *, const char *, ...) PRINTFLIKE(4, 5);
 static void	 config_walk(struct config_ctx *, const config_setting_t *,
 		    const char *, const struct config_group *, void *);
 
@@ -724,9 +724,9 @@ config_parse_workers(struct config_ctx *ctx, const config_setting_t *s,
 	cpuset_free(conf->worker_cpus);
 	conf->worker_cpus = NULL;
 	if (strcmp(v, "rx-queues") == 0)
-		conf->workers = TOPO_WORKERS_RX_QUEUES;
+		conf->workers = CONFIG_WORKERS_RX_QUEUES;
 	else if (strcmp(v, "cpus") == 0)
-		conf->workers = TOPO_WORKERS_CPUS;
+		conf->workers = CONFIG_WORKERS_CPUS;
 	else if ((set = config_cpu_list(ctx, s, key, v,
 	    CONFIG_WORKERS_VALUES)) == NULL)
 		return;
@@ -735,7 +735,7 @@ config_parse_workers(struct config_ctx *ctx, const config_setting_t *s,
 		    CONFIG_WORKERS_VALUES);
 		cpuset_free(set);
 	} else {
-		conf->workers = TOPO_WORKERS_LIST;
+		conf->workers = CONFIG_WORKERS_LIST;
 		conf->worker_cpus = set;
 	}
 }
@@ -1252,7 +1252,7 @@ config_defaults(void)
 	conf->max_connections = 10000;
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->shutdown_timeout = 10.0;
-	conf->workers = TOPO_WORKERS_RX_QUEUES;
+	conf->workers = CONFIG_WORKERS_RX_QUEUES;
 	conf->steering = STEERING_INCOMING_CPU;
 	conf->irq_affinity = IRQ_AFFINITY_KEEP;
 	if ((conf->admin_socket = strdup(config_default_admin_socket())) ==

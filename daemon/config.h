@@ -10,10 +10,16 @@
 #include <sys/types.h>
 
 #include "log.h"
-#include "topology.h"
 #include "util.h"
 
 struct cpuset;
+
+/* topology.workers; plan.c turns it into the plan's terms. */
+enum config_workers {
+	CONFIG_WORKERS_RX_QUEUES,	/* "rx-queues" */
+	CONFIG_WORKERS_CPUS,		/* "cpus" */
+	CONFIG_WORKERS_LIST,		/* a CPU list: worker_cpus */
+};
 
 enum steering {
 	STEERING_INCOMING_CPU,
@@ -59,8 +65,8 @@ struct config {
 
 	/* topology = { ... } */
 	struct strv		 interfaces;	/* empty: "auto" */
-	enum topo_workers	 workers;
-	struct cpuset		*worker_cpus;	/* TOPO_WORKERS_LIST only */
+	enum config_workers	 workers;
+	struct cpuset		*worker_cpus;	/* CONFIG_WORKERS_LIST only */
 	struct cpuset		*exclude_cpus;	/* never NULL, may be empty */
 	enum steering		 steering;
 	enum irq_affinity_mode	 irq_affinity;

@@ -3,48 +3,63 @@
  * A generation owns its configuration, its worker plan, its stats slots
  * and the duplicates of its workers' sockets.  A new generation takes over
  * the sockets of the last one wherever a listener's address, port and CPU
- * did not change, so their accept queues survive a reload.
+ * did not change, so their accept queues survive a reload.  Start-up and
+ * reload go the same way: plan, start the workers one by one, check the
+ * ports, activate (draining the old generation, if any), or fail.
  */
 #include "acconfig.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <event2/event.h>
 
 #include "config.h"
 #include "cpuset.h"
+#include "generation.h"
 #include "irqspread.h"
 #include "log.h"
-#include "master_int.h"
 #include "plan.h"
+#include "sockdiag.h"
 #include "stats.h"
+#include "supervise.h"
 #include "topology.h"
+#include "util.h"
+
+/* Maps the stats segment: nslots workers over every generation at once. */
+int
+generation_pool_init(struct gen_pool *pool, size_t nslots)
+{
+	if (stats_map(nslots, &pool->stats) < 0)
+		return -1;
+	if ((pool->slot_used = calloc(nslots, 1)) == NULL)
+		return -1;
+	return 0;
+}
 
 static struct stats_slot *
-generation_take_slot(struct master *m)
+generation_take_slot(struct gen_pool *pool)
 {
 	size_t	 i;
 
-	for (i = 0; i < m->stats.nslots; i++) {
-		if (m->slot_used[i])
+	for (i = 0; i < pool->stats.nslots; i++) {
+		if (pool->slot_used[i])
 			continue;
-		m->slot_used[i] = 1;
-		stats_slot_reset(&m->stats.slots[i], 0);
-		return &m->stats.slots[i];
+		pool->slot_used[i] = 1;
+		stats_slot_reset(&pool->stats.slots[i], 0);
+		return &pool->stats.slots[i];
 	}
 	return NULL;
 }
 
 static void
-generation_put_slot(struct master *m, struct stats_slot *slot)
+generation_put_slot(struct gen_pool *pool, struct stats_slot *slot)
 {
 	if (slot != NULL)
-		m->slot_used[slot - m->stats.slots] = 0;
+		pool->slot_used[slot - pool->stats.slots] = 0;
 }
 
 /* The same socket can serve both: protocol, address, port, options. */
@@ -74,7 +89,7 @@ generation_same_socket(const struct listener_conf *a, enum steering sa,
 static void
 generation_inherit(struct mworker *mw, const struct generation *prev)
 {
-	const struct config	*conf = mw->gen->conf;
+	const struct config	*conf = mw->conf;
 	const struct mworker	*old = NULL;
 	size_t			 i, l, k;
 
@@ -107,27 +122,29 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 static int
 generation_workers(struct generation *gen, const struct generation *prev)
 {
-	struct master		*m = gen->m;
 	struct topo_worker	*tw;
 	struct mworker		*mw;
-	size_t			 i, l, nl = gen->conf->nlisteners;
+	size_t			 i;
+	int			 r;
 
-	gen->nworkers = gen->topo->nworkers;
-	if ((gen->workers = calloc(gen->nworkers, sizeof(*gen->workers))) == NULL)
+	if ((gen->workers = calloc(gen->topo->nworkers,
+	    sizeof(*gen->workers))) == NULL)
 		return -ENOMEM;
+	gen->nworkers = gen->topo->nworkers;
+	for (i = 0; i < gen->nworkers; i++)
+		gen->workers[i].ctl_fd = -1;
 	for (i = 0; i < gen->nworkers; i++) {
 		tw = &gen->topo->workers[i];
 		mw = &gen->workers[i];
-		*mw = (struct mworker){ .gen = gen, .id = tw->id, .cpu = tw->cpu,
-		    .queues = &tw->queues, .ctl_fd = -1 };
-		mw->fds = malloc(sizeof(int) * (nl ? nl : 1));
-		mw->inherit = calloc(nl ? nl : 1, sizeof(int));
-		mw->cookies = calloc(nl ? nl : 1, sizeof(uint64_t));
-		if (mw->fds == NULL || mw->inherit == NULL || mw->cookies == NULL)
-			return -ENOMEM;
-		for (l = 0; l < nl; l++)
-			mw->fds[l] = -1;
-		if ((mw->slot = generation_take_slot(m)) == NULL)
+		mw->owner = gen;
+		mw->generation = gen->number;
+		mw->id = tw->id;
+		mw->cpu = tw->cpu;
+		mw->queues = &tw->queues;
+		if ((r = supervise_worker_init(mw, &gen->pool->sup,
+		    gen->conf)) < 0)
+			return r;
+		if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
 			return -ENOSPC;
 		if (prev != NULL)
 			generation_inherit(mw, prev);
@@ -149,7 +166,8 @@ generation_spread(const struct config *conf, const struct topology *topo)
 	size_t		 i;
 	int		 r;
 
-	if ((r = irqspread_targets(topo, conf->workers, &cpus)) == 0)
+	if ((r = irqspread_targets(topo,
+	    plan_topo_workers(conf->workers), &cpus)) == 0)
 		r = irqspread_apply(NULL, topo, cpus, &warnings, &changed);
 	for (i = 0; i < warnings.n; i++)
 		log_warnx("irq_affinity \"spread\": %s", warnings.v[i]);
@@ -168,11 +186,11 @@ generation_spread(const struct config *conf, const struct topology *topo)
  * discovered again, so that the workers follow their queues.
  */
 static int
-generation_plan(const struct config *conf, struct topology **topo)
+generation_plan_topology(const struct config *conf, struct topology **topo)
 {
 	int	 r, moved;
 
-	r = plan_discover(conf, NULL, NULL, 0, topo);
+	r = plan_conf_discover(conf, NULL, NULL, 0, topo);
 	if (conf->irq_affinity != IRQ_AFFINITY_SPREAD || *topo == NULL ||
 	    (r < 0 && r != -EINVAL))
 		return r;
@@ -180,53 +198,157 @@ generation_plan(const struct config *conf, struct topology **topo)
 		return moved < 0 ? moved : r;
 	topology_free(*topo);
 	*topo = NULL;
-	return plan_discover(conf, NULL, NULL, 0, topo);
+	return plan_conf_discover(conf, NULL, NULL, 0, topo);
 }
 
 /*
- * Builds a generation for conf (which it then owns) with the worker plan
- * discovered now.  NULL with *why set when there is no usable plan.
+ * A generation for conf, which it owns from now on (also when this
+ * fails), at the head of the pool's list; generation_plan() gives it
+ * workers.
  */
 struct generation *
-generation_new(struct master *m, struct config *conf,
-    const struct generation *prev, char **why)
+generation_new(struct gen_pool *pool, struct config *conf)
 {
 	struct generation	*gen;
-	int			 r;
 
-	*why = NULL;
 	if ((gen = calloc(1, sizeof(*gen))) == NULL) {
 		config_free(conf);
 		return NULL;
 	}
-	gen->m = m;
+	gen->pool = pool;
 	gen->conf = conf;
 	gen->state = GEN_STARTING;
-	r = generation_plan(conf, &gen->topo);
+	gen->next = pool->gens;
+	pool->gens = gen;
+	return gen;
+}
+
+/*
+ * Discovers the worker plan for the generation's configuration and sets
+ * up its workers, which take over prev's unchanged sockets.  -1 with
+ * *why set (malloc'd, or NULL: out of memory) when there is no usable
+ * plan; the caller then fails the generation.
+ */
+int
+generation_plan(struct generation *gen, const struct generation *prev,
+    unsigned int number, char **why)
+{
+	int	 r;
+
+	*why = NULL;
+	gen->number = number;
+	r = generation_plan_topology(gen->conf, &gen->topo);
 	if (gen->topo != NULL)
-		plan_log_warnings(gen->topo);
+		plan_conf_log_warnings(gen->topo);
 	if (r < 0 || gen->topo == NULL || gen->topo->nworkers == 0) {
 		if (asprintf(why, "no worker plan: %s", r < 0 ? strerror(-r) :
 		    "no usable CPU") == -1)
 			*why = NULL;
-		generation_free(gen);
-		return NULL;
+		return -1;
 	}
 	if ((r = generation_workers(gen, prev)) < 0) {
 		if (asprintf(why, "cannot set up the workers: %s",
 		    r == -ENOSPC ? "too many generations still draining" :
 		    strerror(-r)) == -1)
 			*why = NULL;
-		generation_free(gen);
-		return NULL;
+		return -1;
 	}
-	/* Counted in m->last_generation only once it serves. */
-	gen->number = m->last_generation + 1;
-	return gen;
+	return 0;
+}
+
+/*
+ * Forks the next worker that is not ready.  One at a time, so a failure
+ * names the first worker that hit it and nothing else is half-started.
+ * Returns 0 while a worker starts, 1 once all are ready, or -errno when
+ * a fork failed (with why said and logged).
+ */
+int
+generation_start_next(struct generation *gen, char *why, size_t len)
+{
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < gen->nworkers; i++) {
+		if (gen->workers[i].state == MW_READY)
+			continue;
+		if (gen->workers[i].state == MW_STARTING)
+			return 0;
+		if ((r = supervise_fork(&gen->workers[i])) < 0) {
+			snprintf(why, len, "worker %zu: fork: %s", i,
+			    strerror(-r));
+			log_errorx("%s", why);
+			return r;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The cookies of every socket any generation made, the one starting and
+ * the draining ones too (all are in the pool).
+ */
+static uint64_t *
+generation_cookies(const struct gen_pool *pool, size_t *n)
+{
+	const struct generation	*gen;
+	const struct mworker	*mw;
+	uint64_t		*cookies;
+	size_t			 cap = 1, i, l;
+
+	for (gen = pool->gens; gen != NULL; gen = gen->next)
+		cap += gen->nworkers * gen->conf->nlisteners;
+	if ((cookies = calloc(cap, sizeof(*cookies))) == NULL)
+		return NULL;
+	*n = 0;
+	for (gen = pool->gens; gen != NULL; gen = gen->next) {
+		for (i = 0; i < gen->nworkers; i++) {
+			mw = &gen->workers[i];
+			for (l = 0; l < gen->conf->nlisteners; l++)
+				if (mw->cookies[l] != 0)
+					cookies[(*n)++] = mw->cookies[l];
+		}
+	}
+	return cookies;
+}
+
+/*
+ * Every socket bound to a listener's port must be one of ours: of this
+ * generation, or of one still serving or draining.
+ */
+int
+generation_check_ports(const struct generation *gen)
+{
+	const struct config	*conf = gen->conf;
+	uint64_t		*cookies;
+	unsigned int		 nforeign;
+	size_t			 l, n;
+	int			 r, bad = 0;
+
+	if ((cookies = generation_cookies(gen->pool, &n)) == NULL)
+		return -1;
+	for (l = 0; l < conf->nlisteners && !bad; l++) {
+		const struct listener_conf	*lc = &conf->listeners[l];
+
+		r = sockdiag_foreign(lc, cookies, n, &nforeign);
+		if (r < 0) {
+			log_warnx("listener \"%s\": cannot check who shares "
+			    "port %u: %s; continuing", lc->name, lc->port,
+			    strerror(-r));
+		} else if (nforeign > 0) {
+			log_errorx("listener \"%s\" (%s %s port %u): port in "
+			    "use by %u socket(s) of another program", lc->name,
+			    listen_proto_name(lc->protocol), lc->address,
+			    lc->port, nforeign);
+			bad = 1;
+		}
+	}
+	free(cookies);
+	return bad ? -1 : 0;
 }
 
 /* Closes the master's duplicates of the generation's sockets. */
-void
+static void
 generation_release(struct generation *gen)
 {
 	size_t	 i;
@@ -236,27 +358,76 @@ generation_release(struct generation *gen)
 }
 
 void
+generation_signal(struct generation *gen, int sig)
+{
+	size_t	 i;
+
+	for (i = 0; i < gen->nworkers; i++)
+		supervise_signal(&gen->workers[i], sig);
+}
+
+/*
+ * Every worker of gen is ready: every check passed, so it serves from
+ * now on, and old (NULL at start-up) stops accepting and drains.
+ * -1 when a listener's port is in use by another program.
+ */
+int
+generation_activate(struct generation *gen, struct generation *old)
+{
+	size_t	 i;
+
+	if (generation_check_ports(gen) == -1)
+		return -1;
+	for (i = 0; i < gen->nworkers; i++)
+		supervise_send_go(&gen->workers[i]);
+	gen->state = GEN_ACTIVE;
+	if (old != NULL) {
+		old->state = GEN_DRAINING;
+		generation_signal(old, SIGTERM);
+		generation_release(old);
+	}
+	return 0;
+}
+
+/* The generation did not start: its workers are killed. */
+void
+generation_fail(struct generation *gen)
+{
+	gen->state = GEN_FAILED;
+	generation_signal(gen, SIGKILL);
+	generation_release(gen);
+}
+
+/* Its workers with a process. */
+size_t
+generation_running(const struct generation *gen)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < gen->nworkers; i++)
+		n += gen->workers[i].pid > 0;
+	return n;
+}
+
+/* Its workers with a process that did not say they stopped accepting. */
+size_t
+generation_accepting(const struct generation *gen)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < gen->nworkers; i++)
+		n += gen->workers[i].pid > 0 && !gen->workers[i].stopped;
+	return n;
+}
+
+static void
 generation_free(struct generation *gen)
 {
-	struct mworker	*mw;
-	size_t		 i;
+	size_t	 i;
 
-	if (gen == NULL)
-		return;
 	for (i = 0; i < gen->nworkers; i++) {
-		mw = &gen->workers[i];
-		if (mw->ctl_ev)
-			event_free(mw->ctl_ev);
-		if (mw->ctl_fd >= 0)
-			close(mw->ctl_fd);
-		if (mw->respawn_ev)
-			event_free(mw->respawn_ev);
-		if (mw->fds != NULL)
-			supervise_close_held(mw);
-		generation_put_slot(gen->m, mw->slot);
-		free(mw->fds);
-		free(mw->inherit);
-		free(mw->cookies);
+		supervise_worker_clear(&gen->workers[i]);
+		generation_put_slot(gen->pool, gen->workers[i].slot);
 	}
 	free(gen->workers);
 	topology_free(gen->topo);
@@ -264,15 +435,18 @@ generation_free(struct generation *gen)
 	free(gen);
 }
 
-/* Frees the draining and failed generations whose workers are all gone. */
+/*
+ * Frees the draining and failed generations whose workers are all gone,
+ * but keep (the one a reload still waits for).
+ */
 void
-generation_collect(struct master *m)
+generation_collect(struct gen_pool *pool, const struct generation *keep)
 {
-	struct generation	**pp = &m->gens, *gen;
+	struct generation	**pp = &pool->gens, *gen;
 
 	while ((gen = *pp) != NULL) {
 		if ((gen->state == GEN_DRAINING || gen->state == GEN_FAILED) &&
-		    gen != m->handover && supervise_gen_running(gen) == 0) {
+		    gen != keep && generation_running(gen) == 0) {
 			log_debug("generation %u is gone", gen->number);
 			*pp = gen->next;
 			generation_free(gen);
@@ -280,4 +454,19 @@ generation_collect(struct master *m)
 		}
 		pp = &gen->next;
 	}
+}
+
+/* Frees every generation, whatever its state, and the stats segment. */
+void
+generation_pool_free(struct gen_pool *pool)
+{
+	struct generation	*gen;
+
+	while ((gen = pool->gens) != NULL) {
+		pool->gens = gen->next;
+		generation_free(gen);
+	}
+	stats_unmap(&pool->stats);
+	free(pool->slot_used);
+	pool->slot_used = NULL;
 }

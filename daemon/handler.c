@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "config.h"
 #include "handler.h"
 #include "serve.h"
 

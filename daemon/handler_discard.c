@@ -5,6 +5,7 @@
  */
 #include "acconfig.h"
 
+#include "handler.h"
 #include "serve.h"
 
 /* No read hook: serve.c drops (and counts) the input. */

@@ -14,7 +14,9 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "handler.h"
 #include "serve.h"
+#include "stats.h"
 
 /*
  * Moves as much input as the backlog allows, and stops reading while the

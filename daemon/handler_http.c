@@ -19,7 +19,10 @@
 
 #include <http_parser.h>
 
+#include "config.h"
+#include "handler.h"
 #include "serve.h"
+#include "stats.h"
 
 #define HTTP_DEFAULT_BODY	"ok\n"
 #define HTTP_BAD_REQUEST	"bad request\n"

@@ -9,7 +9,9 @@
 
 #include <event2/bufferevent.h>
 
+#include "handler.h"
 #include "serve.h"
+#include "stats.h"
 
 static const struct serve_conn_ops info_ops = {
 	.read = NULL,

@@ -85,7 +85,7 @@ irqspread_targets(const struct topology *topo, enum topo_workers workers,
 	return 0;
 }
 
-static void LOG_PRINTF(2, 3)
+static void PRINTFLIKE(2, 3)
 irqspread_warn(struct irqspread_ctx *ctx, const char *fmt, ...)
 {
 	va_list	 ap;

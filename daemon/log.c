@@ -6,6 +6,7 @@
 #include "acconfig.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,6 @@ log_setlevel(enum log_level level)
 	log_max = level;
 }
 
-enum log_level
-log_getlevel(void)
-{
-	return log_max;
-}
-
 /* Detached (--daemon): stderr goes nowhere, so lines go to syslog. */
 void
 log_syslog(void)
@@ -100,18 +95,7 @@ log_level_parse(const char *text, enum log_level *level)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
-		if (log_levels[i].level == level)
-			return log_levels[i].name;
-	return "unknown";
-}
-
-void
+static void
 log_vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	char	 line[2048];
@@ -198,26 +182,4 @@ log_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vlog(LOG_LEVEL_DEBUG, fmt, ap);
 	va_end(ap);
-}
-
-void
-fatal(int status, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_with_errno(LOG_LEVEL_ERROR, fmt, ap);
-	va_end(ap);
-	exit(status);
-}
-
-void
-fatalx(int status, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_vlog(LOG_LEVEL_ERROR, fmt, ap);
-	va_end(ap);
-	exit(status);
 }

@@ -6,8 +6,6 @@
 #ifndef AFFINITYD_LOG_H
 #define AFFINITYD_LOG_H
 
-#include <stdarg.h>
-
 enum log_level {
 	LOG_LEVEL_ERROR = 3,
 	LOG_LEVEL_WARNING = 4,
@@ -15,25 +13,19 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 7,
 };
 
+/* Checks each format against its arguments. */
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* log.c */
 void	log_init(enum log_level level);
 void	log_setlevel(enum log_level level);
-enum log_level log_getlevel(void);
 void	log_procinit(const char *role);
 void	log_syslog(void);
 int	log_level_parse(const char *text, enum log_level *level);
-const char *log_level_name(enum log_level level);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* adds errno text */
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_errorx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
-void	log_vlog(enum log_level level, const char *fmt, va_list ap);
-void	fatal(int status, const char *fmt, ...) LOG_PRINTF(2, 3)
-	    __attribute__((noreturn));				/* adds errno text */
-void	fatalx(int status, const char *fmt, ...) LOG_PRINTF(2, 3)
-	    __attribute__((noreturn));
 
 #endif

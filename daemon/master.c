@@ -1,8 +1,10 @@
 /*
- * The master: holds the admin socket, starts the first generation of
- * workers one by one, and then runs a libevent loop for signals, child
- * exits, heartbeats, reloads and admin requests.  It talks to systemd;
- * workers never do.
+ * The master: holds the admin socket, starts generations of workers (the
+ * first at start-up is a reload from nothing), decides what each worker
+ * event means, and runs a libevent loop for signals, child exits,
+ * heartbeats, reloads and admin requests.  It talks to systemd; workers
+ * never do.  It owns the configuration only until the first generation
+ * takes it, at once; every later one belongs to its generation too.
  */
 #include "acconfig.h"
 
@@ -21,16 +23,43 @@
 #include "config.h"
 #include "cpuset.h"
 #include "daemonize.h"
-#include "listener.h"
+#include "generation.h"
 #include "log.h"
 #include "master.h"
-#include "master_int.h"
 #include "metrics.h"
 #include "notify.h"
+#include "reload.h"
 #include "stats.h"
+#include "status.h"
+#include "supervise.h"
 #include "topology.h"
+#include "util.h"
 
 #define MASTER_SLOTS_PER_CPU	8
+#define MASTER_HANDOVER_NS	(5ULL * 1000000000ULL)
+
+struct master {
+	struct event_base	*base;
+	struct gen_pool		 pool;		/* every generation */
+	struct generation	*active;
+	struct generation	*starting;	/* a reload in progress */
+	struct admin		*admin;
+	struct metrics		*metrics;	/* NULL: daemon.metrics off */
+	struct event		*sig_ev[4];
+	struct event		*tick_ev;
+	struct event		*stop_ev;
+	struct reload_queue	 reloads;
+	struct generation	*handover;	/* draining; the reload waits for it */
+	uint64_t		 handover_ns;
+	pid_t			 pid;
+	int			 stopping;
+	int			 exit_status;
+	unsigned int		 last_generation;
+	char			*user;
+};
+
+static void	master_reload(struct master *m, struct admin_req *req);
+static void	master_reload_done(struct master *m);
 
 static const char *
 master_worker_state(const struct mworker *mw)
@@ -67,9 +96,9 @@ master_status_json(void *arg)
 		    json_string(master_worker_state(mw)));
 		json_array_append_new(workers, w);
 	}
-	for (gen = m->gens; gen != NULL; gen = gen->next)
+	for (gen = m->pool.gens; gen != NULL; gen = gen->next)
 		if (gen->state == GEN_DRAINING)
-			draining += supervise_gen_running(gen);
+			draining += generation_running(gen);
 	json_object_set_new(doc, "workers", workers);
 	json_object_set_new(doc, "generation",
 	    json_integer(m->active ? m->active->number : 0));
@@ -106,76 +135,13 @@ master_metrics_collect(void *arg, struct metrics_sample *sample)
 static void
 master_admin_reload(void *arg, struct admin_req *req)
 {
-	reload_start(arg, req);
+	master_reload(arg, req);
 }
 
 static const struct admin_ops master_admin_ops = {
 	.status = master_status_json,
 	.reload = master_admin_reload,
 };
-
-/*
- * The cookies of every socket any generation made, the one starting and
- * the draining ones too (all are in m->gens).
- */
-static uint64_t *
-master_cookies(const struct master *m, size_t *n)
-{
-	const struct generation	*gen;
-	const struct mworker	*mw;
-	uint64_t		*cookies;
-	size_t			 cap = 1, i, l;
-
-	for (gen = m->gens; gen != NULL; gen = gen->next)
-		cap += gen->nworkers * gen->conf->nlisteners;
-	if ((cookies = calloc(cap, sizeof(*cookies))) == NULL)
-		return NULL;
-	*n = 0;
-	for (gen = m->gens; gen != NULL; gen = gen->next) {
-		for (i = 0; i < gen->nworkers; i++) {
-			mw = &gen->workers[i];
-			for (l = 0; l < gen->conf->nlisteners; l++)
-				if (mw->cookies[l] != 0)
-					cookies[(*n)++] = mw->cookies[l];
-		}
-	}
-	return cookies;
-}
-
-/*
- * Every socket bound to a listener's port must be one of ours: of this
- * generation, or of one still serving or draining.
- */
-int
-master_check_ports(struct generation *gen)
-{
-	const struct config	*conf = gen->conf;
-	uint64_t		*cookies;
-	unsigned int		 nforeign;
-	size_t			 l, n;
-	int			 r, bad = 0;
-
-	if ((cookies = master_cookies(gen->m, &n)) == NULL)
-		return -1;
-	for (l = 0; l < conf->nlisteners && !bad; l++) {
-		const struct listener_conf	*lc = &conf->listeners[l];
-
-		r = sockdiag_foreign(lc, cookies, n, &nforeign);
-		if (r < 0) {
-			log_warnx("listener \"%s\": cannot check who shares "
-			    "port %u: %s; continuing", lc->name, lc->port,
-			    strerror(-r));
-		} else if (nforeign > 0) {
-			log_errorx("listener \"%s\" (%s %s port %u): port in "
-			    "use by %u socket(s) of another program", lc->name,
-			    listen_proto_name(lc->protocol), lc->address,
-			    lc->port, nforeign);
-			bad = 1;
-		}
-	}
-	free(cookies);
-	return bad ? -1 : 0;
-}
 
 static void
 master_status_line(const struct generation *gen, char *buf, size_t len)
@@ -192,60 +158,377 @@ master_status_line(const struct generation *gen, char *buf, size_t len)
 		    gen->number, steering_name(gen->conf->steering));
 }
 
-/* Every worker of a generation reported ready. */
-void
-master_gen_ready(struct generation *gen)
+static void
+master_finish(struct master *m)
 {
-	struct master	*m = gen->m;
-	char		 status[512];
-	size_t		 i;
+	event_base_loopbreak(m->base);
+}
 
-	if (m->active != NULL) {
-		reload_ready(gen);
-		return;
-	}
-	if (master_check_ports(gen) == -1) {
-		master_gen_failed(gen, EXIT_OSERR, "port in use");
-		return;
-	}
-	for (i = 0; i < gen->nworkers; i++)
-		supervise_send_go(&gen->workers[i]);
-	gen->state = GEN_ACTIVE;
-	m->active = gen;
-	m->last_generation = gen->number;
+/* The first generation serves. */
+static void
+master_started(struct master *m, struct generation *gen)
+{
+	char	 status[512];
+
+	m->starting = NULL;
 	master_status_line(gen, status, sizeof(status));
 	log_info("ready: %s", status);
 	notify_ready(status);
 	daemonize_ready(0);
 }
 
-/* A generation could not start: a failed reload, or a failed start. */
-void
-master_gen_failed(struct generation *gen, int status, const char *why)
+/*
+ * The reload is answered once every old worker said it stopped accepting
+ * (or is gone), so that from then on only the new generation takes
+ * connections; a wedged old worker delays the answer by a bounded time.
+ */
+static void
+master_handover_check(struct master *m)
 {
-	struct master	*m = gen->m;
+	struct generation	*old = m->handover;
+	size_t			 waiting;
 
+	if (old == NULL)
+		return;
+	waiting = generation_accepting(old);
+	if (waiting > 0 &&
+	    stats_now_ns() - m->handover_ns < MASTER_HANDOVER_NS)
+		return;
+	if (waiting > 0)
+		log_warnx("generation %u: %zu worker(s) did not say they stopped "
+		    "accepting; answering the reload anyway", old->number,
+		    waiting);
+	m->handover = NULL;
+	reload_answer_ok(&m->reloads, m->active->number);
+	master_reload_done(m);
+}
+
+/* A new generation serves; the old one drains. */
+static void
+master_reloaded(struct master *m, struct generation *gen,
+    struct generation *old)
+{
+	char	 status[256];
+
+	snprintf(status, sizeof(status), "reloaded: generation %u with %zu "
+	    "workers; generation %u draining", gen->number, gen->nworkers,
+	    old->number);
+	log_info("%s", status);
+	notify_ready(status);
+	m->handover = old;
+	m->handover_ns = stats_now_ns();
+	master_handover_check(m);
+}
+
+/* The reload did not start a generation: the old one keeps serving. */
+static void
+master_reload_failed(struct master *m, const char *why)
+{
+	char	 text[700], status[800];
+
+	snprintf(text, sizeof(text), "reload failed: %s", why);
+	log_errorx("%s; generation %u keeps serving", text,
+	    m->active->number);
+	snprintf(status, sizeof(status), "%s; still serving generation %u",
+	    text, m->active->number);
+	notify_ready(status);
+	reload_answer_error(&m->reloads, text);
+	master_reload_done(m);
+	generation_collect(&m->pool, m->handover);
+}
+
+/*
+ * A generation could not start: a failed reload, or a failed start, after
+ * which the master exits with status.  Either way its workers are killed.
+ */
+static void
+master_gen_failed(struct master *m, struct generation *gen, int status,
+    const char *why)
+{
 	if (gen->state == GEN_FAILED)
 		return;
+	generation_fail(gen);
 	if (m->active != NULL) {
-		reload_failed(m, gen, why);
+		master_reload_failed(m, why);
 		return;
 	}
-	gen->state = GEN_FAILED;
 	if (m->stopping)
 		return;
 	m->exit_status = status ? status : EXIT_SOFTWARE;
 	m->stopping = 1;
-	supervise_signal_gen(gen, SIGKILL);
-	if (supervise_running(m) == 0)
+	if (supervise_running(&m->pool.sup) == 0)
 		master_finish(m);
 }
 
-void
-master_finish(struct master *m)
+/* Every worker of gen is ready: it replaces the serving one, if any. */
+static void
+master_gen_ready(struct master *m, struct generation *gen)
 {
-	event_base_loopbreak(m->base);
+	struct generation	*old = m->active;
+
+	if (generation_activate(gen, old) == -1) {
+		master_gen_failed(m, gen, EXIT_OSERR, "a listener's port is in "
+		    "use by another program");
+		return;
+	}
+	m->active = gen;
+	m->last_generation = gen->number;
+	if (old == NULL)
+		master_started(m, gen);
+	else
+		master_reloaded(m, gen, old);
 }
+
+/* Starts gen's next worker, or activates gen once all are ready. */
+static void
+master_gen_continue(struct master *m, struct generation *gen)
+{
+	char	 why[128];
+	int	 r;
+
+	if ((r = generation_start_next(gen, why, sizeof(why))) < 0)
+		master_gen_failed(m, gen, EXIT_OSERR, why);
+	else if (r > 0)
+		master_gen_ready(m, gen);
+}
+
+/* The master runs on the CPUs that get no worker, when there are any. */
+static void
+master_pin_self(const struct generation *gen)
+{
+	struct cpuset	*rest;
+	char		*list;
+	size_t		 i;
+
+	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
+		return;
+	for (i = 0; i < gen->nworkers; i++)
+		cpuset_del(rest, gen->workers[i].cpu);
+	if (!cpuset_empty(rest)) {
+		list = cpuset_format_list(rest);
+		if (cpuset_set_affinity(0, rest) < 0)
+			log_warn("cannot move the master to CPUs %s",
+			    list ? list : "?");
+		else
+			log_info("master runs on CPUs %s", list ? list : "?");
+		free(list);
+	}
+	cpuset_free(rest);
+}
+
+/*
+ * Plans gen's workers and starts them, beside the generation serving now
+ * (none at start-up).
+ */
+static void
+master_gen_start(struct master *m, struct generation *gen)
+{
+	char	*why = NULL;
+
+	if (generation_plan(gen, m->active, m->last_generation + 1,
+	    &why) == -1) {
+		if (m->active == NULL)
+			log_errorx("%s", why ? why : "out of memory");
+		master_gen_failed(m, gen, EXIT_OSERR, why ? why :
+		    "out of memory");
+		free(why);
+		return;
+	}
+	if (m->active == NULL) {
+		master_pin_self(gen);
+		/*
+		 * Before any worker binds: a socket already on a port is
+		 * someone else's, and ours would take part of its flows until
+		 * the check after binding (kept for two daemons starting at
+		 * once).
+		 */
+		if (generation_check_ports(gen) == -1) {
+			master_gen_failed(m, gen, EXIT_OSERR, "port in use");
+			return;
+		}
+	}
+	m->starting = gen;
+	master_gen_continue(m, gen);
+}
+
+/* ---- What the workers report (struct supervise_ops). ---- */
+
+static void
+master_worker_ready(struct mworker *mw, void *arg)
+{
+	struct generation	*gen = mw->owner;
+
+	if (gen->state == GEN_STARTING)
+		master_gen_continue(arg, gen);
+	else
+		supervise_send_go(mw);
+}
+
+static void
+master_worker_failed(struct mworker *mw, void *arg)
+{
+	struct generation	*gen = mw->owner;
+
+	if (gen->state == GEN_STARTING)
+		master_gen_failed(arg, gen, mw->last_error, mw->last_text);
+}
+
+static void
+master_worker_stopped(struct mworker *mw, void *arg)
+{
+	master_handover_check(arg);
+}
+
+/*
+ * A worker's process ended: nothing to do while stopping or draining, the
+ * start failed while starting, and a serving worker comes back.
+ */
+static void
+master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
+{
+	struct master		*m = arg;
+	struct generation	*gen = mw->owner;
+
+	if (m->stopping || gen->state == GEN_DRAINING ||
+	    gen->state == GEN_FAILED)
+		return;
+	if (gen->state == GEN_STARTING) {
+		if (mw->last_text[0] == '\0')
+			snprintf(mw->last_text, sizeof(mw->last_text),
+			    "worker %u on CPU %u exited while starting",
+			    mw->id, mw->cpu);
+		master_gen_failed(m, gen, mw->last_error ? mw->last_error :
+		    EXIT_SOFTWARE, mw->last_text);
+		return;
+	}
+	supervise_respawn(mw, was);
+}
+
+/* While stopping or draining, a stop timer bounds the drain instead. */
+static void
+master_worker_stale(struct mworker *mw, uint64_t age_ns, void *arg)
+{
+	struct master		*m = arg;
+	struct generation	*gen = mw->owner;
+
+	if (gen->state == GEN_ACTIVE && !m->stopping)
+		supervise_replace(mw, age_ns);
+}
+
+static const struct supervise_ops master_supervise_ops = {
+	.ready = master_worker_ready,
+	.failed = master_worker_failed,
+	.stopped = master_worker_stopped,
+	.died = master_worker_died,
+	.stale = master_worker_stale,
+};
+
+/* ---- Reloading. ---- */
+
+static char *
+master_join(const struct strv *errors)
+{
+	size_t	 i, len = 1;
+	char	*text;
+
+	for (i = 0; i < errors->n; i++)
+		len += strlen(errors->v[i]) + 1;
+	if ((text = calloc(1, len)) == NULL)
+		return NULL;
+	for (i = 0; i < errors->n; i++) {
+		strcat(text, errors->v[i]);
+		if (i + 1 < errors->n)
+			strcat(text, "\n");
+	}
+	return text;
+}
+
+/* Reads the configuration again; NULL after logging every error. */
+static struct config *
+master_reload_read(struct master *m)
+{
+	const char	*path = m->active->conf->path;
+	struct config	*conf = NULL;
+	struct strv	 errors = { 0 };
+	char		*text, status[400];
+	size_t		 i;
+
+	if (path == NULL)
+		return config_defaults();
+	if (config_load(path, &conf, &errors) == 0) {
+		strv_free(&errors);
+		return conf;
+	}
+	for (i = 0; i < errors.n; i++)
+		log_errorx("%s", errors.v[i]);
+	log_errorx("reload: %s is invalid; the running workers keep "
+	    "serving with the last good configuration", path);
+	text = master_join(&errors);
+	snprintf(status, sizeof(status), "reload failed: %zu error(s) in %s; "
+	    "still serving generation %u", errors.n, path, m->active->number);
+	notify_ready(status);
+	reload_answer_error(&m->reloads, text ? text : "invalid configuration");
+	free(text);
+	strv_free(&errors);
+	return NULL;
+}
+
+static void
+master_warn_fixed(const struct config *old, const struct config *conf)
+{
+	if (strcmp(old->admin_socket, conf->admin_socket) != 0)
+		log_warnx("reload: daemon.admin_socket changes only on restart");
+	if ((old->metrics == NULL) != (conf->metrics == NULL) ||
+	    (old->metrics && strcmp(old->metrics, conf->metrics) != 0))
+		log_warnx("reload: daemon.metrics changes only on restart");
+	if ((old->user == NULL) != (conf->user == NULL) ||
+	    (old->user && strcmp(old->user, conf->user) != 0))
+		log_warnx("reload: daemon.user changes only on restart");
+}
+
+/*
+ * A reload was asked for (req NULL: SIGHUP).  A valid configuration
+ * starts a new generation beside the serving one; an invalid one changes
+ * nothing.
+ */
+static void
+master_reload(struct master *m, struct admin_req *req)
+{
+	struct generation	*gen;
+	struct config		*conf;
+
+	if (m->stopping || m->active == NULL) {
+		reload_refuse(req, m->stopping ? "stopping" : "still starting");
+		return;
+	}
+	if (!reload_request(&m->reloads, req, m->starting != NULL))
+		return;
+	log_info("reloading %s", m->active->conf->path ?
+	    m->active->conf->path : "the built-in defaults");
+	notify_reloading();
+	if ((conf = master_reload_read(m)) == NULL) {
+		master_reload_done(m);
+		return;
+	}
+	master_warn_fixed(m->active->conf, conf);
+	log_setlevel(conf->log_level);
+	if ((gen = generation_new(&m->pool, conf)) == NULL) {
+		master_reload_failed(m, "out of memory");
+		return;
+	}
+	master_gen_start(m, gen);
+}
+
+/* The reload was answered; start the one asked for meanwhile, if any. */
+static void
+master_reload_done(struct master *m)
+{
+	m->starting = NULL;
+	if (!m->stopping && reload_next(&m->reloads))
+		master_reload(m, NULL);
+}
+
+/* ---- Life cycle. ---- */
 
 static void
 master_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -255,8 +538,8 @@ master_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	log_warnx("workers still running after the shutdown timeout; "
 	    "killing them");
-	for (gen = m->gens; gen != NULL; gen = gen->next)
-		supervise_signal_gen(gen, SIGKILL);
+	for (gen = m->pool.gens; gen != NULL; gen = gen->next)
+		generation_signal(gen, SIGKILL);
 }
 
 static void
@@ -268,16 +551,17 @@ master_stop(struct master *m)
 
 	if (m->stopping)
 		return;
-	log_info("stopping: draining %zu workers", supervise_running(m));
+	log_info("stopping: draining %zu workers",
+	    supervise_running(&m->pool.sup));
 	notify_stopping();
 	m->stopping = 1;
-	for (gen = m->gens; gen != NULL; gen = gen->next) {
+	for (gen = m->pool.gens; gen != NULL; gen = gen->next) {
 		if (gen->conf->shutdown_timeout + 2.0 > t)
 			t = gen->conf->shutdown_timeout + 2.0;
-		supervise_signal_gen(gen, gen->state == GEN_ACTIVE ||
+		generation_signal(gen, gen->state == GEN_ACTIVE ||
 		    gen->state == GEN_DRAINING ? SIGTERM : SIGKILL);
 	}
-	if (supervise_running(m) == 0) {
+	if (supervise_running(&m->pool.sup) == 0) {
 		master_finish(m);
 		return;
 	}
@@ -286,6 +570,16 @@ master_stop(struct master *m)
 	m->stop_ev = evtimer_new(m->base, master_stop_timeout_cb, m);
 	if (m->stop_ev == NULL || evtimer_add(m->stop_ev, &tv) == -1)
 		master_stop_timeout_cb(-1, 0, m);
+}
+
+/* After SIGCHLD: the generations whose workers are all gone go too. */
+static void
+master_reaped(struct master *m)
+{
+	master_handover_check(m);
+	generation_collect(&m->pool, m->handover);
+	if (m->stopping && supervise_running(&m->pool.sup) == 0)
+		master_finish(m);
 }
 
 /* Signals arrive through libevent, so real work is safe here. */
@@ -300,10 +594,11 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_stop(m);
 		break;
 	case SIGCHLD:
-		supervise_reap(m);
+		supervise_reap(&m->pool.sup);
+		master_reaped(m);
 		break;
 	case SIGHUP:
-		reload_start(m, NULL);
+		master_reload(m, NULL);
 		break;
 	}
 }
@@ -314,8 +609,8 @@ master_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master	*m = arg;
 
-	supervise_tick(m);
-	reload_handover_check(m);
+	supervise_tick(&m->pool.sup);
+	master_handover_check(m);
 	notify_watchdog();
 }
 
@@ -344,34 +639,12 @@ master_events(struct master *m)
 	return 0;
 }
 
-/* The master runs on the CPUs that get no worker, when there are any. */
-static void
-master_pin_self(const struct generation *gen)
-{
-	struct cpuset	*rest;
-	char		*list;
-	size_t		 i;
-
-	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
-		return;
-	for (i = 0; i < gen->nworkers; i++)
-		cpuset_del(rest, gen->workers[i].cpu);
-	if (!cpuset_empty(rest)) {
-		list = cpuset_format_list(rest);
-		if (cpuset_set_affinity(0, rest) < 0)
-			log_warn("cannot move the master to CPUs %s",
-			    list ? list : "?");
-		else
-			log_info("master runs on CPUs %s", list ? list : "?");
-		free(list);
-	}
-	cpuset_free(rest);
-}
-
+/* Who the workers become after binding, when daemon.user is set. */
 static int
 master_user(struct master *m, const struct config *conf)
 {
-	struct passwd	*pw;
+	struct supervisor	*sup = &m->pool.sup;
+	struct passwd		*pw;
 
 	if (conf->user == NULL)
 		return 0;
@@ -383,9 +656,10 @@ master_user(struct master *m, const struct config *conf)
 	}
 	if ((m->user = strdup(conf->user)) == NULL)
 		return -1;
-	m->uid = pw->pw_uid;
-	m->gid = pw->pw_gid;
-	m->drop_privileges = geteuid() != pw->pw_uid;
+	sup->user = m->user;
+	sup->uid = pw->pw_uid;
+	sup->gid = pw->pw_gid;
+	sup->drop_privileges = geteuid() != pw->pw_uid;
 	return 0;
 }
 
@@ -400,11 +674,7 @@ master_stats(struct master *m)
 	    cpuset_last(possible) >= 0)
 		n += (size_t)(cpuset_last(possible) + 1) * MASTER_SLOTS_PER_CPU;
 	cpuset_free(possible);
-	if (stats_map(n, &m->stats) < 0)
-		return -1;
-	if ((m->slot_used = calloc(n, 1)) == NULL)
-		return -1;
-	return 0;
+	return generation_pool_init(&m->pool, n);
 }
 
 static void
@@ -422,16 +692,13 @@ master_check_sysctl(void)
 	free(value);
 }
 
+/* Frees everything, the configurations with their generations. */
 static void
 master_free(struct master *m)
 {
-	struct generation	*gen;
-	size_t			 i;
+	size_t	 i;
 
-	while ((gen = m->gens) != NULL) {
-		m->gens = gen->next;
-		generation_free(gen);
-	}
+	generation_pool_free(&m->pool);
 	for (i = 0; i < ARRAY_SIZE(m->sig_ev); i++)
 		if (m->sig_ev[i])
 			event_free(m->sig_ev[i]);
@@ -442,8 +709,6 @@ master_free(struct master *m)
 	if (m->admin)
 		admin_close(m->admin);
 	metrics_close(m->metrics);
-	stats_unmap(&m->stats);
-	free(m->slot_used);
 	free(m->user);
 	if (m->base)
 		event_base_free(m->base);
@@ -468,85 +733,69 @@ master_metrics(struct master *m, const struct config *conf)
 	return 0;
 }
 
+/* The event loop, the stats segment and the sockets the master answers. */
 static int
-master_setup(struct master *m, struct config *conf)
+master_setup(struct master *m, const struct config *conf)
 {
-	struct generation	*gen;
-	char			*why = NULL;
+	char	*why = NULL;
 
 	if ((m->base = event_base_new()) == NULL || master_events(m) == -1 ||
 	    master_stats(m) == -1) {
 		log_errorx("cannot set up the master's event loop");
-		config_free(conf);
 		return EXIT_OSERR;
 	}
+	m->pool.sup.base = m->base;
+	m->pool.sup.pid = m->pid;
+	m->pool.sup.ops = &master_supervise_ops;
+	m->pool.sup.arg = m;
 	m->admin = admin_listen(m->base, conf->admin_socket, &master_admin_ops,
 	    m, &why);
 	if (m->admin == NULL) {
 		log_errorx("admin socket: %s", why ? why : "cannot listen");
 		free(why);
-		config_free(conf);
 		return EXIT_OSERR;
 	}
-	if (conf->metrics != NULL && master_metrics(m, conf) == -1) {
-		config_free(conf);
+	if (conf->metrics != NULL && master_metrics(m, conf) == -1)
 		return EXIT_OSERR;
-	}
-	if ((gen = generation_new(m, conf, NULL, &why)) == NULL) {
-		log_errorx("%s", why ? why : "out of memory");
-		free(why);
-		return EXIT_OSERR;
-	}
-	m->gens = gen;
-	master_pin_self(gen);
 	return 0;
 }
 
-/* Runs the daemon on conf, which it owns from now on; returns the exit code. */
+/*
+ * Runs the daemon on conf, which the first generation takes over at once;
+ * returns the exit code.
+ */
 int
 master_run(struct config *conf, const struct master_options *opts)
 {
-	struct master	 m;
-	int		 status;
+	struct master		 m;
+	struct generation	*gen;
+	int			 status;
 
 	memset(&m, 0, sizeof(m));
+	if ((gen = generation_new(&m.pool, conf)) == NULL) {
+		log_errorx("out of memory");
+		return EXIT_OSERR;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (opts->daemonize &&
-	    (status = daemonize_start(conf->pid_file)) != 0) {
-		config_free(conf);
-		daemonize_ready(status);
-		return status;
-	}
+	    (status = daemonize_start(gen->conf->pid_file)) != 0)
+		goto out;
 	m.pid = getpid();
-	if (master_user(&m, conf) == -1) {
-		config_free(conf);
-		daemonize_ready(EXIT_CONFIG);
-		return EXIT_CONFIG;
+	if (master_user(&m, gen->conf) == -1) {
+		status = EXIT_CONFIG;
+		goto out;
 	}
 	master_check_sysctl();
 	notify_mainpid(m.pid);
-	if ((status = master_setup(&m, conf)) != 0) {
-		master_free(&m);
-		daemonize_ready(status);
-		return status;
-	}
-	/*
-	 * Before any worker binds: a socket already on a port is someone
-	 * else's, and ours would take part of its flows until the check
-	 * after binding (kept for two daemons starting at once).
-	 */
-	if (master_check_ports(m.gens) == -1) {
-		master_free(&m);
-		daemonize_ready(EXIT_OSERR);
-		return EXIT_OSERR;
-	}
-	if (supervise_start_next(m.gens) == 0 && !m.stopping)
-		event_base_dispatch(m.base);
-	else if (m.stopping && supervise_running(&m) > 0)
+	if ((status = master_setup(&m, gen->conf)) != 0)
+		goto out;
+	master_gen_start(&m, gen);
+	if (!m.stopping || supervise_running(&m.pool.sup) > 0)
 		event_base_dispatch(m.base);
 	status = m.exit_status;
 	if (status == 0)
 		log_info("stopped");
+out:
 	master_free(&m);
 	daemonize_ready(status ? status : EXIT_SOFTWARE);
 	daemonize_cleanup();

@@ -164,7 +164,11 @@ metrics_family(struct evbuffer *out, enum metrics_field f,
 	return 0;
 }
 
-int
+/*
+ * Appends the text exposition of sample to out, with heartbeat ages taken
+ * against now_ns (CLOCK_MONOTONIC); 0 or -ENOMEM.
+ */
+static int
 metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
     struct evbuffer *out)
 {
@@ -211,7 +215,7 @@ metrics_sample_add(struct metrics_sample *sample, unsigned int id,
 	return 0;
 }
 
-void
+static void
 metrics_sample_free(struct metrics_sample *sample)
 {
 	free(sample->workers);
@@ -439,12 +443,6 @@ metrics_listen(struct event_base *base, const struct sockaddr *sa,
 	metrics->next = metrics_all;
 	metrics_all = metrics;
 	return metrics;
-}
-
-int
-metrics_fd(const struct metrics *metrics)
-{
-	return metrics->fd;
 }
 
 void

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-struct evbuffer;
 struct event_base;
 struct metrics;
 struct stats_slot;
@@ -48,20 +47,14 @@ typedef int (*metrics_collect_fn)(void *arg, struct metrics_sample *sample);
  * GET and HEAD of /metrics on base; other paths get 404, other methods
  * 405.  On failure it returns NULL and sets *why to a malloc'd message
  * ("bind: Address already in use") for the caller to prefix with what it
- * was binding.  metrics_fd() is the listening socket (tests: its port).
- * metrics_format() appends the text exposition of sample to out, with
- * heartbeat ages taken against now_ns (CLOCK_MONOTONIC); 0 or -ENOMEM.
+ * was binding.
  */
 struct metrics	*metrics_listen(struct event_base *base,
 		    const struct sockaddr *sa, socklen_t salen,
 		    metrics_collect_fn collect, void *arg, char **why);
 void		 metrics_close(struct metrics *metrics);
-int		 metrics_fd(const struct metrics *metrics);
 int		 metrics_sample_add(struct metrics_sample *sample,
 		    unsigned int id, unsigned int cpu, unsigned int restarts,
 		    const struct stats_slot *slot);
-void		 metrics_sample_free(struct metrics_sample *sample);
-int		 metrics_format(const struct metrics_sample *sample,
-		    uint64_t now_ns, struct evbuffer *out);
 
 #endif

@@ -1,144 +1,243 @@
 /*
- * Turns a configuration into topology options: "auto" interfaces are those
- * that carry the listen addresses (every interface with queues for a
- * wildcard address).  Warnings from discovery are logged here, once.
+ * The worker plan: which CPUs get a worker and which queues each one
+ * serves, decided from the map topology.c discovered, as the options
+ * ask.  Nothing here logs: whatever looks wrong becomes a warning in the
+ * topology for the caller, and an empty plan is an error.
  */
 #include "acconfig.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "config.h"
 #include "cpuset.h"
-#include "log.h"
 #include "plan.h"
 #include "topology.h"
 #include "util.h"
 
-static int
-plan_addr_is_wildcard(const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+/* The state of one planning. */
+struct plan_ctx {
+	const struct topo_options *opts;
+	struct topology		*topo;
+	int			 mapped; /* some queue has a CPU */
+	int			 nomem;	/* a warning was lost */
+};
 
-	if (ss->ss_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+static void
+plan_warn(struct plan_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static void
+plan_warn(struct plan_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (strv_vaddf(&ctx->topo->warnings, fmt, ap) < 0)
+		ctx->nomem = 1;
+	va_end(ap);
 }
 
-static int
-plan_addr_equal(const struct sockaddr_storage *ss, const struct sockaddr *sa)
+/* The worker of a CPU, by binary search; workers are in CPU order. */
+static struct topo_worker *
+plan_find_worker(struct topology *topo, int cpu)
 {
-	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)ss;
+	size_t	 lo = 0, hi = topo->nworkers, mid;
 
-	if (sa == NULL || sa->sa_family != ss->ss_family)
-		return 0;
-	if (sa->sa_family == AF_INET)
-		return a4->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
-	return memcmp(&a6->sin6_addr,
-	    &((const struct sockaddr_in6 *)sa)->sin6_addr,
-	    sizeof(a6->sin6_addr)) == 0;
-}
-
-/* Adds the interface that holds a listener's address. */
-static int
-plan_add_iface_of(const struct listener_conf *lc, struct ifaddrs *ifa_list,
-    struct strv *ifaces)
-{
-	struct ifaddrs	*ifa;
-
-	for (ifa = ifa_list; ifa != NULL; ifa = ifa->ifa_next) {
-		if (!plan_addr_equal(&lc->addr, ifa->ifa_addr))
-			continue;
-		if (strv_contains(ifaces, ifa->ifa_name))
-			return 0;
-		return strv_add(ifaces, ifa->ifa_name);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((int)topo->workers[mid].cpu == cpu)
+			return &topo->workers[mid];
+		if ((int)topo->workers[mid].cpu < cpu)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	log_warnx("listener \"%s\": address %s is not on any interface yet",
-	    lc->name, lc->address);
+	return NULL;
+}
+
+/* One worker per CPU of cpus, each holding the queues processed there. */
+static int
+plan_fill_workers(struct topology *topo, const struct cpuset *cpus)
+{
+	struct topo_worker	*w;
+	struct topo_iface	*iface;
+	size_t			 i, j;
+	int			 cpu, r;
+
+	if ((topo->workers = calloc(cpuset_count(cpus) + 1,
+	    sizeof(*topo->workers))) == NULL)
+		return -ENOMEM;
+	CPUSET_FOREACH(cpu, cpus) {
+		w = &topo->workers[topo->nworkers];
+		w->id = (unsigned int)topo->nworkers++;
+		w->cpu = (unsigned int)cpu;
+	}
+	for (i = 0; i < topo->nifaces; i++) {
+		iface = &topo->ifaces[i];
+		for (j = 0; j < iface->nqueues; j++) {
+			if ((w = plan_find_worker(topo,
+			    iface->queues[j].cpu)) == NULL)
+				continue;
+			if ((r = strv_addf(&w->queues, "%s:%u", iface->name,
+			    iface->queues[j].queue)) < 0)
+				return r;
+		}
+	}
 	return 0;
 }
 
 /*
- * Fills ifaces with the interfaces to discover.  *all is set when every
- * interface with queues is meant (a wildcard address, or a sysroot whose
- * addresses cannot be looked up).
+ * The CPUs that process a queue and may get a worker; a queue processed
+ * on a CPU the daemon may not use is served by no local worker.
  */
-int
-plan_interfaces(const struct config *conf, const char *sysroot,
-    struct strv *ifaces, int *all)
+static int
+plan_queue_cpus(struct plan_ctx *ctx, struct cpuset *cpus)
 {
-	struct ifaddrs	*ifa_list = NULL;
-	size_t		 i;
-	int		 r = 0;
+	struct topology		*topo = ctx->topo;
+	const struct topo_queue	*q;
+	size_t			 i, j;
+	int			 r;
 
-	*all = 0;
-	if (conf->interfaces.n > 0) {
-		for (i = 0; i < conf->interfaces.n && r == 0; i++)
-			r = strv_add(ifaces, conf->interfaces.v[i]);
-		return r;
+	for (i = 0; i < topo->nifaces; i++) {
+		for (j = 0; j < topo->ifaces[i].nqueues; j++) {
+			q = &topo->ifaces[i].queues[j];
+			if (q->cpu < 0)
+				continue;
+			ctx->mapped = 1;
+			if (!cpuset_has(topo->allowed, (unsigned int)q->cpu)) {
+				plan_warn(ctx, "%s: queue %u is processed "
+				    "on CPU %d, which the daemon may not use; "
+				    "no worker there", topo->ifaces[i].name,
+				    q->queue, q->cpu);
+				continue;
+			}
+			if ((r = cpuset_add(cpus, (unsigned int)q->cpu)) < 0)
+				return r;
+		}
 	}
-	if (sysroot != NULL && strcmp(sysroot, "/") != 0) {
-		*all = 1;
-		return 0;
-	}
-	for (i = 0; i < conf->nlisteners; i++)
-		if (plan_addr_is_wildcard(&conf->listeners[i].addr))
-			*all = 1;
-	if (*all)
-		return 0;
-	if (getifaddrs(&ifa_list) == -1)
-		return -errno;
-	for (i = 0; i < conf->nlisteners && r == 0; i++)
-		r = plan_add_iface_of(&conf->listeners[i], ifa_list, ifaces);
-	freeifaddrs(ifa_list);
-	if (r == 0 && ifaces->n == 0)
-		*all = 1;
-	return r;
+	return 0;
 }
 
-int
-plan_discover(const struct config *conf, const char *sysroot,
-    const struct strv *cli_ifaces, int every_iface, struct topology **topo)
+/* The CPUs of an explicit worker list that the daemon may use. */
+static int
+plan_list(struct plan_ctx *ctx, struct cpuset *cpus)
 {
-	struct topo_options	 opts;
-	struct strv		 ifaces = { 0 };
-	int			 all = 0, r;
+	const struct cpuset	*list = ctx->opts->worker_cpus;
+	int			 cpu, r;
 
-	if (every_iface)
-		all = 1;
-	else if (cli_ifaces != NULL && cli_ifaces->n > 0) {
-		for (size_t i = 0; i < cli_ifaces->n; i++)
-			if ((r = strv_add(&ifaces, cli_ifaces->v[i])) < 0)
-				goto out;
-	} else if ((r = plan_interfaces(conf, sysroot, &ifaces, &all)) < 0) {
-		log_warnx("cannot list interface addresses: %s", strerror(-r));
+	if (list == NULL)
+		return 0;
+	CPUSET_FOREACH(cpu, list) {
+		if (!cpuset_has(ctx->topo->allowed, (unsigned int)cpu)) {
+			plan_warn(ctx, "workers: CPU %d is not one the "
+			    "daemon may use; skipped", cpu);
+			continue;
+		}
+		if ((r = cpuset_add(cpus, (unsigned int)cpu)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Says why a plan came out empty. */
+static void
+plan_empty(struct plan_ctx *ctx)
+{
+	char	*allowed;
+
+	allowed = cpuset_format_list(ctx->topo->allowed);
+	if (allowed == NULL)
+		ctx->nomem = 1;
+	else if (*allowed == '\0')
+		plan_warn(ctx, "no worker: no CPU left that the daemon "
+		    "may use (check exclude_cpus)");
+	else if (ctx->opts->workers == TOPO_WORKERS_LIST)
+		plan_warn(ctx, "no worker: none of the listed worker CPUs "
+		    "is among the CPUs the daemon may use (%s)", allowed);
+	else
+		plan_warn(ctx, "no worker: no queue is processed on a CPU "
+		    "the daemon may use (%s)", allowed);
+	free(allowed);
+}
+
+/*
+ * Turns the queue map into workers, as opts->workers asks.  With
+ * rx-queues and no queue mapped to a CPU (every interface fell back),
+ * every allowed CPU gets a worker.
+ */
+static int
+plan_decide(struct plan_ctx *ctx)
+{
+	struct topology	*topo = ctx->topo;
+	struct cpuset	*queue_cpus, *cpus;
+	int		 r;
+
+	queue_cpus = cpuset_new();
+	if ((cpus = cpuset_new()) == NULL || queue_cpus == NULL) {
+		r = -ENOMEM;
 		goto out;
 	}
-	memset(&opts, 0, sizeof(opts));
-	opts.sysroot = sysroot;
-	opts.ifaces = all ? NULL : (const char * const *)ifaces.v;
-	opts.nifaces = all ? 0 : ifaces.n;
-	opts.workers = conf->workers;
-	opts.worker_cpus = conf->worker_cpus;
-	opts.exclude_cpus = conf->exclude_cpus;
-	r = topology_discover(&opts, topo);
+	if ((r = plan_queue_cpus(ctx, queue_cpus)) < 0)
+		goto out;
+	switch (ctx->opts->workers) {
+	case TOPO_WORKERS_LIST:
+		r = plan_list(ctx, cpus);
+		break;
+	case TOPO_WORKERS_RX_QUEUES:
+		if (ctx->mapped) {
+			r = cpuset_or(cpus, queue_cpus);
+			break;
+		}
+		/* FALLTHROUGH */
+	case TOPO_WORKERS_CPUS:
+		r = cpuset_or(cpus, topo->allowed);
+		break;
+	}
+	if (r == 0)
+		r = plan_fill_workers(topo, cpus);
+	if (r == 0 && topo->nworkers == 0) {
+		plan_empty(ctx);
+		r = -EINVAL;
+	}
 out:
-	strv_free(&ifaces);
+	cpuset_free(queue_cpus);
+	cpuset_free(cpus);
 	return r;
 }
 
-void
-plan_log_warnings(const struct topology *topo)
+/*
+ * Decides the workers of a discovered topology, as opts->workers asks,
+ * into topo->workers.  Returns 0, -EINVAL when the plan has no worker
+ * (its warnings say why), or -ENOMEM.
+ */
+int
+plan_workers(struct topology *topo, const struct topo_options *opts)
 {
-	size_t	 i;
+	struct plan_ctx	 ctx;
+	int		 r;
 
-	for (i = 0; i < topo->warnings.n; i++)
-		log_warnx("%s", topo->warnings.v[i]);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = opts;
+	ctx.topo = topo;
+	r = plan_decide(&ctx);
+	if (r == 0 && ctx.nomem)
+		r = -ENOMEM;
+	return r;
+}
+
+/* topology.workers in the plan's terms. */
+enum topo_workers
+plan_topo_workers(enum config_workers workers)
+{
+	switch (workers) {
+	case CONFIG_WORKERS_CPUS:
+		return TOPO_WORKERS_CPUS;
+	case CONFIG_WORKERS_LIST:
+		return TOPO_WORKERS_LIST;
+	case CONFIG_WORKERS_RX_QUEUES:
+		break;
+	}
+	return TOPO_WORKERS_RX_QUEUES;
 }

@@ -1,20 +1,25 @@
 /*
- * The worker plan for a configuration: which interfaces "auto" means for
- * its listen addresses, and the topology discovered for them.
+ * The worker plan: the CPUs that get a worker and the queues each one
+ * serves, decided from the discovered topology (plan.c); and the plan for
+ * a configuration, whose "auto" interfaces are those of its listen
+ * addresses (plan_conf.c).
  */
 #ifndef AFFINITYD_PLAN_H
 #define AFFINITYD_PLAN_H
 
 #include "config.h"
 #include "topology.h"
-#include "util.h"
+
+struct strv;
 
 /* plan.c */
-int	 plan_interfaces(const struct config *conf, const char *sysroot,
-	    struct strv *ifaces, int *all);
-int	 plan_discover(const struct config *conf, const char *sysroot,
+int	 plan_workers(struct topology *topo, const struct topo_options *opts);
+enum topo_workers plan_topo_workers(enum config_workers workers);
+
+/* plan_conf.c */
+int	 plan_conf_discover(const struct config *conf, const char *sysroot,
 	    const struct strv *cli_ifaces, int every_iface,
 	    struct topology **topo);
-void	 plan_log_warnings(const struct topology *topo);
+void	 plan_conf_log_warnings(const struct topology *topo);
 
 #endif

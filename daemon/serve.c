@@ -22,8 +22,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "config.h"
 #include "log.h"
 #include "serve.h"
+#include "stats.h"
 
 void
 serve_conn_start(struct serve *serve)
@@ -33,9 +35,9 @@ serve_conn_start(struct serve *serve)
 }
 
 /*
- * One connection is gone.  Accepting resumes here, before the worker's
- * hook runs, once the worker is below max_connections again; while it
- * drains its listeners are stopped and nothing resumes.
+ * One connection is gone.  Accepting resumes through conn_room, before
+ * the worker's hook runs, once the worker is below max_connections
+ * again; while it drains its listeners are stopped and nothing resumes.
  */
 void
 serve_conn_done(struct serve *serve)
@@ -46,8 +48,8 @@ serve_conn_done(struct serve *serve)
 	}
 	serve->open_conns--;
 	STATS_SET(serve->stats, open_conns, serve->open_conns);
-	if (!serve->draining)
-		tcp_serve_update(serve);
+	if (!serve->draining && serve->conn_room != NULL)
+		serve->conn_room(serve);
 	if (serve->conn_closed != NULL)
 		serve->conn_closed(serve);
 }

@@ -1,7 +1,7 @@
 /*
- * What a protocol handler sees of the worker that runs it, and the
- * interface every handler_*.c fills in.  A new protocol is one new file
- * plus one line in handler.c's table.
+ * What a protocol handler sees of the worker that runs it: the worker's
+ * serving state, its listeners, and the one way a TCP connection is set
+ * up and torn down.  The handlers themselves are in handler.h.
  */
 #ifndef AFFINITYD_SERVE_H
 #define AFFINITYD_SERVE_H
@@ -14,13 +14,13 @@
 
 #include <event2/util.h>
 
-#include "config.h"
-#include "stats.h"
-
 struct bufferevent;
 struct event_base;
+struct handler;
+struct listener_conf;
 struct serve_conn;
 struct serve_listener;
+struct stats_slot;
 struct tcp_listener;
 
 /*
@@ -45,9 +45,14 @@ struct serve {
 	unsigned int		 max_conns;	/* 0: no limit */
 	int			 draining;	/* set once the worker stops */
 	/*
-	 * Called by serve_conn_done() after the count went down.  Accepting
-	 * is resumed by serve_conn_done() itself, not by this hook: the hook
-	 * only has to end a drain.
+	 * Called by serve_conn_done() after the count went down, unless the
+	 * worker drains: set by tcp.c, which resumes accepting once the
+	 * worker is below max_connections again.
+	 */
+	void			(*conn_room)(struct serve *serve);
+	/*
+	 * Called by serve_conn_done() after conn_room: the worker's hook,
+	 * which only has to end a drain.
 	 */
 	void			(*conn_closed)(struct serve *serve);
 	void			*owner;		/* the worker */
@@ -63,26 +68,6 @@ struct serve_datagram {
 	size_t			 len;
 	const struct sockaddr	*peer;
 	socklen_t		 peerlen;
-};
-
-struct handler {
-	const char	*name;
-	int		 tcp;		/* serves TCP */
-	int		 udp;		/* serves UDP */
-	/*
-	 * TCP: takes over an accepted, non-blocking connection.  It must
-	 * call serve_conn_done() exactly once when the connection is gone
-	 * (serve_conn_new() and serve_conn_close() do that).
-	 */
-	void		(*tcp_start)(struct serve_listener *sl, evutil_socket_t fd,
-			    int incoming_cpu);
-	/*
-	 * UDP: the reply to one datagram, written into out (outcap bytes);
-	 * returns its length, or -1 for no reply.
-	 */
-	ssize_t		(*udp_reply)(struct serve_listener *sl,
-			    const struct serve_datagram *dg, void *out,
-			    size_t outcap);
 };
 
 /* One configured listener inside a worker. */
@@ -125,15 +110,6 @@ struct serve_conn {
 	LIST_ENTRY(serve_conn)		 entry;
 };
 
-/* handler.c */
-const struct handler *handler_find(const char *name);
-
-/* handler_*.c */
-extern const struct handler handler_echo;
-extern const struct handler handler_discard;
-extern const struct handler handler_info;
-extern const struct handler handler_http;
-
 /* serve.c */
 #define SERVE_NO_INCOMING_CPU	INT_MIN	/* info line without it (UDP) */
 void	 serve_conn_start(struct serve *serve);
@@ -147,8 +123,5 @@ void	 serve_conn_finish(struct serve_conn *c);
 void	 serve_conn_close(struct serve_conn *c);
 void	 serve_drain(struct serve *serve, const struct serve_listener *sl);
 void	 serve_close_all(struct serve *serve);
-
-/* tcp.c (the rest of its interface is in listener.h) */
-void	 tcp_serve_update(struct serve *serve);
 
 #endif

@@ -21,8 +21,9 @@
 
 #include <libmnl/libmnl.h>
 
-#include "listener.h"
+#include "config.h"
 #include "nlsock.h"
+#include "sockdiag.h"
 
 #define SOCKDIAG_MAX_READS	4096	/* about a million sockets */
 

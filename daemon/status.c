@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "admin.h"
+#include "status.h"
 #include "stats.h"
 #include "util.h"
 
@@ -132,7 +132,7 @@ struct status_totals {
 	json_int_t	 open, errors;
 };
 
-static int LOG_PRINTF(4, 5)
+static int PRINTFLIKE(4, 5)
 status_cell(struct status_table *t, size_t row, int col, const char *fmt, ...)
 {
 	va_list	 ap;

@@ -1,8 +1,10 @@
 /*
  * Worker supervision in the master: forking a worker with the signal and
- * event-base traps handled, reading its ready/error report, respawning it
- * on the same CPU with the sockets the master holds (with backoff when it
- * keeps dying), and replacing a worker whose heartbeat went stale.
+ * event-base traps handled, reading its reports, respawning it on the
+ * same CPU with the sockets the master holds (with backoff when it keeps
+ * dying), and replacing a worker whose heartbeat went stale.  It decides
+ * nothing about generations: every event goes to the owner through
+ * struct supervise_ops, and the owner calls back down to act.
  */
 #include "acconfig.h"
 
@@ -20,8 +22,10 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
-#include "master_int.h"
 #include "stats.h"
+#include "supervise.h"
+#include "util.h"
+#include "wmsg.h"
 #include "worker.h"
 
 #define SUPERVISE_QUICK_DEATH_NS	(5ULL * 1000000000ULL)
@@ -47,12 +51,52 @@ supervise_close_ctl(struct mworker *mw)
 	}
 }
 
+/* Sets up mw for conf's listeners; its owner filled in who it is. */
+int
+supervise_worker_init(struct mworker *mw, struct supervisor *sup,
+    const struct config *conf)
+{
+	size_t	 l, nl = conf->nlisteners;
+
+	mw->sup = sup;
+	mw->conf = conf;
+	mw->ctl_fd = -1;
+	mw->fds = malloc(sizeof(int) * (nl ? nl : 1));
+	mw->inherit = calloc(nl ? nl : 1, sizeof(int));
+	mw->cookies = calloc(nl ? nl : 1, sizeof(uint64_t));
+	if (mw->fds == NULL || mw->inherit == NULL || mw->cookies == NULL)
+		return -ENOMEM;
+	for (l = 0; l < nl; l++)
+		mw->fds[l] = -1;
+	return 0;
+}
+
+/* Frees what supervise_worker_init() and the worker's life took. */
+void
+supervise_worker_clear(struct mworker *mw)
+{
+	if (mw->pid > 0)
+		LIST_REMOVE(mw, entry);
+	mw->pid = 0;
+	supervise_close_ctl(mw);
+	if (mw->respawn_ev)
+		event_free(mw->respawn_ev);
+	mw->respawn_ev = NULL;
+	supervise_close_held(mw);
+	free(mw->fds);
+	free(mw->inherit);
+	free(mw->cookies);
+	mw->fds = NULL;
+	mw->inherit = NULL;
+	mw->cookies = NULL;
+}
+
 void
 supervise_close_held(struct mworker *mw)
 {
 	size_t	 i;
 
-	for (i = 0; mw->fds != NULL && i < mw->gen->conf->nlisteners; i++) {
+	for (i = 0; mw->fds != NULL && i < mw->conf->nlisteners; i++) {
 		if (mw->fds[i] >= 0)
 			close(mw->fds[i]);
 		mw->fds[i] = -1;
@@ -76,7 +120,7 @@ supervise_cmp_int(const void *a, const void *b)
 static void
 supervise_child_close_fds(const struct mworker *self, int ctl_fd)
 {
-	size_t	 n = 0, i, nl = self->gen->conf->nlisteners;
+	size_t	 n = 0, i, nl = self->conf->nlisteners;
 	int	*keep, low = 0;
 
 	if ((keep = calloc(nl + 4, sizeof(*keep))) == NULL)
@@ -107,7 +151,8 @@ supervise_child_close_fds(const struct mworker *self, int ctl_fd)
  * would keep other processes' sockets alive.
  */
 static void
-supervise_child_setup(struct master *m, struct mworker *self, int ctl_fd)
+supervise_child_setup(const struct supervisor *sup, struct mworker *self,
+    int ctl_fd)
 {
 	struct sigaction	 sa;
 	size_t			 i;
@@ -119,38 +164,38 @@ supervise_child_setup(struct master *m, struct mworker *self, int ctl_fd)
 		sigaction(supervise_master_signals[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != m->pid)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != sup->pid)
 		_exit(EXIT_OSERR);
 	supervise_child_close_fds(self, ctl_fd);
 }
 
 static void __attribute__((noreturn))
-supervise_child(struct master *m, struct mworker *mw, int ctl_fd,
-    const sigset_t *oldmask)
+supervise_child(struct mworker *mw, int ctl_fd, const sigset_t *oldmask)
 {
+	const struct supervisor	*sup = mw->sup;
 	struct worker_spec	 spec;
 	char			 role[32];
 	int			 held = 0;
 	size_t			 i;
 
-	supervise_child_setup(m, mw, ctl_fd);
+	supervise_child_setup(sup, mw, ctl_fd);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	snprintf(role, sizeof(role), "worker %u", mw->id);
 	log_procinit(role);
-	for (i = 0; i < mw->gen->conf->nlisteners; i++)
+	for (i = 0; i < mw->conf->nlisteners; i++)
 		held |= mw->fds[i] >= 0;
 	memset(&spec, 0, sizeof(spec));
 	spec.id = mw->id;
 	spec.cpu = mw->cpu;
-	spec.generation = mw->gen->number;
-	spec.conf = mw->gen->conf;
+	spec.generation = mw->generation;
+	spec.conf = mw->conf;
 	spec.slot = mw->slot;
 	spec.ctl_fd = ctl_fd;
 	spec.fds = held ? mw->fds : NULL;
-	spec.user = m->user;
-	spec.uid = m->uid;
-	spec.gid = m->gid;
-	spec.drop_privileges = m->drop_privileges;
+	spec.user = sup->user;
+	spec.uid = sup->uid;
+	spec.gid = sup->gid;
+	spec.drop_privileges = sup->drop_privileges;
 	_exit(worker_main(&spec));
 }
 
@@ -169,7 +214,7 @@ supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)
 {
 	size_t	 i, k = 0;
 
-	for (i = 0; i < mw->gen->conf->nlisteners; i++) {
+	for (i = 0; i < mw->conf->nlisteners; i++) {
 		if (mw->fds[i] >= 0)
 			continue;
 		if (k >= msg->nfds) {
@@ -185,11 +230,8 @@ supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)
 		close(fds[k++]);
 	mw->state = MW_READY;
 	log_info("worker %u (pid %d) of generation %u ready on CPU %u",
-	    mw->id, (int)mw->pid, mw->gen->number, mw->cpu);
-	if (mw->gen->state == GEN_STARTING)
-		supervise_start_next(mw->gen);
-	else
-		supervise_send_go(mw);
+	    mw->id, (int)mw->pid, mw->generation, mw->cpu);
+	mw->sup->ops->ready(mw, mw->sup->arg);
 }
 
 static void
@@ -220,12 +262,11 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		mw->last_error = msg.status;
 		snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on "
 		    "CPU %u: %s", mw->id, mw->cpu, msg.text);
-		if (mw->gen->state == GEN_STARTING)
-			master_gen_failed(mw->gen, msg.status, mw->last_text);
+		mw->sup->ops->failed(mw, mw->sup->arg);
 		break;
 	case WMSG_STOPPED:
 		mw->stopped = 1;
-		reload_handover_check(mw->gen->m);
+		mw->sup->ops->stopped(mw, mw->sup->arg);
 		break;
 	default:
 		log_warnx("worker %u: unexpected message type %u", mw->id,
@@ -234,9 +275,11 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static int
-supervise_fork(struct master *m, struct mworker *mw)
+/* Forks mw's process; 0, or -errno with nothing started. */
+int
+supervise_fork(struct mworker *mw)
 {
+	struct supervisor	*sup = mw->sup;
 	sigset_t	 all, old;
 	pid_t		 pid;
 	int		 sv[2], saved;
@@ -248,7 +291,7 @@ supervise_fork(struct master *m, struct mworker *mw)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		supervise_child(m, mw, sv[1], &old);
+		supervise_child(mw, sv[1], &old);
 	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -258,48 +301,19 @@ supervise_fork(struct master *m, struct mworker *mw)
 		return -saved;
 	}
 	mw->pid = pid;
+	LIST_INSERT_HEAD(&sup->live, mw, entry);
 	mw->ctl_fd = sv[0];
 	mw->state = MW_STARTING;
 	mw->started_ns = stats_now_ns();
 	mw->last_error = 0;
 	/* The slot still holds the last beat of a dead predecessor. */
 	STATS_SET(mw->slot, heartbeat_ns, 0);
-	mw->ctl_ev = event_new(m->base, sv[0], EV_READ | EV_PERSIST,
+	mw->ctl_ev = event_new(sup->base, sv[0], EV_READ | EV_PERSIST,
 	    supervise_ctl_cb, mw);
 	if (mw->ctl_ev == NULL || event_add(mw->ctl_ev, NULL) == -1) {
 		log_warnx("worker %u: cannot watch its control socket", mw->id);
 		kill(pid, SIGKILL);
 	}
-	return 0;
-}
-
-/*
- * Forks the next worker of the first generation, or, when all are ready,
- * lets the master finish the start.  One at a time, so a failure names
- * the first worker that hit it and nothing else is half-started.
- */
-int
-supervise_start_next(struct generation *gen)
-{
-	char	 why[128];
-	size_t	 i;
-	int	 r;
-
-	for (i = 0; i < gen->nworkers; i++) {
-		if (gen->workers[i].state == MW_READY)
-			continue;
-		if (gen->workers[i].state == MW_STARTING)
-			return 0;
-		if ((r = supervise_fork(gen->m, &gen->workers[i])) < 0) {
-			snprintf(why, sizeof(why), "worker %zu: fork: %s", i,
-			    strerror(-r));
-			log_errorx("%s", why);
-			master_gen_failed(gen, EXIT_OSERR, why);
-			return r;
-		}
-		return 0;
-	}
-	master_gen_ready(gen);
 	return 0;
 }
 
@@ -309,10 +323,10 @@ supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 	struct mworker	*mw = arg;
 	int		 r;
 
-	if (mw->gen->m->stopping || mw->state != MW_DOWN ||
-	    mw->gen->state != GEN_ACTIVE)
+	/* The owner deletes this timer when the worker may not come back. */
+	if (mw->state != MW_DOWN)
 		return;
-	if ((r = supervise_fork(mw->gen->m, mw)) < 0) {
+	if ((r = supervise_fork(mw)) < 0) {
 		log_errorx("worker %u: fork: %s", mw->id, strerror(-r));
 		mw->quick_deaths++;
 		return;
@@ -320,12 +334,19 @@ supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 	mw->restarts++;
 }
 
-static void
-supervise_schedule_respawn(struct master *m, struct mworker *mw)
+/*
+ * The owner wants mw back after its process ended: after a back-off
+ * when it keeps dying soon after starting, and never again after too
+ * many such deaths, or after a start it reported failed.
+ */
+void
+supervise_respawn(struct mworker *mw, enum mworker_state was)
 {
 	struct timeval	 tv = { 0, 0 };
 	unsigned int	 ms = 0, shift;
 
+	if (was == MW_STARTING && mw->last_error != 0)
+		mw->quick_deaths = SUPERVISE_MAX_QUICK_DEATHS - 1;
 	if (stats_now_ns() - mw->started_ns < SUPERVISE_QUICK_DEATH_NS)
 		mw->quick_deaths++;
 	else
@@ -349,7 +370,8 @@ supervise_schedule_respawn(struct master *m, struct mworker *mw)
 	tv.tv_usec = (ms % 1000) * 1000;
 	log_info("respawning worker %u on CPU %u in %u ms", mw->id, mw->cpu, ms);
 	if (mw->respawn_ev == NULL)
-		mw->respawn_ev = evtimer_new(m->base, supervise_respawn_cb, mw);
+		mw->respawn_ev = evtimer_new(mw->sup->base, supervise_respawn_cb,
+		    mw);
 	if (mw->respawn_ev == NULL || evtimer_add(mw->respawn_ev, &tv) == -1)
 		log_errorx("worker %u: cannot schedule its respawn", mw->id);
 }
@@ -370,47 +392,32 @@ supervise_log_exit(const struct mworker *mw, int wstatus)
 }
 
 static struct mworker *
-supervise_find(struct master *m, pid_t pid)
+supervise_find(struct supervisor *sup, pid_t pid)
 {
-	struct generation	*gen;
-	size_t			 i;
+	struct mworker	*mw;
 
-	for (gen = m->gens; gen != NULL; gen = gen->next)
-		for (i = 0; i < gen->nworkers; i++)
-			if (gen->workers[i].pid == pid)
-				return &gen->workers[i];
+	LIST_FOREACH(mw, &sup->live, entry)
+		if (mw->pid == pid)
+			return mw;
 	return NULL;
 }
 
 static void
-supervise_exited(struct master *m, struct mworker *mw, int wstatus)
+supervise_exited(struct mworker *mw, int wstatus)
 {
 	enum mworker_state	 was = mw->state;
 
 	supervise_log_exit(mw, wstatus);
 	supervise_close_ctl(mw);
+	LIST_REMOVE(mw, entry);
 	mw->pid = 0;
 	mw->state = MW_DOWN;
-	if (m->stopping || mw->gen->state == GEN_DRAINING ||
-	    mw->gen->state == GEN_FAILED)
-		return;
-	if (mw->gen->state == GEN_STARTING) {
-		if (mw->last_text[0] == '\0')
-			snprintf(mw->last_text, sizeof(mw->last_text),
-			    "worker %u on CPU %u exited while starting",
-			    mw->id, mw->cpu);
-		master_gen_failed(mw->gen, mw->last_error ? mw->last_error :
-		    EXIT_SOFTWARE, mw->last_text);
-		return;
-	}
-	if (was == MW_STARTING && mw->last_error != 0)
-		mw->quick_deaths = SUPERVISE_MAX_QUICK_DEATHS - 1;
-	supervise_schedule_respawn(m, mw);
+	mw->sup->ops->died(mw, was, mw->sup->arg);
 }
 
-/* SIGCHLD: reap every child that ended, and act on each. */
+/* SIGCHLD: reap every child that ended, and report each. */
 void
-supervise_reap(struct master *m)
+supervise_reap(struct supervisor *sup)
 {
 	struct mworker	*mw;
 	pid_t		 pid;
@@ -422,25 +429,19 @@ supervise_reap(struct master *m)
 			continue;
 		if (pid <= 0)
 			break;
-		if ((mw = supervise_find(m, pid)) == NULL) {
+		if ((mw = supervise_find(sup, pid)) == NULL) {
 			log_debug("reaped unknown child %d", (int)pid);
 			continue;
 		}
-		supervise_exited(m, mw, wstatus);
+		supervise_exited(mw, wstatus);
 	}
-	reload_handover_check(m);
-	generation_collect(m);
-	if (m->stopping && supervise_running(m) == 0)
-		master_finish(m);
 }
 
 static void
-supervise_check(struct master *m, struct mworker *mw, uint64_t now)
+supervise_check(struct mworker *mw, uint64_t now)
 {
 	uint64_t	 beat;
 
-	if (mw->pid == 0)
-		return;
 	if (mw->state == MW_STARTING &&
 	    now - mw->started_ns > SUPERVISE_START_TIMEOUT_NS) {
 		log_errorx("worker %u (pid %d) did not get ready in time; "
@@ -448,16 +449,21 @@ supervise_check(struct master *m, struct mworker *mw, uint64_t now)
 		kill(mw->pid, SIGKILL);
 		return;
 	}
-	/* While stopping or draining, a stop timer bounds the drain. */
-	if (mw->state != MW_READY || mw->gen->state != GEN_ACTIVE ||
-	    m->stopping)
+	if (mw->state != MW_READY)
 		return;
 	beat = STATS_GET(mw->slot, heartbeat_ns);
 	if (beat == 0 || now <= beat || now - beat < SUPERVISE_STALE_NS)
 		return;
+	mw->sup->ops->stale(mw, now - beat, mw->sup->arg);
+}
+
+/* The owner judged mw's heartbeat too old: a new process replaces it. */
+void
+supervise_replace(struct mworker *mw, uint64_t age_ns)
+{
 	log_errorx("worker %u (pid %d) on CPU %u: no heartbeat for %.1f s "
 	    "(stopped or wedged); replacing it", mw->id, (int)mw->pid,
-	    mw->cpu, (double)(now - beat) / 1e9);
+	    mw->cpu, (double)age_ns / 1e9);
 	kill(mw->pid, SIGKILL);
 	/* Its heartbeat is judged again only after the respawn. */
 	STATS_SET(mw->slot, heartbeat_ns, 0);
@@ -465,47 +471,34 @@ supervise_check(struct master *m, struct mworker *mw, uint64_t now)
 
 /* Once a second: start timeouts and stale heartbeats. */
 void
-supervise_tick(struct master *m)
+supervise_tick(struct supervisor *sup)
 {
-	struct generation	*gen;
-	uint64_t		 now = stats_now_ns();
-	size_t			 i;
+	struct mworker	*mw;
+	uint64_t	 now = stats_now_ns();
 
-	for (gen = m->gens; gen != NULL; gen = gen->next)
-		for (i = 0; i < gen->nworkers; i++)
-			supervise_check(m, &gen->workers[i], now);
+	/* Nothing here ends a process at once: the list stays as it is. */
+	LIST_FOREACH(mw, &sup->live, entry)
+		supervise_check(mw, now);
 }
 
+/* Signals mw's process, if any, and cancels a respawn it waits for. */
 void
-supervise_signal_gen(struct generation *gen, int sig)
+supervise_signal(struct mworker *mw, int sig)
 {
-	size_t	 i;
-
-	for (i = 0; i < gen->nworkers; i++) {
-		if (gen->workers[i].pid > 0)
-			kill(gen->workers[i].pid, sig);
-		if (gen->workers[i].respawn_ev)
-			evtimer_del(gen->workers[i].respawn_ev);
-	}
+	if (mw->pid > 0)
+		kill(mw->pid, sig);
+	if (mw->respawn_ev)
+		evtimer_del(mw->respawn_ev);
 }
 
+/* Workers with a process, in every generation. */
 size_t
-supervise_gen_running(const struct generation *gen)
+supervise_running(const struct supervisor *sup)
 {
-	size_t	 i, n = 0;
-
-	for (i = 0; i < gen->nworkers; i++)
-		n += gen->workers[i].pid > 0;
-	return n;
-}
-
-size_t
-supervise_running(const struct master *m)
-{
-	const struct generation	*gen;
+	const struct mworker	*mw;
 	size_t			 n = 0;
 
-	for (gen = m->gens; gen != NULL; gen = gen->next)
-		n += supervise_gen_running(gen);
+	LIST_FOREACH(mw, &sup->live, entry)
+		n++;
 	return n;
 }

@@ -21,9 +21,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "listener.h"
+#include "config.h"
+#include "handler.h"
 #include "log.h"
 #include "serve.h"
+#include "stats.h"
+#include "tcp.h"
 
 #define TCP_BACKOFF_MSEC	100
 #define TCP_WARN_INTERVAL_SEC	10
@@ -57,8 +60,11 @@ tcp_listener_update(struct tcp_listener *tl)
 	tl->enabled = want;
 }
 
-/* Pauses or resumes every listener of the worker after its count changed. */
-void
+/*
+ * Pauses or resumes every listener of the worker after its count changed;
+ * serve_conn_done() calls it through serve->conn_room.
+ */
+static void
 tcp_serve_update(struct serve *serve)
 {
 	struct tcp_listener	*tl;
@@ -183,6 +189,7 @@ tcp_serve_start(struct serve_listener *sl)
 	}
 	evconnlistener_set_error_cb(tl->evl, tcp_error_cb);
 	LIST_INSERT_HEAD(&serve->tcp, tl, entry);
+	serve->conn_room = tcp_serve_update;
 	sl->io = tl;
 	tcp_listener_update(tl);
 	return 0;

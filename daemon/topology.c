@@ -1,11 +1,11 @@
 /*
  * Topology discovery: the RX queues of each interface, the IRQ that serves
  * each queue (from the netdev netlink family on the machine itself when
- * the driver links every queue, else by the vectors' names) and the CPU
- * that processes its packets, all read below a root prefix, then the
- * worker plan built from that map.  Nothing here logs:
- * whatever looks wrong becomes a warning for the caller, and only a missing
- * interface or an empty plan is an error.
+ * the driver links every queue, else by the vectors' names), the CPU that
+ * processes its packets, and the CPUs the daemon may use, all read below
+ * a root prefix; plan.c then decides the workers from that map.  Nothing
+ * here logs above debug: whatever looks wrong becomes a warning for the
+ * caller, and only a missing interface or an empty plan is an error.
  */
 #include "acconfig.h"
 
@@ -23,7 +23,9 @@
 #include "irqmap.h"
 #include "log.h"
 #include "netdev_nl.h"
+#include "plan.h"
 #include "topology.h"
+#include "util.h"
 
 /* Stacked devices deeper than this are a loop or a mistake. */
 #define TOPO_MAX_DEPTH	8
@@ -35,7 +37,6 @@ struct topo_ctx {
 	struct topology		*topo;
 	struct irqmap		*map;	/* NULL: no /proc/interrupts */
 	struct strv		 seen;	/* interfaces already listed */
-	int			 mapped; /* some queue has a CPU */
 	int			 nomem;	/* a warning was lost */
 };
 
@@ -56,7 +57,7 @@ struct topo_cands {
 };
 
 static void
-topology_warn(struct topo_ctx *ctx, const char *fmt, ...) LOG_PRINTF(2, 3);
+topology_warn(struct topo_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
 
 static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
@@ -937,174 +938,6 @@ topology_irqmap(struct topo_ctx *ctx)
 	return r == -ENOMEM ? r : 0;
 }
 
-/* The worker of a CPU, by binary search; workers are in CPU order. */
-static struct topo_worker *
-topology_find_worker(struct topology *topo, int cpu)
-{
-	size_t	 lo = 0, hi = topo->nworkers, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((int)topo->workers[mid].cpu == cpu)
-			return &topo->workers[mid];
-		if ((int)topo->workers[mid].cpu < cpu)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* One worker per CPU of cpus, each holding the queues processed there. */
-static int
-topology_plan_workers(struct topology *topo, const struct cpuset *cpus)
-{
-	struct topo_worker	*w;
-	struct topo_iface	*iface;
-	size_t			 i, j;
-	int			 cpu, r;
-
-	if ((topo->workers = calloc(cpuset_count(cpus) + 1,
-	    sizeof(*topo->workers))) == NULL)
-		return -ENOMEM;
-	CPUSET_FOREACH(cpu, cpus) {
-		w = &topo->workers[topo->nworkers];
-		w->id = (unsigned int)topo->nworkers++;
-		w->cpu = (unsigned int)cpu;
-	}
-	for (i = 0; i < topo->nifaces; i++) {
-		iface = &topo->ifaces[i];
-		for (j = 0; j < iface->nqueues; j++) {
-			if ((w = topology_find_worker(topo,
-			    iface->queues[j].cpu)) == NULL)
-				continue;
-			if ((r = strv_addf(&w->queues, "%s:%u", iface->name,
-			    iface->queues[j].queue)) < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-/*
- * The CPUs that process a queue and may get a worker; a queue processed
- * on a CPU the daemon may not use is served by no local worker.
- */
-static int
-topology_plan_queue_cpus(struct topo_ctx *ctx, struct cpuset *cpus)
-{
-	struct topology		*topo = ctx->topo;
-	const struct topo_queue	*q;
-	size_t			 i, j;
-	int			 r;
-
-	for (i = 0; i < topo->nifaces; i++) {
-		for (j = 0; j < topo->ifaces[i].nqueues; j++) {
-			q = &topo->ifaces[i].queues[j];
-			if (q->cpu < 0)
-				continue;
-			ctx->mapped = 1;
-			if (!cpuset_has(topo->allowed, (unsigned int)q->cpu)) {
-				topology_warn(ctx, "%s: queue %u is processed "
-				    "on CPU %d, which the daemon may not use; "
-				    "no worker there", topo->ifaces[i].name,
-				    q->queue, q->cpu);
-				continue;
-			}
-			if ((r = cpuset_add(cpus, (unsigned int)q->cpu)) < 0)
-				return r;
-		}
-	}
-	return 0;
-}
-
-/* The CPUs of an explicit worker list that the daemon may use. */
-static int
-topology_plan_list(struct topo_ctx *ctx, struct cpuset *cpus)
-{
-	const struct cpuset	*list = ctx->opts->worker_cpus;
-	int			 cpu, r;
-
-	if (list == NULL)
-		return 0;
-	CPUSET_FOREACH(cpu, list) {
-		if (!cpuset_has(ctx->topo->allowed, (unsigned int)cpu)) {
-			topology_warn(ctx, "workers: CPU %d is not one the "
-			    "daemon may use; skipped", cpu);
-			continue;
-		}
-		if ((r = cpuset_add(cpus, (unsigned int)cpu)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Says why a plan came out empty. */
-static void
-topology_plan_empty(struct topo_ctx *ctx)
-{
-	char	*allowed;
-
-	allowed = cpuset_format_list(ctx->topo->allowed);
-	if (allowed == NULL)
-		ctx->nomem = 1;
-	else if (*allowed == '\0')
-		topology_warn(ctx, "no worker: no CPU left that the daemon "
-		    "may use (check exclude_cpus)");
-	else if (ctx->opts->workers == TOPO_WORKERS_LIST)
-		topology_warn(ctx, "no worker: none of the listed worker CPUs "
-		    "is among the CPUs the daemon may use (%s)", allowed);
-	else
-		topology_warn(ctx, "no worker: no queue is processed on a CPU "
-		    "the daemon may use (%s)", allowed);
-	free(allowed);
-}
-
-/*
- * Turns the queue map into workers, as opts->workers asks.  With
- * rx-queues and no queue mapped to a CPU (every interface fell back),
- * every allowed CPU gets a worker.
- */
-static int
-topology_plan(struct topo_ctx *ctx)
-{
-	struct topology	*topo = ctx->topo;
-	struct cpuset	*queue_cpus, *cpus;
-	int		 r;
-
-	queue_cpus = cpuset_new();
-	if ((cpus = cpuset_new()) == NULL || queue_cpus == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = topology_plan_queue_cpus(ctx, queue_cpus)) < 0)
-		goto out;
-	switch (ctx->opts->workers) {
-	case TOPO_WORKERS_LIST:
-		r = topology_plan_list(ctx, cpus);
-		break;
-	case TOPO_WORKERS_RX_QUEUES:
-		if (ctx->mapped) {
-			r = cpuset_or(cpus, queue_cpus);
-			break;
-		}
-		/* FALLTHROUGH */
-	case TOPO_WORKERS_CPUS:
-		r = cpuset_or(cpus, topo->allowed);
-		break;
-	}
-	if (r == 0)
-		r = topology_plan_workers(topo, cpus);
-	if (r == 0 && topo->nworkers == 0) {
-		topology_plan_empty(ctx);
-		r = -EINVAL;
-	}
-out:
-	cpuset_free(queue_cpus);
-	cpuset_free(cpus);
-	return r;
-}
-
 int
 topology_discover(const struct topo_options *opts, struct topology **topop)
 {
@@ -1120,7 +953,7 @@ topology_discover(const struct topo_options *opts, struct topology **topop)
 	if ((r = topology_allowed(&ctx)) == 0 &&
 	    (r = topology_irqmap(&ctx)) == 0 &&
 	    (r = topology_ifaces(&ctx)) == 0)
-		r = topology_plan(&ctx);
+		r = plan_workers(ctx.topo, opts);
 	if (r == 0 && ctx.nomem)
 		r = -ENOMEM;
 	irqmap_free(ctx.map);

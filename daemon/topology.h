@@ -1,17 +1,18 @@
 /*
- * RX queue -> IRQ -> CPU discovery and the worker plan built from it.
- * Everything is read below a root prefix so fixture trees can stand in
- * for a machine.
+ * RX queue -> IRQ -> CPU discovery, and the worker plan that plan.c
+ * builds from it.  Everything is read below a root prefix so
+ * fixture trees can stand in for a machine.
  */
 #ifndef AFFINITYD_TOPOLOGY_H
 #define AFFINITYD_TOPOLOGY_H
 
+#include <stddef.h>
 #include <stdio.h>
 
-#include "netdev_nl.h"
 #include "util.h"
 
 struct cpuset;
+struct netdev_nl_rxq;
 
 enum topo_source {
 	TOPO_SOURCE_NETLINK,
@@ -69,12 +70,14 @@ struct topo_options {
 	 * kernel's, and only when sysroot is the machine ("/" or NULL); a
 	 * stand-in is asked below any sysroot (tests).
 	 */
-	netdev_nl_rx_irqs_fn	*netlink_rx_irqs;
+	int			(*netlink_rx_irqs)(unsigned int ifindex,
+				    struct netdev_nl_rxq **rxq, size_t *nrxq);
 };
 
 /*
- * topology.c: topology_discover() returns 0, -ENODEV for an interface that
- * does not exist, -EINVAL when the plan has no worker, or another -errno.
+ * topology.c: topology_discover() reads the map and has plan_workers()
+ * decide its workers.  It returns 0, -ENODEV for an interface that does
+ * not exist, -EINVAL when the plan has no worker, or another -errno.
  * *topo is set even on error (NULL only when it could not be allocated),
  * its warnings saying why; the caller logs them and frees it with
  * topology_free().

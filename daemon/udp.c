@@ -20,9 +20,12 @@
 
 #include <event2/event.h>
 
-#include "listener.h"
+#include "config.h"
+#include "handler.h"
 #include "log.h"
 #include "serve.h"
+#include "stats.h"
+#include "udp.h"
 
 #define UDP_BATCH		32	/* datagrams per system call */
 #define UDP_ROUNDS		8	/* batches per wakeup (fairness) */

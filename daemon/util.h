@@ -8,9 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "log.h"
-
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Lets the compiler check a printf-like format against its arguments. */
+#define PRINTFLIKE(a, b)	__attribute__((format(printf, a, b)))
 
 /* sysexits(3) codes used by the daemon and its subcommands. */
 #define EXIT_USAGE	64
@@ -29,13 +30,13 @@ struct strv {
 
 /* util.c */
 int	 strv_add(struct strv *sv, const char *s);
-int	 strv_addf(struct strv *sv, const char *fmt, ...) LOG_PRINTF(2, 3);
+int	 strv_addf(struct strv *sv, const char *fmt, ...) PRINTFLIKE(2, 3);
 int	 strv_vaddf(struct strv *sv, const char *fmt, va_list ap)
-	    LOG_PRINTF(2, 0);
+	    PRINTFLIKE(2, 0);
 int	 strv_contains(const struct strv *sv, const char *s);
 void	 strv_free(struct strv *sv);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
-	    LOG_PRINTF(2, 3);
+	    PRINTFLIKE(2, 3);
 int	 read_file(const char *path, char **text, size_t max_bytes);
 int	 read_file_line(const char *path, char **line);
 int	 parse_uint(const char *text, unsigned int max, unsigned int *value);

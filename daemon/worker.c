@@ -21,11 +21,15 @@
 
 #include "config.h"
 #include "cpuset.h"
+#include "handler.h"
 #include "listener.h"
 #include "log.h"
 #include "serve.h"
 #include "stats.h"
+#include "tcp.h"
+#include "udp.h"
 #include "util.h"
+#include "wmsg.h"
 #include "worker.h"
 
 #define WORKER_HEARTBEAT_SEC	1

@@ -28,6 +28,7 @@
 
 #include "admin.h"
 #include "stats.h"
+#include "status.h"
 #include "util.h"
 
 #define HELD_MAX	(ADMIN_CONNS_MAX + 8)

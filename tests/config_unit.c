@@ -161,7 +161,7 @@ test_defaults(void **state)
 	assert_int_equal(conf->log_level, LOG_LEVEL_INFO);
 	assert_true(conf->shutdown_timeout == 10.0);
 	assert_int_equal(conf->interfaces.n, 0);
-	assert_int_equal(conf->workers, TOPO_WORKERS_RX_QUEUES);
+	assert_int_equal(conf->workers, CONFIG_WORKERS_RX_QUEUES);
 	assert_null(conf->worker_cpus);
 	assert_non_null(conf->exclude_cpus);
 	assert_true(cpuset_empty(conf->exclude_cpus));
@@ -286,7 +286,7 @@ test_every_key(void **state)
 	assert_int_equal(conf->interfaces.n, 2);
 	assert_string_equal(conf->interfaces.v[0], "eth0");
 	assert_string_equal(conf->interfaces.v[1], "eth1");
-	assert_int_equal(conf->workers, TOPO_WORKERS_LIST);
+	assert_int_equal(conf->workers, CONFIG_WORKERS_LIST);
 	assert_cpus(conf->worker_cpus, "2-5,8");
 	assert_cpus(conf->exclude_cpus, "3");
 	assert_int_equal(conf->steering, STEERING_NONE);
@@ -320,7 +320,7 @@ test_listener_defaults(void **state)
 
 	(void)state;
 	conf = load_ok(FIXTURE("good-listener-defaults.conf"));
-	assert_int_equal(conf->workers, TOPO_WORKERS_CPUS);
+	assert_int_equal(conf->workers, CONFIG_WORKERS_CPUS);
 	assert_null(conf->worker_cpus);
 	assert_int_equal(conf->interfaces.n, 0);
 	assert_cpus(conf->exclude_cpus, "0");

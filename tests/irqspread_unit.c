@@ -20,6 +20,7 @@
 
 #include "cpuset.h"
 #include "irqspread.h"
+#include "log.h"
 #include "topology.h"
 #include "tree.h"
 #include "util.h"

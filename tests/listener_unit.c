@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "listener.h"
+#include "sockdiag.h"
 #include "util.h"
 
 #ifndef SO_INCOMING_CPU

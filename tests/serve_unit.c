@@ -33,6 +33,8 @@
 #include "listener.h"
 #include "serve.h"
 #include "stats.h"
+#include "tcp.h"
+#include "udp.h"
 
 #define TEST_DEADLINE_MS	10000
 #define TEST_QUIET_STEPS	100	/* steps without progress: blocked */

@@ -23,6 +23,7 @@
 #include "unit.h"
 
 #include "cpuset.h"
+#include "log.h"
 #include "netdev_nl.h"
 #include "topology.h"
 #include "util.h"

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "wmsg.h"
 
 int
 wmsg_send(int fd, enum wmsg_type type, int status, const int *fds,
