@@ -8,9 +8,9 @@
 #include <sys/types.h>
 
 #include "topology.h"
-#include "util.h"
 
 struct cpuset;
+struct strv;
 
 /*
  * irqspread.c
