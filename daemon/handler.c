@@ -9,7 +9,7 @@
 
 #include "config.h"
 #include "handler.h"
-#include "serve.h"
+#include "util.h"
 
 static const struct handler *const handler_table[] = {
 	&handler_echo,
