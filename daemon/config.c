@@ -25,6 +25,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "handler.h"
+#include "log.h"
 
 #define CONFIG_ROOT_ADMIN_SOCKET	"/run/affinityd/admin.sock"
 #define CONFIG_DEFAULT_ADDRESS		"127.0.0.1"

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "log.h"
+#include "enums.h"
 #include "util.h"
 
 struct cpuset;
@@ -21,19 +21,9 @@ enum config_workers {
 	CONFIG_WORKERS_LIST,		/* a CPU list: worker_cpus */
 };
 
-enum steering {
-	STEERING_INCOMING_CPU,
-	STEERING_NONE,
-};
-
 enum irq_affinity_mode {
 	IRQ_AFFINITY_KEEP,
 	IRQ_AFFINITY_SPREAD,
-};
-
-enum listen_proto {
-	LISTEN_TCP,
-	LISTEN_UDP,
 };
 
 struct listener_conf {

@@ -12,7 +12,7 @@
 
 #include <event2/util.h>
 
-#include "config.h"
+#include "enums.h"
 
 struct serve_datagram;
 struct serve_listener;

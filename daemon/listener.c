@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "listener.h"
 
 #ifndef SO_INCOMING_CPU

@@ -7,7 +7,9 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "enums.h"
+
+struct listener_conf;
 
 /* listener.c */
 int	 listener_open(const struct listener_conf *lc, int cpu,

@@ -6,12 +6,7 @@
 #ifndef AFFINITYD_LOG_H
 #define AFFINITYD_LOG_H
 
-enum log_level {
-	LOG_LEVEL_ERROR = 3,
-	LOG_LEVEL_WARNING = 4,
-	LOG_LEVEL_INFO = 6,
-	LOG_LEVEL_DEBUG = 7,
-};
+#include "enums.h"
 
 /* Checks each format against its arguments. */
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
