@@ -1,0 +1,96 @@
+"""The Debian 12 root file system the system test boots, built once.
+
+debootstrap --variant=minbase with the packages the container needs (systemd
+as PID 1 and the daemon's shared libraries), cached outside the build tree
+under a directory named after a hash of what went into it, so a change of the
+package list builds a new one and every other run reuses it.  The build goes
+to a temporary directory renamed into place when complete: an interrupted
+build never leaves a cache entry that looks usable.  A lock file keeps two
+runs from building the same entry at once.
+"""
+import fcntl
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+CACHE = os.environ.get("AFFINITYD_SYSTEM_CACHE",
+                       "/var/cache/affinityd-system-test")
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+# systemd as PID 1, and what the package's Depends resolve to on bookworm, so
+# that the freshly built .deb installs with dpkg alone inside a container
+# without network.
+PACKAGES = ("systemd", "systemd-sysv", "dbus", "libevent-2.1-7",
+            "libevent-core-2.1-7", "libconfig9", "libjansson4", "libmnl0",
+            "libhttp-parser2.9", "libsystemd0")
+# Beside a finished root file system.
+STAMP = "complete"
+
+
+def key(packages=PACKAGES, extra=""):
+    text = "\n".join([SUITE, "minbase", MIRROR, extra] + sorted(packages))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def registry_reachable(timeout=5.0):
+    host = MIRROR.split("/")[2]
+    try:
+        socket.create_connection((host, 80), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def build(path, packages, log):
+    """debootstrap into PATH; raises CalledProcessError on failure."""
+    cmd = ["debootstrap", "--variant=minbase",
+           "--include=" + ",".join(packages), SUITE, path, MIRROR]
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                   stderr=subprocess.STDOUT, check=True, timeout=900)
+    # No apt caches in the image; a machine id is made at each boot.
+    for d in ("var/cache/apt/archives", "var/lib/apt/lists"):
+        for name in os.listdir(os.path.join(path, d)):
+            p = os.path.join(path, d, name)
+            if os.path.isfile(p) and name.endswith((".deb", "_Packages")):
+                os.unlink(p)
+    open(os.path.join(path, "etc/machine-id"), "w").close()
+
+
+def get(packages=PACKAGES, extra="", prepare=None, say=print):
+    """The path of a finished root file system for PACKAGES, building it
+    when missing.  PREPARE(path), when given, runs on a fresh build before it
+    is marked finished (EXTRA names it in the key).  Returns (path,
+    seconds spent building, 0 when cached), or (None, why) when it cannot be
+    built here."""
+    os.makedirs(CACHE, exist_ok=True)
+    entry = os.path.join(CACHE, key(packages, extra))
+    root = os.path.join(entry, "rootfs")
+    with open(entry + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(entry, STAMP)):
+            return root, 0.0
+        if shutil.which("debootstrap") is None:
+            return None, "debootstrap is not installed"
+        if not registry_reachable():
+            return None, f"no network to the package registry ({MIRROR})"
+        say(f"building the {SUITE} root file system in {entry} (once)")
+        t0 = time.monotonic()
+        tmp = entry + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(entry, ignore_errors=True)
+        os.makedirs(tmp)
+        with open(entry + ".log", "w") as log:
+            try:
+                build(os.path.join(tmp, "rootfs"), packages, log)
+                if prepare:
+                    prepare(os.path.join(tmp, "rootfs"), log)
+            except (subprocess.CalledProcessError,
+                    subprocess.TimeoutExpired) as e:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RuntimeError(f"{e}; see {entry}.log") from e
+        open(os.path.join(tmp, STAMP), "w").close()
+        os.rename(tmp, entry)
+        return root, time.monotonic() - t0
