@@ -11,6 +11,7 @@ runs from building the same entry at once.
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -92,5 +93,97 @@ def get(packages=PACKAGES, extra="", prepare=None, say=print):
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise RuntimeError(f"{e}; see {entry}.log") from e
         open(os.path.join(tmp, STAMP), "w").close()
+        os.rename(tmp, entry)
+        return root, time.monotonic() - t0
+
+
+BACKPORTS = f"deb {MIRROR} {SUITE}-backports main\n"
+# Type=notify-reload came with systemd 253.
+NOTIFY_RELOAD_SYSTEMD = 253
+# How long a finding that the backports have no systemd 253 is trusted.
+NEGATIVE_TTL = 24 * 3600
+
+
+def in_root(path, cmd, log):
+    """Runs CMD with sh chrooted in PATH, /proc and /dev mounted in a
+    mount namespace of its own (gone when it exits), the host's network."""
+    script = (f'mount -t proc proc "{path}/proc" && '
+              f'mount --rbind /dev "{path}/dev" && '
+              f'exec chroot "{path}" /usr/bin/env -i '
+              'PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive '
+              f'/bin/sh -c \'{cmd}\'')
+    return subprocess.run(["unshare", "--mount", "--propagation", "private",
+                           "sh", "-c", script], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=log, text=True,
+                          check=True, timeout=600).stdout
+
+
+def backports_systemd(policy):
+    """The newest systemd version that "apt-cache policy systemd" lists from
+    the backports, or None."""
+    best = None
+    lines = policy.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"\s+(?:\*\*\* )?(\d+)\S*\s+\d+$", line)
+        if m and i + 1 < len(lines) and "-backports" in lines[i + 1]:
+            v = int(m.group(1))
+            best = v if best is None else max(best, v)
+    return best
+
+
+def get_backports(say=print):
+    """Like get(), with systemd from bookworm-backports when it is 253 or
+    later; (None, why) when it is not."""
+    base, built = get(say=say)
+    if base is None:
+        return base, built
+    entry = os.path.join(CACHE, key(extra="backports-systemd"))
+    root = os.path.join(entry, "rootfs")
+    missing = entry + ".unavailable"
+    with open(entry + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(os.path.join(entry, STAMP)):
+            return root, 0.0
+        if (os.path.exists(missing) and
+                time.time() - os.path.getmtime(missing) < NEGATIVE_TTL):
+            with open(missing) as f:
+                return None, f.read().strip()
+        if not registry_reachable():
+            return None, f"no network to the package registry ({MIRROR})"
+        say(f"building the {SUITE} root file system with systemd from "
+            f"{SUITE}-backports in {entry} (once)")
+        t0 = time.monotonic()
+        tmp = entry + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        path = os.path.join(tmp, "rootfs")
+        with open(entry + ".log", "w") as log:
+            try:
+                subprocess.run(["cp", "-a", base, path], check=True)
+                with open(os.path.join(path, "etc/apt/sources.list.d/"
+                                       "backports.list"), "w") as f:
+                    f.write(BACKPORTS)
+                in_root(path, "apt-get -q update", log)
+                policy = in_root(path, "apt-cache policy systemd", log)
+                log.write(policy)
+                version = backports_systemd(policy)
+                if version is None or version < NOTIFY_RELOAD_SYSTEMD:
+                    why = (f"{SUITE}-backports has no systemd "
+                           f"{NOTIFY_RELOAD_SYSTEMD} or later (apt-cache "
+                           f"policy: {version or 'none'})")
+                    with open(missing, "w") as f:
+                        f.write(why + "\n")
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return None, why
+                in_root(path, f"apt-get -q -y -t {SUITE}-backports install "
+                        "--no-install-recommends systemd systemd-sysv "
+                        "libsystemd0 && apt-get clean && "
+                        "rm -rf /var/lib/apt/lists/*", log)
+            except (subprocess.CalledProcessError,
+                    subprocess.TimeoutExpired) as e:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RuntimeError(f"{e}; see {entry}.log") from e
+        open(os.path.join(tmp, STAMP), "w").close()
+        shutil.rmtree(entry, ignore_errors=True)
         os.rename(tmp, entry)
         return root, time.monotonic() - t0
