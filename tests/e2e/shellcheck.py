@@ -1,7 +1,7 @@
 """Every shell script of the tree passes shellcheck: the scripts under
 scripts/ that start with #!/bin/sh or #!/bin/bash, the init scripts under
-scripts/init.d/, .ci/run and autogen.sh.  Each finding is listed as
-FILE:LINE:COLUMN: message."""
+scripts/init.d/, .ci/run, autogen.sh and debian/postinst.  Each finding is
+listed as FILE:LINE:COLUMN: message."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -35,7 +35,8 @@ def scripts(top):
             if os.path.isfile(path) and is_shell(path):
                 found.append(path)
     # Not shipped in the release tarball: checked when present.
-    for rel in (os.path.join(".ci", "run"), "autogen.sh"):
+    for rel in (os.path.join(".ci", "run"), "autogen.sh",
+                os.path.join("debian", "postinst")):
         path = os.path.join(top, rel)
         if os.path.isfile(path) and is_shell(path):
             found.append(path)
