@@ -31,10 +31,11 @@ def pin(cpu):
     os.sched_setaffinity(0, {int(cpu)})
 
 
-def recv_until(s, n):
+def read_reply(s, done):
+    """What S receives until done(data) or the peer closes."""
     data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
+    while not done(data):
+        chunk = s.recv(4096)
         if not chunk:
             break
         data += chunk
@@ -49,12 +50,7 @@ def info(port, cpu, src=None):
         if src:
             s.bind((src, 0))
         s.connect(("127.0.0.1", int(port)))
-        line = b""
-        while not line.endswith(b"\n"):
-            chunk = s.recv(512)
-            if not chunk:
-                break
-            line += chunk
+        line = read_reply(s, lambda d: d.endswith(b"\n"))
     except OSError as e:
         out({"error": f"{type(e).__name__}: {e}"}, ok=False)
     finally:
@@ -67,7 +63,7 @@ def echo_tcp(port, payload):
     with socket.create_connection(("127.0.0.1", int(port)),
                                   timeout=TIMEOUT) as s:
         s.sendall(payload)
-        return recv_until(s, len(payload)) == payload
+        return read_reply(s, lambda d: len(d) >= len(payload)) == payload
 
 
 def echo(port, cpu):
@@ -97,12 +93,7 @@ def http(port):
                                       timeout=TIMEOUT) as s:
             s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n"
                       b"Connection: close\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_reply(s, lambda d: False)
     except OSError as e:
         out({"error": f"{type(e).__name__}: {e}"}, ok=False)
     head, _, body = data.partition(b"\r\n\r\n")

@@ -35,11 +35,14 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import rootfs  # noqa: E402
+# SIGTERM and SIGHUP exit through the finally clauses that tear down the
+# container.
+from affinityd_test import EXIT_SKIP, say, skip, wait_until  # noqa: E402
 
-EXIT_SKIP = 77
 CONF = "/etc/affinityd/affinityd.conf"
 ADMIN = "/run/affinityd/admin.sock"
 UNIT = "affinityd.service"
@@ -54,32 +57,11 @@ BOOT_TIMEOUT = 60
 failures = []
 
 
-def say(msg):
-    print(msg, flush=True)
-
-
-def skip(why):
-    say(f"SKIP: {why}")
-    sys.exit(EXIT_SKIP)
-
-
 def check(ok, what, detail=""):
     say(f"{'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}")
     if not ok:
         failures.append(what)
     return ok
-
-
-def wait_until(cond, timeout, interval=0.1):
-    """cond()'s first true value within TIMEOUT seconds, else None."""
-    end = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() >= end:
-            return None
-        time.sleep(interval)
 
 
 class Container:
