@@ -653,7 +653,12 @@ topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface,
 	}
 	iface->source = netlink ? TOPO_SOURCE_NETLINK : irq ? TOPO_SOURCE_IRQ :
 	    rps ? TOPO_SOURCE_RPS : TOPO_SOURCE_CPUS;
-	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
+	/* Loopback never has per-queue IRQs: the fallback is expected. */
+	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES &&
+	    strcmp(iface->name, "lo") == 0)
+		log_info("%s: no per-queue IRQs and no RPS; one worker per "
+		    "allowed CPU", iface->name);
+	else if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
 		topology_warn(ctx, "%s: no per-queue IRQs and no RPS; one "
 		    "worker per allowed CPU", iface->name);
 	else if (!irq && !rps)

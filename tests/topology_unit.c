@@ -988,13 +988,17 @@ test_rps(void **state)
 	topology_free(topo);
 }
 
-/* No per-queue IRQ and no RPS: one worker per allowed CPU, said so. */
+/*
+ * No per-queue IRQ and no RPS: one worker per allowed CPU, said so; as a
+ * warning but for loopback, where it is expected.
+ */
 static void
 test_fallback(void **state)
 {
 	struct gen	*g = *state;
 	struct topology	*topo;
 	const char	*names[] = { "lo", NULL };
+	const char	*veth[] = { "veth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 
 	gen_two_nics(g);
@@ -1004,10 +1008,21 @@ test_fallback(void **state)
 	    "w1@1 \n"
 	    "w2@2 \n"
 	    "w3@3 \n");
-	assert_int_equal(count_warnings(topo, "lo: no per-queue IRQs and no "
-	    "RPS; one worker per allowed CPU", NULL), 1);
+	assert_int_equal(topo->warnings.n, 0);
+	topology_free(topo);
+	gen_virtual(g, "veth1", 1);
+	run.ifaces = veth;
+	topo = expect_map(&run,
+	    "veth1 unknown cpus 0=-@-\n"
+	    "w0@0 \n"
+	    "w1@1 \n"
+	    "w2@2 \n"
+	    "w3@3 \n");
+	assert_int_equal(count_warnings(topo, "veth1: no per-queue IRQs and "
+	    "no RPS; one worker per allowed CPU", NULL), 1);
 	assert_int_equal(topo->warnings.n, 1);
 	topology_free(topo);
+	run.ifaces = names;
 	run.exclude_cpus = "0";
 	topo = expect_map(&run,
 	    "lo unknown cpus 0=-@-\n"
@@ -1227,12 +1242,14 @@ test_json(void **state)
 {
 	struct gen	*g = *state;
 	struct topology	*topo;
-	const char	*names[] = { "eth0", "lo", NULL };
+	const char	*names[] = { "eth0", "veth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 	json_t		*doc, *ifaces, *ifc, *q, *w, *v;
 	size_t		 i, j;
 
 	gen_two_nics(g);
+	/* Not lo, whose fallback is no warning: the list gets one. */
+	gen_virtual(g, "veth1", 1);
 	assert_int_equal(discover(&run, &topo), 0);
 	doc = print_json(topo);
 	topology_free(topo);
@@ -1262,7 +1279,7 @@ test_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(q, "irq_cpus")),
 	    "1");
 	assert_true(json_is_null(json_object_get(q, "rps_cpus")));
-	/* lo: no IRQ and no CPU, both null. */
+	/* veth1: no IRQ and no CPU, both null. */
 	ifc = json_array_get(ifaces, 1);
 	assert_string_equal(json_string_value(json_object_get(ifc, "source")),
 	    "cpus");
