@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_file.h"
 #include "cpuset.h"
 #include "handler.h"
 #include "log.h"
@@ -1283,31 +1284,20 @@ config_free(struct config *conf)
 }
 
 /*
- * Reports a file that cannot be read, which libconfig only calls "file
- * I/O error", by its errno; a directory opens but is no file.
+ * Reads the file for libconfig: config_file.c checks it and every file it
+ * includes, and gives its text, which libconfig then reads as a string.
  */
 static int
-config_check_file(struct config_ctx *ctx)
+config_read_checked(config_t *cfg, const char *path, struct strv *errors)
 {
-	struct stat	 st;
-	int		 fd, saved;
+	char	*text;
+	int	 r;
 
-	if ((fd = open(ctx->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		config_report_at(ctx, ctx->path, 0, NULL, "%s",
-		    strerror(errno));
+	if (config_file_read(path, &text, errors) < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1)
-		saved = errno;
-	else
-		saved = S_ISDIR(st.st_mode) ? EISDIR : 0;
-	close(fd);
-	if (saved != 0) {
-		config_report_at(ctx, ctx->path, 0, NULL, "%s",
-		    strerror(saved));
-		return -1;
-	}
-	return 0;
+	r = config_read_string(cfg, text);
+	free(text);
+	return r == CONFIG_TRUE ? 0 : -1;
 }
 
 /* Reports why libconfig could not read the file. */
@@ -1336,12 +1326,13 @@ config_load(const char *path, struct config **confp, struct strv *errors)
 	struct config		*conf = NULL;
 	config_t		 cfg;
 
-	if (config_check_file(&ctx) < 0)
-		return -1;
 	config_init(&cfg);
 	config_set_auto_convert(&cfg, CONFIG_TRUE);
-	if (!config_read_file(&cfg, path)) {
-		config_report_read(&ctx, &cfg);
+	if (config_read_checked(&cfg, path, errors) < 0) {
+		if (config_error_type(&cfg) == CONFIG_ERR_NONE)
+			ctx.nerrors++;		/* config_file.c's */
+		else
+			config_report_read(&ctx, &cfg);
 		goto done;
 	}
 	if ((conf = config_defaults()) == NULL ||
@@ -1379,7 +1370,7 @@ config_peek_admin_socket(const char *path)
 	if (path == NULL)
 		return strdup(config_default_admin_socket());
 	config_init(&cfg);
-	if (config_read_file(&cfg, path) == CONFIG_TRUE) {
+	if (config_read_checked(&cfg, path, NULL) == 0) {
 		if (config_lookup_string(&cfg, "daemon.admin_socket", &value) ==
 		    CONFIG_TRUE && value[0] == '/')
 			copy = strdup(value);

@@ -112,25 +112,23 @@ sysroot_path(const char *sysroot, const char *fmt, ...)
 }
 
 /*
- * Reads a whole file of at most max_bytes into a NUL-terminated buffer.
- * Files under /proc and /sys report no size, so it reads until EOF.
+ * Reads what is left of fd, at most max_bytes, into a NUL-terminated
+ * buffer; *len (may be NULL) gets its length.  Files under /proc and /sys
+ * report no size, so it reads until EOF.  -EFBIG when there is more.
  */
 int
-read_file(const char *path, char **text, size_t max_bytes)
+read_fd(int fd, char **text, size_t *lenp, size_t max_bytes)
 {
 	char	*buf = NULL, *grown;
 	size_t	 len = 0, cap = 0;
 	ssize_t	 got;
-	int	 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -errno;
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
 			cap = cap ? cap * 2 : 8192;
 			if ((grown = realloc(buf, cap)) == NULL) {
-				saved = ENOMEM;
-				goto bad;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = grown;
 		}
@@ -138,27 +136,35 @@ read_file(const char *path, char **text, size_t max_bytes)
 		if (got == -1) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			goto bad;
+			free(buf);
+			return -errno;
 		}
 		if (got == 0)
 			break;
 		len += (size_t)got;
 		if (len > max_bytes) {
-			saved = EFBIG;
-			goto bad;
+			free(buf);
+			return -EFBIG;
 		}
 	}
-	close(fd);
-	if (buf == NULL && (buf = malloc(1)) == NULL)
-		return -ENOMEM;
 	buf[len] = '\0';
 	*text = buf;
+	if (lenp != NULL)
+		*lenp = len;
 	return 0;
-bad:
-	free(buf);
+}
+
+/* Reads a whole file of at most max_bytes into a NUL-terminated buffer. */
+int
+read_file(const char *path, char **text, size_t max_bytes)
+{
+	int	 fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	r = read_fd(fd, text, NULL, max_bytes);
 	close(fd);
-	return -saved;
+	return r;
 }
 
 /* Reads a small file's first line without its newline or trailing blanks. */

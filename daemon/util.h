@@ -37,6 +37,7 @@ int	 strv_contains(const struct strv *sv, const char *s);
 void	 strv_free(struct strv *sv);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
 	    PRINTFLIKE(2, 3);
+int	 read_fd(int fd, char **text, size_t *len, size_t max_bytes);
 int	 read_file(const char *path, char **text, size_t max_bytes);
 int	 read_file_line(const char *path, char **line);
 int	 parse_uint(const char *text, unsigned int max, unsigned int *value);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -366,9 +367,9 @@ test_every_key_documented(void **state)
 	free(man);
 }
 
-/* The file cannot be read: its name and strerror, and no line. */
+/* The file cannot be read: its name and why, and no line. */
 static void
-assert_unreadable(const char *path, int err)
+assert_unreadable(const char *path, const char *why)
 {
 	struct config	*conf = untouched;
 	struct strv	 errors = { 0 };
@@ -377,7 +378,7 @@ assert_unreadable(const char *path, int err)
 	assert_int_equal(config_load(path, &conf, &errors), -1);
 	assert_ptr_equal(conf, untouched);
 	assert_int_equal(errors.n, 1);
-	assert_true(asprintf(&want, "%s: %s", path, strerror(err)) > 0);
+	assert_true(asprintf(&want, "%s: %s", path, why) > 0);
 	assert_string_equal(errors.v[0], want);
 	free(want);
 	strv_free(&errors);
@@ -387,8 +388,122 @@ static void
 test_unreadable(void **state)
 {
 	(void)state;
-	assert_unreadable(FIXTURE("no-such-file.conf"), ENOENT);
-	assert_unreadable(FIXTURE_DIR, EISDIR);
+	assert_unreadable(FIXTURE("no-such-file.conf"), strerror(ENOENT));
+	assert_unreadable(FIXTURE_DIR, "is a directory, not a regular file");
+	assert_unreadable("/dev/null", "is a character device, not a "
+	    "regular file");
+}
+
+/* Writes text to dir/name; returns the path (to free). */
+static char *
+scratch_file(const char *dir, const char *name, const char *text,
+    size_t len)
+{
+	char	*path;
+	FILE	*f;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Loads path, which must fail with the one error dir's path, then want. */
+static void
+assert_one_error(const char *path, const char *want)
+{
+	struct config	*conf = untouched;
+	struct strv	 errors = { 0 };
+	size_t		 i;
+
+	assert_int_equal(config_load(path, &conf, &errors), -1);
+	assert_ptr_equal(conf, untouched);
+	for (i = 0; errors.n != 1 && i < errors.n; i++)
+		print_message("got: %s\n", errors.v[i]);
+	assert_int_equal(errors.n, 1);
+	assert_string_equal(errors.v[0], want);
+	strv_free(&errors);
+}
+
+/*
+ * Every file, the main one and what it includes, is checked before
+ * libconfig opens it: a directory or FIFO is refused at the @include's
+ * line (libconfig would exit or block), and so is a NUL byte and a
+ * configuration over 1 MiB.  An @include in a comment or string is none.
+ */
+static void
+test_include_checks(void **state)
+{
+	struct config	*conf;
+	char		 dir[] = "/tmp/config_unit.XXXXXX", *fifo, *main, *inner;
+	char		*big, *want, *text;
+	size_t		 n = 1024 * 1024;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true(asprintf(&fifo, "%s/fifo", dir) > 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	assert_true(asprintf(&text, "daemon = {\n};\n  @include \"%s\"\n",
+	    dir) > 0);
+	main = scratch_file(dir, "dir.conf", text, strlen(text));
+	assert_true(asprintf(&want, "%s:3: @include \"%s\": is a directory, "
+	    "not a regular file", main, dir) > 0);
+	assert_one_error(main, want);
+	free(text), free(want), free(main);
+
+	assert_true(asprintf(&text, "@include \"%s\"\n", fifo) > 0);
+	inner = scratch_file(dir, "inner.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&text, "\n@include \"%s\"\n", inner) > 0);
+	main = scratch_file(dir, "fifo.conf", text, strlen(text));
+	assert_true(asprintf(&want, "%s:1: @include \"%s\": is a FIFO, not a "
+	    "regular file", inner, fifo) > 0);
+	assert_one_error(main, want);
+	free(text), free(want), free(main), free(inner);
+
+	assert_true(asprintf(&want, "%s: is a FIFO, not a regular file",
+	    fifo) > 0);
+	assert_one_error(fifo, want);
+	free(want);
+
+	assert_true(asprintf(&text, "# @include \"%s\"\n/*\n@include \"%s\"\n"
+	    "*/ listeners = ( { name = \"h\"; port = 80; handler = \"http\";\n"
+	    "http = { body = \"\n@include \\\"%s\\\"\"; }; } );\n", dir, dir,
+	    dir) > 0);
+	main = scratch_file(dir, "none.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&want, "\n@include \"%s\"", dir) > 0);
+	conf = load_ok(main);
+	assert_string_equal(conf->listeners[0].http_body, want);
+	config_free(conf);
+	free(want), free(main);
+
+	main = scratch_file(dir, "nul.conf", "daemon = {\n\0};\n", 15);
+	assert_true(asprintf(&want, "%s:2: a NUL byte; a configuration is "
+	    "text", main) > 0);
+	assert_one_error(main, want);
+	free(want), free(main);
+
+	assert_non_null(big = malloc(n + 2));
+	memset(big, '#', n + 1);
+	big[n - 1] = '\n';		/* a comment ends at a newline */
+	main = scratch_file(dir, "big.conf", big, n + 1);
+	assert_true(asprintf(&want, "%s: the configuration, its @include "
+	    "files counted in, is larger than 1048576 bytes (1 MiB)",
+	    main) > 0);
+	assert_one_error(main, want);
+	free(want), free(main);
+	main = scratch_file(dir, "big.conf", big, n);
+	config_free(load_ok(main));
+	free(main);
+	free(big);
+
+	assert_true(asprintf(&text, "rm -r %s", dir) > 0);
+	assert_int_equal(system(text), 0);
+	free(text);
+	free(fifo);
 }
 
 /* Without an error list it still fails, and leaves *conf alone. */
@@ -642,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_int_for_float),
 		cmocka_unit_test(test_listener_defaults),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_include_checks),
 		cmocka_unit_test(test_no_error_list),
 		cmocka_unit_test(test_names),
 	};

@@ -1,0 +1,306 @@
+/*
+ * The configuration's files, checked before libconfig reads them.
+ * libconfig 1.5 opens the file and every @include with fopen() and reads
+ * them with a flex scanner that exits the whole process when a read fails
+ * (a directory) and blocks for good on a FIFO, and it has no hook to
+ * refuse a file.  So each file is looked at here first: it must be a
+ * regular file, it is opened without blocking, read within one budget
+ * for all of them, and scanned for the @include lines libconfig would
+ * follow.  The main file's text is then handed to libconfig as a string.
+ */
+#include "acconfig.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_file.h"
+
+/* One configuration being read: where problems go and what is left. */
+struct cf_ctx {
+	struct strv	*errors;	/* may be NULL */
+	size_t		 left;		/* bytes the budget still allows */
+	int		 failed;
+	int		 over;		/* the budget is spent: stop */
+};
+
+/* Where a file was named: NULL for the main file, else an @include. */
+struct cf_from {
+	const char	*file;
+	unsigned int	 line;
+};
+
+static void	 cf_fail(struct cf_ctx *, const struct cf_from *,
+		    const char *, const char *, ...) PRINTFLIKE(4, 5);
+static void	 cf_scan(struct cf_ctx *, const char *, const char *,
+		    unsigned int);
+
+/*
+ * Reports a problem with file path: "PATH: why" for the main file,
+ * "FILE:LINE: @include \"PATH\": why" for an included one.
+ */
+static void
+cf_fail(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*why;
+	int	 r;
+
+	ctx->failed = 1;
+	if (ctx->errors == NULL)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&why, fmt, ap);
+	va_end(ap);
+	if (r == -1)
+		why = NULL;
+	if (from == NULL)
+		r = strv_addf(ctx->errors, "%s: %s", path,
+		    why ? why : strerror(ENOMEM));
+	else
+		r = strv_addf(ctx->errors, "%s:%u: @include \"%s\": %s",
+		    from->file, from->line, path,
+		    why ? why : strerror(ENOMEM));
+	if (r < 0)
+		ctx->over = 1;
+	free(why);
+}
+
+static const char *
+cf_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/*
+ * Opens path for reading if it is a regular file.  stat() first, so that
+ * a device or FIFO is never opened; O_NONBLOCK in case it became one
+ * since, and fstat() to be sure of what was opened.  Symbolic links are
+ * followed: linking a configuration into place is common, and what
+ * counts is the file they lead to.
+ */
+static int
+cf_open(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
+{
+	struct stat	 st;
+	int		 fd, saved;
+
+	if (stat(path, &st) == -1) {
+		cf_fail(ctx, from, path, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode))
+		goto notfile;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		cf_fail(ctx, from, path, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		close(fd);
+		cf_fail(ctx, from, path, "fstat: %s", strerror(saved));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return fd;
+	close(fd);
+notfile:
+	cf_fail(ctx, from, path, "is %s, not a regular file",
+	    cf_kind(st.st_mode));
+	return -1;
+}
+
+/* The line of text that p points into. */
+static unsigned int
+cf_line(const char *text, const char *p)
+{
+	unsigned int	 line = 1;
+
+	for (; text < p; text++)
+		line += *text == '\n';
+	return line;
+}
+
+/* Reads path within the budget; a NUL byte is refused, as text has none. */
+static char *
+cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
+{
+	const char	*nul;
+	char		*text;
+	size_t		 len;
+	int		 fd, r;
+
+	if ((fd = cf_open(ctx, from, path)) == -1)
+		return NULL;
+	r = read_fd(fd, &text, &len, ctx->left);
+	close(fd);
+	if (r == -EFBIG) {
+		ctx->over = 1;
+		cf_fail(ctx, from, path, "the configuration, its @include "
+		    "files counted in, is larger than %d bytes (1 MiB)",
+		    CONFIG_FILE_MAX_BYTES);
+		return NULL;
+	}
+	if (r < 0) {
+		cf_fail(ctx, from, path, "%s", strerror(-r));
+		return NULL;
+	}
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		ctx->failed = 1;
+		if (ctx->errors != NULL &&
+		    strv_addf(ctx->errors, "%s:%u: a NUL byte; a "
+		    "configuration is text", path, cf_line(text, nul)) < 0)
+			ctx->over = 1;
+		free(text);
+		return NULL;
+	}
+	ctx->left -= len;
+	return text;
+}
+
+/* Checks an included file and, below the depth limit, what it includes. */
+static void
+cf_check(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
+    unsigned int depth)
+{
+	char	*text;
+
+	if ((text = cf_read(ctx, from, path)) == NULL)
+		return;
+	cf_scan(ctx, path, text, depth);
+	free(text);
+}
+
+/*
+ * Past the opening quote of an @include: reads the name as libconfig
+ * does (\\ and \" stand for \ and ", another backslash is dropped),
+ * checks that file, and returns where the scan goes on.
+ */
+static const char *
+cf_include(struct cf_ctx *ctx, const char *path, unsigned int *line,
+    const char *p, unsigned int depth)
+{
+	struct cf_from	 from = { path, *line };
+	char		*name;
+	size_t		 n = 0;
+
+	if ((name = malloc(strlen(p) + 1)) == NULL) {
+		cf_fail(ctx, NULL, path, "%s", strerror(ENOMEM));
+		ctx->over = 1;
+		return p + strlen(p);
+	}
+	for (; *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && (p[1] == '\\' || p[1] == '"'))
+			p++;
+		else if (*p == '\\')
+			continue;
+		*line += *p == '\n';
+		name[n++] = *p;
+	}
+	name[n] = '\0';
+	/* Unterminated, or too deep: libconfig itself refuses it. */
+	if (*p == '"' && depth < CONFIG_FILE_MAX_DEPTH)
+		cf_check(ctx, &from, name, depth + 1);
+	free(name);
+	return *p == '"' ? p + 1 : p;
+}
+
+/* "@include" after blanks at a line's start, blanks, a quote: past it. */
+static const char *
+cf_include_open(const char *p)
+{
+	p += strspn(p, " \t");
+	if (strncmp(p, "@include", 8) != 0)
+		return NULL;
+	p += 8;
+	if (*p != ' ' && *p != '\t')
+		return NULL;
+	p += strspn(p, " \t");
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* Past a string's closing quote; *line counts the newlines. */
+static const char *
+cf_skip_string(const char *p, unsigned int *line)
+{
+	for (; *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		*line += *p == '\n';
+	}
+	return *p == '"' ? p + 1 : p;
+}
+
+/* Past a block comment's end; *line counts the newlines. */
+static const char *
+cf_skip_comment(const char *p, unsigned int *line)
+{
+	for (; *p != '\0'; p++) {
+		if (p[0] == '*' && p[1] == '/')
+			return p + 2;
+		*line += *p == '\n';
+	}
+	return p;
+}
+
+/*
+ * Follows the @include lines of text (file path, depth files deep) as
+ * libconfig's scanner finds them: at the start of a line, never inside
+ * a comment or a string.
+ */
+static void
+cf_scan(struct cf_ctx *ctx, const char *path, const char *text,
+    unsigned int depth)
+{
+	const char	*p = text, *q;
+	unsigned int	 line = 1;
+
+	while (*p != '\0' && !ctx->over) {
+		if ((p == text || p[-1] == '\n') &&
+		    (q = cf_include_open(p)) != NULL)
+			p = cf_include(ctx, path, &line, q, depth);
+		else if (*p == '"')
+			p = cf_skip_string(p + 1, &line);
+		else if (p[0] == '/' && p[1] == '*')
+			p = cf_skip_comment(p + 2, &line);
+		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n");
+		else
+			line += *p++ == '\n';
+	}
+}
+
+int
+config_file_read(const char *path, char **textp, struct strv *errors)
+{
+	struct cf_ctx	 ctx = { errors, CONFIG_FILE_MAX_BYTES, 0, 0 };
+	char		*text;
+
+	if ((text = cf_read(&ctx, NULL, path)) == NULL)
+		return -1;
+	cf_scan(&ctx, path, text, 0);
+	if (ctx.failed) {
+		free(text);
+		return -1;
+	}
+	*textp = text;
+	return 0;
+}
