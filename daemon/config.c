@@ -45,10 +45,11 @@
 
 /* One load in progress: where errors go and how many there were. */
 struct config_ctx {
-	const char	*path;
-	struct strv	*errors;	/* may be NULL */
-	unsigned int	 nerrors;
-	int		 nomem;
+	const char		*path;
+	struct strv		*errors;	/* may be NULL */
+	unsigned int		 nerrors;
+	int			 nomem;
+	struct config_file	 file;		/* its text and big integers */
 };
 
 /* What a key's value must be; checked before the key's parser runs. */
@@ -502,13 +503,60 @@ config_walk(struct config_ctx *ctx, const config_setting_t *group,
 	}
 }
 
+/*
+ * The integer written for setting s when it does not fit in the 32 bits
+ * libconfig keeps (config_file.c found it), marked as reported; or NULL.
+ */
+static const char *
+config_int_too_big(struct config_ctx *ctx, const config_setting_t *s)
+{
+	struct config_file_int	*i;
+	const char		*name = config_setting_name(s);
+	size_t			 n;
+
+	for (n = 0; name != NULL && n < ctx->file.nints; n++) {
+		i = &ctx->file.ints[n];
+		if (!i->reported && i->name_line ==
+		    config_setting_source_line(s) &&
+		    strcmp(i->name, name) == 0 &&
+		    strcmp(i->file, config_source_file(ctx, s)) == 0) {
+			i->reported = 1;
+			return i->text;
+		}
+	}
+	return NULL;
+}
+
+/* Reports the too big integers that no setting's parser reported. */
+static void
+config_report_ints(struct config_ctx *ctx)
+{
+	struct config_file_int	*i;
+	size_t			 n;
+
+	for (n = 0; n < ctx->file.nints; n++) {
+		i = &ctx->file.ints[n];
+		if (!i->reported)
+			config_report_at(ctx, i->file, i->line,
+			    i->name[0] ? i->name : NULL, "%s does not fit in "
+			    "an integer (%d to %d)", i->text, INT32_MIN,
+			    INT32_MAX);
+	}
+}
+
 /* Reports a number outside [min, max]; returns whether it was inside. */
 static int
 config_check_range(struct config_ctx *ctx, const config_setting_t *s,
     const char *key, long long min, long long max)
 {
 	long long	 v = config_setting_get_int64(s);
+	const char	*big;
 
+	if ((big = config_int_too_big(ctx, s)) != NULL) {
+		config_report(ctx, s, key, "must be from %lld to %lld, not %s",
+		    min, max, big);
+		return 0;
+	}
 	if (v >= min && v <= max)
 		return 1;
 	config_report(ctx, s, key, "must be from %lld to %lld, not %lld",
@@ -612,8 +660,14 @@ config_parse_shutdown_timeout(struct config_ctx *ctx,
     const config_setting_t *s, const char *key, void *obj)
 {
 	struct config	*conf = obj;
+	const char	*big;
 	double		 v;
 
+	if ((big = config_int_too_big(ctx, s)) != NULL) {
+		config_report(ctx, s, key, "must be more than 0 and at most "
+		    "%g seconds, not %s", CONFIG_MAX_SHUTDOWN_TIMEOUT, big);
+		return;
+	}
 	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
 		v = config_setting_get_float(s);
 	else
@@ -1288,16 +1342,12 @@ config_free(struct config *conf)
  * includes, and gives its text, which libconfig then reads as a string.
  */
 static int
-config_read_checked(config_t *cfg, const char *path, struct strv *errors)
+config_read_checked(config_t *cfg, const char *path, struct config_file *cf,
+    struct strv *errors)
 {
-	char	*text;
-	int	 r;
-
-	if (config_file_read(path, &text, errors) < 0)
+	if (config_file_read(path, cf, errors) < 0)
 		return -1;
-	r = config_read_string(cfg, text);
-	free(text);
-	return r == CONFIG_TRUE ? 0 : -1;
+	return config_read_string(cfg, cf->text) == CONFIG_TRUE ? 0 : -1;
 }
 
 /* Reports why libconfig could not read the file. */
@@ -1328,7 +1378,7 @@ config_load(const char *path, struct config **confp, struct strv *errors)
 
 	config_init(&cfg);
 	config_set_auto_convert(&cfg, CONFIG_TRUE);
-	if (config_read_checked(&cfg, path, errors) < 0) {
+	if (config_read_checked(&cfg, path, &ctx.file, errors) < 0) {
 		if (config_error_type(&cfg) == CONFIG_ERR_NONE)
 			ctx.nerrors++;		/* config_file.c's */
 		else
@@ -1342,8 +1392,10 @@ config_load(const char *path, struct config **confp, struct strv *errors)
 	}
 	config_walk(&ctx, config_root_setting(&cfg), NULL, &config_top_group,
 	    conf);
+	config_report_ints(&ctx);
 done:
 	config_destroy(&cfg);
+	config_file_free(&ctx.file);
 	if (ctx.nomem && errors != NULL)
 		config_report_at(&ctx, path, 0, NULL, "%s", strerror(ENOMEM));
 	if (ctx.nerrors > 0 || ctx.nomem) {
@@ -1363,14 +1415,15 @@ done:
 char *
 config_peek_admin_socket(const char *path)
 {
-	config_t	 cfg;
-	const char	*value = NULL;
-	char		*copy = NULL;
+	struct config_file	 cf;
+	config_t		 cfg;
+	const char		*value = NULL;
+	char			*copy = NULL;
 
 	if (path == NULL)
 		return strdup(config_default_admin_socket());
 	config_init(&cfg);
-	if (config_read_checked(&cfg, path, NULL) == 0) {
+	if (config_read_checked(&cfg, path, &cf, NULL) == 0) {
 		if (config_lookup_string(&cfg, "daemon.admin_socket", &value) ==
 		    CONFIG_TRUE && value[0] == '/')
 			copy = strdup(value);
@@ -1378,5 +1431,6 @@ config_peek_admin_socket(const char *path)
 			copy = strdup(config_default_admin_socket());
 	}
 	config_destroy(&cfg);
+	config_file_free(&cf);
 	return copy;
 }

@@ -12,8 +12,10 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +26,22 @@
 
 /* One configuration being read: where problems go and what is left. */
 struct cf_ctx {
-	struct strv	*errors;	/* may be NULL */
-	size_t		 left;		/* bytes the budget still allows */
-	int		 failed;
-	int		 over;		/* the budget is spent: stop */
+	struct strv		*errors;	/* may be NULL */
+	struct config_file	*cf;
+	size_t			 left;		/* what the budget allows */
+	int			 failed;
+	int			 over;		/* stop: budget or memory */
+};
+
+/* One file being scanned, and the last setting name seen in it. */
+struct cf_scan {
+	struct cf_ctx	*ctx;
+	const char	*path;
+	unsigned int	 depth;		/* how many files deep it is */
+	unsigned int	 line;
+	const char	*name;
+	size_t		 namelen;
+	unsigned int	 name_line;
 };
 
 /* Where a file was named: NULL for the main file, else an @include. */
@@ -195,16 +209,15 @@ cf_check(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
  * checks that file, and returns where the scan goes on.
  */
 static const char *
-cf_include(struct cf_ctx *ctx, const char *path, unsigned int *line,
-    const char *p, unsigned int depth)
+cf_include(struct cf_scan *sc, const char *p)
 {
-	struct cf_from	 from = { path, *line };
+	struct cf_from	 from = { sc->path, sc->line };
 	char		*name;
 	size_t		 n = 0;
 
 	if ((name = malloc(strlen(p) + 1)) == NULL) {
-		cf_fail(ctx, NULL, path, "%s", strerror(ENOMEM));
-		ctx->over = 1;
+		cf_fail(sc->ctx, NULL, sc->path, "%s", strerror(ENOMEM));
+		sc->ctx->over = 1;
 		return p + strlen(p);
 	}
 	for (; *p != '\0' && *p != '"'; p++) {
@@ -212,13 +225,13 @@ cf_include(struct cf_ctx *ctx, const char *path, unsigned int *line,
 			p++;
 		else if (*p == '\\')
 			continue;
-		*line += *p == '\n';
+		sc->line += *p == '\n';
 		name[n++] = *p;
 	}
 	name[n] = '\0';
 	/* Unterminated, or too deep: libconfig itself refuses it. */
-	if (*p == '"' && depth < CONFIG_FILE_MAX_DEPTH)
-		cf_check(ctx, &from, name, depth + 1);
+	if (*p == '"' && sc->depth < CONFIG_FILE_MAX_DEPTH)
+		cf_check(sc->ctx, &from, name, sc->depth + 1);
 	free(name);
 	return *p == '"' ? p + 1 : p;
 }
@@ -237,70 +250,171 @@ cf_include_open(const char *p)
 	return *p == '"' ? p + 1 : NULL;
 }
 
-/* Past a string's closing quote; *line counts the newlines. */
+/* Past a string's closing quote. */
 static const char *
-cf_skip_string(const char *p, unsigned int *line)
+cf_skip_string(struct cf_scan *sc, const char *p)
 {
 	for (; *p != '\0' && *p != '"'; p++) {
 		if (*p == '\\' && p[1] != '\0')
 			p++;
-		*line += *p == '\n';
+		sc->line += *p == '\n';
 	}
 	return *p == '"' ? p + 1 : p;
 }
 
-/* Past a block comment's end; *line counts the newlines. */
+/* Past a block comment's end. */
 static const char *
-cf_skip_comment(const char *p, unsigned int *line)
+cf_skip_comment(struct cf_scan *sc, const char *p)
 {
 	for (; *p != '\0'; p++) {
 		if (p[0] == '*' && p[1] == '/')
 			return p + 2;
-		*line += *p == '\n';
+		sc->line += *p == '\n';
 	}
 	return p;
+}
+
+/* Past a setting name, which it remembers. */
+static const char *
+cf_name(struct cf_scan *sc, const char *p)
+{
+	sc->name = p;
+	sc->namelen = 1 + strspn(p + 1, "-_*abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	sc->name_line = sc->line;
+	return p + sc->namelen;
+}
+
+/* Notes an integer that does not fit, the len bytes at p. */
+static void
+cf_int_too_big(struct cf_scan *sc, const char *p, size_t len)
+{
+	struct config_file	*cf = sc->ctx->cf;
+	struct config_file_int	*grown, *i;
+
+	grown = reallocarray(cf->ints, cf->nints + 1, sizeof(*cf->ints));
+	if (grown == NULL)
+		goto nomem;
+	cf->ints = grown;
+	i = &cf->ints[cf->nints];
+	memset(i, 0, sizeof(*i));
+	i->line = sc->line;
+	i->name_line = sc->name != NULL ? sc->name_line : 0;
+	if ((i->file = strdup(sc->path)) == NULL ||
+	    (i->name = strndup(sc->name ? sc->name : "", sc->namelen)) ==
+	    NULL || (i->text = strndup(p, len)) == NULL) {
+		free(i->file);
+		free(i->name);
+		goto nomem;
+	}
+	cf->nints++;
+	return;
+nomem:
+	cf_fail(sc->ctx, NULL, sc->path, "%s", strerror(ENOMEM));
+	sc->ctx->over = 1;
+}
+
+/*
+ * Past a number as libconfig's scanner reads it: a float, a hexadecimal
+ * or decimal integer, an "L" suffix making it 64 bits.  Without one,
+ * libconfig 1.5 keeps 32 bits of an integer and drops the rest; such a
+ * number is noted, as is one too large for 64 bits.
+ */
+static const char *
+cf_number(struct cf_scan *sc, const char *p)
+{
+	const char	*q = p + (*p == '-' || *p == '+');
+	long long	 v;
+	int		 hex = 0;
+
+	if (q == p && q[0] == '0' && (q[1] == 'x' || q[1] == 'X') &&
+	    isxdigit((unsigned char)q[2])) {
+		for (q += 2; isxdigit((unsigned char)*q); q++)
+			continue;
+		hex = 1;
+	} else {
+		q += strspn(q, "0123456789");
+		if (*q == '.' || ((*q == 'e' || *q == 'E') &&
+		    (isdigit((unsigned char)q[1]) || ((q[1] == '-' ||
+		    q[1] == '+') && isdigit((unsigned char)q[2]))))) {
+			q += *q == '.';
+			q += strspn(q, "0123456789");
+			if ((*q == 'e' || *q == 'E') &&
+			    isdigit((unsigned char)q[1 + (q[1] == '-' ||
+			    q[1] == '+')]))
+				q += 2 + strspn(q + 2, "0123456789");
+			return q;
+		}
+	}
+	errno = 0;
+	v = hex ? (long long)strtoull(p, NULL, 16) : strtoll(p, NULL, 10);
+	if (*q == 'L') {
+		if (errno == ERANGE)
+			cf_int_too_big(sc, p, (size_t)(q - p));
+		return q + 1 + (q[1] == 'L');
+	}
+	if (errno == ERANGE || (hex && (unsigned long long)v > UINT32_MAX) ||
+	    (!hex && (v < INT32_MIN || v > INT32_MAX)))
+		cf_int_too_big(sc, p, (size_t)(q - p));
+	return q;
 }
 
 /*
  * Follows the @include lines of text (file path, depth files deep) as
  * libconfig's scanner finds them: at the start of a line, never inside
- * a comment or a string.
+ * a comment or a string.  Notes the integers that do not fit.
  */
 static void
 cf_scan(struct cf_ctx *ctx, const char *path, const char *text,
     unsigned int depth)
 {
+	struct cf_scan	 sc = { ctx, path, depth, 1, NULL, 0, 0 };
 	const char	*p = text, *q;
-	unsigned int	 line = 1;
 
 	while (*p != '\0' && !ctx->over) {
 		if ((p == text || p[-1] == '\n') &&
 		    (q = cf_include_open(p)) != NULL)
-			p = cf_include(ctx, path, &line, q, depth);
+			p = cf_include(&sc, q);
 		else if (*p == '"')
-			p = cf_skip_string(p + 1, &line);
+			p = cf_skip_string(&sc, p + 1);
 		else if (p[0] == '/' && p[1] == '*')
-			p = cf_skip_comment(p + 2, &line);
+			p = cf_skip_comment(&sc, p + 2);
 		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
 			p += strcspn(p, "\n");
+		else if (isalpha((unsigned char)*p) || *p == '*')
+			p = cf_name(&sc, p);
+		else if (isdigit((unsigned char)*p) || *p == '.' ||
+		    ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))
+			p = cf_number(&sc, p);
 		else
-			line += *p++ == '\n';
+			sc.line += *p++ == '\n';
 	}
 }
 
-int
-config_file_read(const char *path, char **textp, struct strv *errors)
+void
+config_file_free(struct config_file *cf)
 {
-	struct cf_ctx	 ctx = { errors, CONFIG_FILE_MAX_BYTES, 0, 0 };
-	char		*text;
+	size_t	 i;
 
-	if ((text = cf_read(&ctx, NULL, path)) == NULL)
-		return -1;
-	cf_scan(&ctx, path, text, 0);
-	if (ctx.failed) {
-		free(text);
-		return -1;
+	for (i = 0; i < cf->nints; i++) {
+		free(cf->ints[i].file);
+		free(cf->ints[i].name);
+		free(cf->ints[i].text);
 	}
-	*textp = text;
-	return 0;
+	free(cf->ints);
+	free(cf->text);
+	memset(cf, 0, sizeof(*cf));
+}
+
+int
+config_file_read(const char *path, struct config_file *cf,
+    struct strv *errors)
+{
+	struct cf_ctx	 ctx = { errors, cf, CONFIG_FILE_MAX_BYTES, 0, 0 };
+
+	memset(cf, 0, sizeof(*cf));
+	if ((cf->text = cf_read(&ctx, NULL, path)) == NULL)
+		return -1;
+	cf_scan(&ctx, path, cf->text, 0);
+	return ctx.failed ? -1 : 0;
 }

@@ -541,10 +541,28 @@ test_names(void **state)
  */
 struct bad_case {
 	const char	*file;
-	const char	*lines[8];
+	const char	*lines[10];
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "bad-int-overflow.conf", {
+	    ":4: daemon.max_connections: must be from 1 to 1000000, not "
+	    "4294977296",
+	    ":5: daemon.shutdown_timeout: must be more than 0 and at most "
+	    "3600 seconds, not 4294967306",
+	    ":8: listeners[0] (\"a\").port: must be from 1 to 65535, not "
+	    "4294985073",
+	    ":8: listeners[0] (\"a\").backlog: must be from 1 to 65535, not "
+	    "4294967297",
+	    ":9: listeners[1] (\"b\").port: must be from 1 to 65535, not "
+	    "0x100001F91",
+	    ":10: listeners[1] (\"b\").backlog: must be from 1 to 65535, not "
+	    "-4294963200",
+	    ":12: listeners[2] (\"c\").backlog: must be from 1 to 65535, not "
+	    "99999999999999999999",
+	    ":14: extra: unknown key",
+	    ":14: extra: 2147483648 does not fit in an integer "
+	    "(-2147483648 to 2147483647)" } },
 	{ "bad-type.conf", {
 	    ":3: daemon.max_connections: expected an integer, not a string" } },
 	{ "bad-type-float.conf", {
