@@ -112,6 +112,10 @@ cmd_reload(int argc, char *argv[])
 	} else if (r < 0) {
 		fprintf(stderr, "affinityd: reload: %s\n", why ? why : "failed");
 		r = EXIT_UNAVAIL;
+	} else if (!json_is_true(json_object_get(doc, "ok"))) {
+		fprintf(stderr, "affinityd: reload: the daemon's answer says "
+		    "neither ok nor what failed\n");
+		r = EXIT_SOFTWARE;
 	} else {
 		printf("reloaded: generation %lld\n", (long long)json_integer_value(
 		    json_object_get(doc, "generation")));

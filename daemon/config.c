@@ -1375,6 +1375,7 @@ config_load(const char *path, struct config **confp, struct strv *errors)
 	struct config_ctx	 ctx = { .path = path, .errors = errors };
 	struct config		*conf = NULL;
 	config_t		 cfg;
+	size_t			 first = errors != NULL ? errors->n : 0;
 
 	config_init(&cfg);
 	config_set_auto_convert(&cfg, CONFIG_TRUE);
@@ -1396,6 +1397,9 @@ config_load(const char *path, struct config **confp, struct strv *errors)
 done:
 	config_destroy(&cfg);
 	config_file_free(&ctx.file);
+	/* Errors quote the file, which may hold any bytes. */
+	if (errors != NULL && strv_printable(errors, first) < 0)
+		ctx.nomem = 1;
 	if (ctx.nomem && errors != NULL)
 		config_report_at(&ctx, path, 0, NULL, "%s", strerror(ENOMEM));
 	if (ctx.nerrors > 0 || ctx.nomem) {

@@ -8,10 +8,13 @@
  */
 #include "acconfig.h"
 
+#include <stdlib.h>
+
 #include <jansson.h>
 
 #include "admin.h"
 #include "reload.h"
+#include "util.h"
 
 /* Answers a request that cannot start a reload; NULL (a signal): nothing. */
 void
@@ -85,11 +88,23 @@ reload_answer_ok(struct reload_queue *q, unsigned int generation)
 	    (int)generation));
 }
 
+/*
+ * An error text that is not valid UTF-8 makes no JSON string; it goes out
+ * escaped rather than as an answer without the error, which a client
+ * would take for success.
+ */
 void
 reload_answer_error(struct reload_queue *q, const char *why)
 {
-	json_t	*doc = json_object();
+	json_t	*doc = json_object(), *text;
+	char	*clean;
 
-	json_object_set_new(doc, "error", json_string(why));
+	if ((text = json_string(why)) == NULL &&
+	    (clean = str_printable(why)) != NULL) {
+		text = json_string(clean);
+		free(clean);
+	}
+	json_object_set_new(doc, "error", text != NULL ? text :
+	    json_string("reload failed: out of memory"));
 	reload_answer(q, doc);
 }

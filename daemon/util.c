@@ -83,6 +83,77 @@ strv_free(struct strv *sv)
 	sv->n = sv->cap = 0;
 }
 
+/* The length of the valid UTF-8 character at s, 0 when it is none. */
+static size_t
+utf8_char_len(const unsigned char *s)
+{
+	unsigned int	 cp, min;
+	size_t		 n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2, cp = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3, cp = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4, cp = s[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A copy of s that any reader can take, a log line as well as a JSON
+ * string: valid UTF-8 is kept, and each byte that is no part of a valid
+ * character, or is a control character, is written as \xNN.
+ */
+char *
+str_printable(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	char			*out, *o;
+	size_t			 n;
+
+	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
+		return NULL;
+	for (o = out; *u != '\0'; u += n) {
+		n = utf8_char_len(u);
+		if (n == 0 || (n == 1 && (*u < 0x20 || *u == 0x7f))) {
+			o += sprintf(o, "\\x%02x", *u);
+			n = 1;
+		} else {
+			memcpy(o, u, n);
+			o += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Makes the strings of sv from index from on printable (str_printable). */
+int
+strv_printable(struct strv *sv, size_t from)
+{
+	char	*clean;
+	size_t	 i;
+
+	for (i = from; i < sv->n; i++) {
+		if ((clean = str_printable(sv->v[i])) == NULL)
+			return -ENOMEM;
+		free(sv->v[i]);
+		sv->v[i] = clean;
+	}
+	return 0;
+}
+
 /*
  * Joins a root prefix and a path relative to it.  A NULL or "/" root gives
  * the absolute path unchanged.

@@ -545,6 +545,11 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+	{ "bad-bytes.conf", {
+	    ":2: listeners[0] (\"\\xff\\xc3(\").port: must be from 1 to "
+	    "65535, not 0",
+	    ":3: listeners[1] (\"\xc3\xa9\\x01\").port: must be from 1 to "
+	    "65535, not 70000" } },
 	{ "bad-int-overflow.conf", {
 	    ":4: daemon.max_connections: must be from 1 to 1000000, not "
 	    "4294977296",
