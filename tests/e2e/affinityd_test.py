@@ -527,3 +527,22 @@ listeners = (
             if checked and sys.exc_info()[0] is None:
                 fail(f"sanitizer report in the daemon's log:\n{report}")
             say(f"sanitizer report in the daemon's log:\n{report}")
+
+    def unchanged(self, before, port, host="127.0.0.1"):
+        """Fails unless the master lives, its workers and generation are
+        those of the status document BEFORE, and the echo listener on
+        PORT answers: what a refused reload must leave."""
+        if self.proc.poll() is not None:
+            fail(f"affinityd exited with {self.proc.returncode}; log:\n"
+                 f"{self.log_tail()}")
+        now = self.status()
+        if now is None:
+            fail(f"status does not answer; log:\n{self.log_tail()}")
+        pids = sorted(w["pid"] for w in now["workers"])
+        was = sorted(w["pid"] for w in before["workers"])
+        check(pids == was and now["generation"] == before["generation"],
+              f"the workers changed: {was} of generation "
+              f"{before['generation']} -> {pids} of {now['generation']}")
+        check(tcp_echo(host, port, b"ping\n") == b"ping\n",
+              f"echo on port {port} does not answer")
+        return now
