@@ -56,6 +56,24 @@ affinityd_usage(FILE *out)
 	    "affinityd(8) and affinityd.conf(5) say more.\n");
 }
 
+/*
+ * What only this host tells about conf: whether its worker CPUs are ones
+ * the daemon may use here.  -t checks it too, as the start would fail.
+ */
+static int
+affinityd_check_host(const struct config *conf)
+{
+	struct strv	 errors = { 0 };
+	size_t		 i;
+	int		 r;
+
+	r = config_check_host(conf, &errors);
+	for (i = 0; i < errors.n; i++)
+		fprintf(stderr, "%s\n", errors.v[i]);
+	strv_free(&errors);
+	return r < 0 ? EXIT_CONFIG : 0;
+}
+
 static int
 affinityd_run(int argc, char *argv[])
 {
@@ -114,6 +132,10 @@ affinityd_run(int argc, char *argv[])
 	}
 	if ((r = cmd_config_load(path, &conf)) != 0)
 		return r;
+	if ((r = affinityd_check_host(conf)) != 0) {
+		config_free(conf);
+		return r;
+	}
 	if (test) {
 		fprintf(stderr, "%s: configuration OK\n",
 		    path ? path : "built-in defaults");

@@ -168,6 +168,18 @@ config_report(struct config_ctx *ctx, const config_setting_t *s,
 	va_end(ap);
 }
 
+/* Sets *dst to "FILE:LINE" of setting s, for checks made after loading. */
+static void
+config_set_where(struct config_ctx *ctx, char **dst, const config_setting_t *s)
+{
+	free(*dst);
+	if (asprintf(dst, "%s:%u", config_source_file(ctx, s),
+	    config_setting_source_line(s)) == -1) {
+		*dst = NULL;
+		ctx->nomem = 1;
+	}
+}
+
 /* Replaces *dst with a copy of value (or NULL), noting a failed copy. */
 static void
 config_set_string(struct config_ctx *ctx, char **dst, const char *value)
@@ -779,6 +791,7 @@ config_parse_workers(struct config_ctx *ctx, const config_setting_t *s,
 
 	cpuset_free(conf->worker_cpus);
 	conf->worker_cpus = NULL;
+	config_set_where(ctx, &conf->workers_at, s);
 	if (strcmp(v, "rx-queues") == 0)
 		conf->workers = CONFIG_WORKERS_RX_QUEUES;
 	else if (strcmp(v, "cpus") == 0)
@@ -808,6 +821,7 @@ config_parse_exclude_cpus(struct config_ctx *ctx, const config_setting_t *s,
 		return;
 	cpuset_free(conf->exclude_cpus);
 	conf->exclude_cpus = set;
+	config_set_where(ctx, &conf->exclude_at, s);
 }
 
 static void
@@ -1183,6 +1197,11 @@ config_parse_listeners(struct config_ctx *ctx, const config_setting_t *s,
 		config_report(ctx, s, key, "must hold at least one listener");
 		return;
 	}
+	if (n > CONFIG_MAX_LISTENERS) {
+		config_report(ctx, s, key, "holds %zu listeners; at most %d "
+		    "can be served", n, CONFIG_MAX_LISTENERS);
+		return;
+	}
 	ls = calloc(n, sizeof(*ls));
 	lp = calloc(n, sizeof(*lp));
 	if (ls == NULL || lp == NULL) {
@@ -1320,6 +1339,71 @@ config_defaults(void)
 	return conf;
 }
 
+/*
+ * Checks the worker CPUs against the CPUs this host lets the daemon use
+ * (allowed): a list of which none is usable, or an exclude_cpus that
+ * leaves none, would pass the file's checks and start no worker.  Adds
+ * "FILE:LINE: KEY: what is wrong" to errors; returns -1 when it did.
+ */
+int
+config_check_cpus(const struct config *conf, const struct cpuset *allowed,
+    struct strv *errors)
+{
+	struct cpuset	*usable;
+	const char	*file = conf->path ? conf->path : "built-in defaults";
+	char		*have = NULL, *list = NULL;
+	int		 r = -ENOMEM;
+
+	if ((usable = cpuset_dup(allowed)) == NULL ||
+	    (have = cpuset_format_list(allowed)) == NULL)
+		goto out;
+	cpuset_andnot(usable, conf->exclude_cpus);
+	if (cpuset_empty(usable)) {
+		if (strv_addf(errors, "%s: topology.exclude_cpus: leaves no "
+		    "CPU that this host lets the daemon use (%s)",
+		    conf->exclude_at ? conf->exclude_at : file, have) == 0)
+			r = -1;
+		goto out;
+	}
+	r = 0;
+	if (conf->worker_cpus == NULL)
+		goto out;
+	cpuset_and(usable, conf->worker_cpus);
+	if (!cpuset_empty(usable))
+		goto out;
+	r = -ENOMEM;
+	if ((list = cpuset_format_list(conf->worker_cpus)) != NULL &&
+	    strv_addf(errors, "%s: topology.workers: none of CPUs %s is one "
+	    "that this host lets the daemon use (%s%s)", conf->workers_at ?
+	    conf->workers_at : file, list, have,
+	    cpuset_empty(conf->exclude_cpus) ? "" : ", less exclude_cpus") == 0)
+		r = -1;
+out:
+	free(list);
+	free(have);
+	cpuset_free(usable);
+	return r;
+}
+
+/*
+ * config_check_cpus() against the CPUs this host lets the daemon use.
+ * When they cannot be read, the start says so: nothing to check here.
+ */
+int
+config_check_host(const struct config *conf, struct strv *errors)
+{
+	struct cpuset	*allowed;
+	int		 r;
+
+	if (cpuset_allowed(NULL, &allowed) < 0)
+		return 0;
+	r = config_check_cpus(conf, allowed, errors);
+	cpuset_free(allowed);
+	if (r == -ENOMEM)
+		strv_addf(errors, "%s", strerror(ENOMEM));
+	return r < 0 ? -1 : 0;
+}
+
 void
 config_free(struct config *conf)
 {
@@ -1333,6 +1417,8 @@ config_free(struct config *conf)
 	strv_free(&conf->interfaces);
 	cpuset_free(conf->worker_cpus);
 	cpuset_free(conf->exclude_cpus);
+	free(conf->workers_at);
+	free(conf->exclude_at);
 	config_free_listeners(conf->listeners, conf->nlisteners);
 	free(conf);
 }

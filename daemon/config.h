@@ -60,6 +60,8 @@ struct config {
 	struct cpuset		*exclude_cpus;	/* never NULL, may be empty */
 	enum steering		 steering;
 	enum irq_affinity_mode	 irq_affinity;
+	char			*workers_at;	/* "FILE:LINE", NULL: default */
+	char			*exclude_at;	/* "FILE:LINE", NULL: default */
 
 	/* listeners = ( ... ) */
 	struct listener_conf	*listeners;
@@ -69,10 +71,22 @@ struct config {
 /*
  * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
  * *conf untouched and every problem appended to errors (may be NULL) as
- * "FILE:LINE: KEY: what is wrong".
+ * "FILE:LINE: KEY: what is wrong".  config_check_cpus() checks conf
+ * against the CPUs allowed, config_check_host() against those this host
+ * lets the daemon use, the same way: -1 when they added an error.
  */
+
+/*
+ * A worker hands the master one socket per listener in one message, and
+ * SCM_RIGHTS carries at most 253 descriptors (wmsg.h's WMSG_MAX_FDS).
+ */
+#define CONFIG_MAX_LISTENERS	250
 struct config	*config_defaults(void);
 int		 config_load(const char *path, struct config **conf,
+		    struct strv *errors);
+int		 config_check_cpus(const struct config *conf,
+		    const struct cpuset *allowed, struct strv *errors);
+int		 config_check_host(const struct config *conf,
 		    struct strv *errors);
 void		 config_free(struct config *conf);
 const char	*config_default_admin_socket(void);

@@ -455,10 +455,12 @@ master_reload_read(struct master *m)
 
 	if (path == NULL)
 		return config_defaults();
-	if (config_load(path, &conf, &errors) == 0) {
+	if (config_load(path, &conf, &errors) == 0 &&
+	    config_check_host(conf, &errors) == 0) {
 		strv_free(&errors);
 		return conf;
 	}
+	config_free(conf);
 	for (i = 0; i < errors.n; i++)
 		log_errorx("%s", errors.v[i]);
 	log_errorx("reload: %s is invalid; the running workers keep "

@@ -32,6 +32,10 @@
 #include "wmsg.h"
 #include "worker.h"
 
+/* config.c refuses more listeners than one ready message can carry. */
+_Static_assert(CONFIG_MAX_LISTENERS <= WMSG_MAX_FDS,
+    "a worker could not hand the master every listener's socket");
+
 #define WORKER_HEARTBEAT_SEC	1
 #define WORKER_GO_TIMEOUT_MS	60000
 

@@ -506,6 +506,108 @@ test_include_checks(void **state)
 	free(fifo);
 }
 
+/* A file of text in a scratch directory, loaded; the path to free. */
+static struct config *
+load_text(char *dir, const char *text, char **path)
+{
+	struct config	*conf = NULL;
+	struct strv	 errors = { 0 };
+	size_t		 i;
+
+	assert_non_null(mkdtemp(dir));
+	*path = scratch_file(dir, "a.conf", text, strlen(text));
+	assert_int_equal(config_load(*path, &conf, &errors), 0);
+	for (i = 0; i < errors.n; i++)
+		print_message("unexpected: %s\n", errors.v[i]);
+	strv_free(&errors);
+	assert_int_equal(unlink(*path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	return conf;
+}
+
+/* Checks conf against the CPUs list: no error, or the one want. */
+static void
+assert_check_cpus(const char *text, const char *cpus, const char *want)
+{
+	struct cpuset	*allowed;
+	struct config	*conf;
+	struct strv	 errors = { 0 };
+	char		 dir[] = "/tmp/config_unit.XXXXXX", *path, *line;
+
+	conf = load_text(dir, text, &path);
+	assert_int_equal(cpuset_parse_list(cpus, &allowed), 0);
+	assert_int_equal(config_check_cpus(conf, allowed, &errors),
+	    want != NULL ? -1 : 0);
+	assert_int_equal(errors.n, want != NULL);
+	if (want != NULL) {
+		assert_true(asprintf(&line, "%s:%s", path, want) > 0);
+		assert_string_equal(errors.v[0], line);
+		free(line);
+	}
+	strv_free(&errors);
+	cpuset_free(allowed);
+	config_free(conf);
+	free(path);
+}
+
+/* Worker CPUs that this host does not let the daemon use fail -t. */
+static void
+test_check_cpus(void **state)
+{
+	(void)state;
+	assert_check_cpus("topology = {\n  workers = \"5-7\";\n};\n", "0-1",
+	    "2: topology.workers: none of CPUs 5-7 is one that this host "
+	    "lets the daemon use (0-1)");
+	assert_check_cpus("topology = {\n  workers = \"1,5-7\";\n};\n", "0-1",
+	    NULL);
+	assert_check_cpus("topology = {\n  workers = \"1,5\";\n"
+	    "  exclude_cpus = \"1\";\n};\n", "0-1", "2: topology.workers: "
+	    "none of CPUs 1,5 is one that this host lets the daemon use "
+	    "(0-1, less exclude_cpus)");
+	assert_check_cpus("topology = {\n\n  exclude_cpus = \"0-3\";\n};\n",
+	    "0-1", "3: topology.exclude_cpus: leaves no CPU that this host "
+	    "lets the daemon use (0-1)");
+	assert_check_cpus("", "0", NULL);
+}
+
+/* At most CONFIG_MAX_LISTENERS listeners, which one message can carry. */
+static void
+test_max_listeners(void **state)
+{
+	struct config	*conf;
+	char		 dir[] = "/tmp/config_unit.XXXXXX", *path, *text;
+	char		*want;
+	size_t		 i, len = 0, cap = 100 * (CONFIG_MAX_LISTENERS + 2);
+
+	(void)state;
+	assert_non_null(text = malloc(cap));
+	len += (size_t)snprintf(text, cap, "listeners = (\n");
+	for (i = 0; i < CONFIG_MAX_LISTENERS; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s{ name = "
+		    "\"l%zu\"; port = %zu; handler = \"echo\"; }\n",
+		    i ? "," : "", i, 1000 + i);
+	snprintf(text + len, cap - len, ");\n");
+	conf = load_text(dir, text, &path);
+	assert_int_equal(conf->nlisteners, CONFIG_MAX_LISTENERS);
+	config_free(conf);
+	free(path);
+
+	snprintf(text + len, cap - len, ",{ name = \"x\"; port = 999; "
+	    "handler = \"echo\"; });\n");
+	strcpy(dir, "/tmp/config_unit.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	path = scratch_file(dir, "a.conf", text, strlen(text));
+	assert_true(asprintf(&want, "%s:1: listeners: holds %d listeners; at "
+	    "most %d can be served", path, CONFIG_MAX_LISTENERS + 1,
+	    CONFIG_MAX_LISTENERS) > 0);
+	assert_one_error(path, want);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(want);
+	free(path);
+	free(text);
+}
+
 /* Without an error list it still fails, and leaves *conf alone. */
 static void
 test_no_error_list(void **state)
@@ -781,6 +883,8 @@ main(void)
 		cmocka_unit_test(test_listener_defaults),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_include_checks),
+		cmocka_unit_test(test_check_cpus),
+		cmocka_unit_test(test_max_listeners),
 		cmocka_unit_test(test_no_error_list),
 		cmocka_unit_test(test_names),
 	};
