@@ -2,8 +2,8 @@
  * info: tells the client where its flow landed, as the one-line contract
  * of DESIGN.md.  TCP: the line is written on accept and the connection
  * closes once it is written (a drain changes nothing).  UDP: every
- * datagram is answered with the line, without incoming_cpu, which an
- * unconnected datagram does not have.
+ * datagram of at least INFO_UDP_MIN_REQUEST bytes is answered with the
+ * line, without incoming_cpu, which an unconnected datagram does not have.
  */
 #include "acconfig.h"
 
@@ -12,6 +12,14 @@
 #include "handler.h"
 #include "serve.h"
 #include "stats.h"
+
+/*
+ * A shorter datagram (an empty one, say) gets no answer: its source can be
+ * forged, and a reply of some 40 bytes for nothing makes a cheap reflector
+ * against that address.  Two bytes, as in "x\n", is what the contract's
+ * checks send; a larger minimum would refuse them.
+ */
+#define INFO_UDP_MIN_REQUEST	2
 
 static const struct serve_conn_ops info_ops = {
 	.read = NULL,
@@ -42,6 +50,8 @@ info_udp_reply(struct serve_listener *sl, const struct serve_datagram *dg,
 {
 	int	 n;
 
+	if (dg->len < INFO_UDP_MIN_REQUEST)
+		return -1;
 	if ((n = serve_info_line(sl, SERVE_NO_INCOMING_CPU, out, outcap)) < 0)
 		return -1;
 	return n;

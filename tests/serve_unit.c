@@ -562,6 +562,9 @@ test_info_udp(void **state)
 
 	assert_non_null(s = srv_open("info", LISTEN_UDP, "127.0.0.1", NULL));
 	assert_true((fd = udp_client("127.0.0.1", 0)) >= 0);
+	/* Shorter than 2 bytes: no answer, no amplification. */
+	udp_send_to(fd, s, "", 0);
+	udp_send_to(fd, s, "a", 1);
 	for (i = 0; i < 3; i++)
 		udp_send_to(fd, s, "where?\n", 7);
 	for (i = 0; i < 3; i++) {
@@ -576,8 +579,8 @@ test_info_udp(void **state)
 		assert_true(line_value(buf, "listener", val, sizeof(val)));
 		assert_string_equal(val, "info-udp");
 	}
-	assert_int_equal(W.slot.datagrams, 3);
-	assert_int_equal(W.slot.bytes_in, 21);
+	assert_int_equal(W.slot.datagrams, 5);
+	assert_int_equal(W.slot.bytes_in, 22);
 	assert_int_equal(W.slot.bytes_out, out);
 	assert_int_equal(W.slot.accepted + W.slot.local + W.slot.remote, 0);
 	assert_int_equal(W.slot.errors, 0);
