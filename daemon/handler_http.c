@@ -7,8 +7,10 @@
  * bounded memory.  http-parser bounds the header size (80 KiB): a larger
  * header, like any parse error, gets 400 and the connection closes.
  *
- * On drain, a connection between requests closes at once; one in the
- * middle of a request gets its answer with "Connection: close".
+ * On drain, every request still gets its answer, with "Connection:
+ * close", and the connection closes after it.  One between requests is
+ * kept for HTTP_DRAIN_IDLE_SEC more: closing it at once loses the request
+ * that a back-to-back client has already sent, or is sending, on it.
  */
 #include "acconfig.h"
 
@@ -26,6 +28,7 @@
 
 #define HTTP_DEFAULT_BODY	"ok\n"
 #define HTTP_BAD_REQUEST	"bad request\n"
+#define HTTP_DRAIN_IDLE_SEC	1
 
 struct http_conn {
 	struct serve_conn	 c;		/* first, see serve_conn_new() */
@@ -141,22 +144,23 @@ http_feed(struct serve_conn *c)
 		}
 	}
 	serve_conn_hold(c, evbuffer_get_length(out) >= SERVE_HTTP_BACKLOG);
-	if (evbuffer_get_length(in) == 0 &&
-	    (c->peer_eof || (c->serve->draining && !hc->in_request)))
+	if (evbuffer_get_length(in) == 0 && c->peer_eof)
 		serve_conn_finish(c);
 }
 
+/*
+ * The worker drains: the next request gets its answer and the connection
+ * closes after it (http_respond()); a connection without one within
+ * HTTP_DRAIN_IDLE_SEC closes then (the read timeout).
+ */
 static void
 http_drain(struct serve_conn *c)
 {
+	const struct timeval	 idle = { HTTP_DRAIN_IDLE_SEC, 0 };
 	struct http_conn	*hc = (struct http_conn *)c;
 
-	if (!hc->in_request &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		serve_conn_close(c);
-		return;
-	}
+	if (!hc->in_request)
+		bufferevent_set_timeouts(c->bev, &idle, NULL);
 	http_feed(c);
 }
 
