@@ -6,7 +6,8 @@
  * refuse a file.  So each file is looked at here first: it must be a
  * regular file, it is opened without blocking, read within one budget
  * for all of them, and scanned for the @include lines libconfig would
- * follow.  The main file's text is then handed to libconfig as a string.
+ * follow and for the integers it would cut to 32 bits.  The main file's
+ * text is then handed to libconfig as a string.
  */
 #include "acconfig.h"
 
@@ -15,8 +16,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
