@@ -30,6 +30,7 @@ struct cf_ctx {
 	struct strv		*errors;	/* may be NULL */
 	struct config_file	*cf;
 	size_t			 left;		/* what the budget allows */
+	unsigned int		 settings;	/* how many were named */
 	int			 failed;
 	int			 over;		/* stop: budget or memory */
 };
@@ -53,6 +54,8 @@ struct cf_from {
 
 static void	 cf_fail(struct cf_ctx *, const struct cf_from *,
 		    const char *, const char *, ...) PRINTFLIKE(4, 5);
+static void	 cf_fail_at(struct cf_ctx *, const char *, unsigned int,
+		    const char *, ...) PRINTFLIKE(4, 5);
 static void	 cf_scan(struct cf_ctx *, const char *, const char *,
 		    unsigned int);
 
@@ -84,6 +87,27 @@ cf_fail(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
 		    from->file, from->line, path,
 		    why ? why : strerror(ENOMEM));
 	if (r < 0)
+		ctx->over = 1;
+	free(why);
+}
+
+/* Reports a problem at line of file: "FILE:LINE: why". */
+static void
+cf_fail_at(struct cf_ctx *ctx, const char *file, unsigned int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*why;
+
+	ctx->failed = 1;
+	if (ctx->errors == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) == -1)
+		why = NULL;
+	va_end(ap);
+	if (strv_addf(ctx->errors, "%s:%u: %s", file, line,
+	    why ? why : strerror(ENOMEM)) < 0)
 		ctx->over = 1;
 	free(why);
 }
@@ -179,11 +203,8 @@ cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
 		return NULL;
 	}
 	if ((nul = memchr(text, '\0', len)) != NULL) {
-		ctx->failed = 1;
-		if (ctx->errors != NULL &&
-		    strv_addf(ctx->errors, "%s:%u: a NUL byte; a "
-		    "configuration is text", path, cf_line(text, nul)) < 0)
-			ctx->over = 1;
+		cf_fail_at(ctx, path, cf_line(text, nul), "a NUL byte; a "
+		    "configuration is text");
 		free(text);
 		return NULL;
 	}
@@ -275,14 +296,29 @@ cf_skip_comment(struct cf_scan *sc, const char *p)
 	return p;
 }
 
-/* Past a setting name, which it remembers. */
+/*
+ * Past a setting name, which it remembers and counts: libconfig looks
+ * for a duplicate among a group's settings each time it adds one, so
+ * that 60000 settings in one group take it some 12 s.
+ */
 static const char *
 cf_name(struct cf_scan *sc, const char *p)
 {
+	const char	*q;
+
 	sc->name = p;
 	sc->namelen = 1 + strspn(p + 1, "-_*abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	sc->name_line = sc->line;
+	q = p + sc->namelen;
+	q += strspn(q, " \t\r\n\f");
+	if ((*q == '=' || *q == ':') &&
+	    ++sc->ctx->settings > CONFIG_FILE_MAX_SETTINGS) {
+		cf_fail_at(sc->ctx, sc->path, sc->line, "more than %d "
+		    "settings in the configuration, its @include files "
+		    "counted in", CONFIG_FILE_MAX_SETTINGS);
+		sc->ctx->over = 1;
+	}
 	return p + sc->namelen;
 }
 
@@ -411,7 +447,8 @@ int
 config_file_read(const char *path, struct config_file *cf,
     struct strv *errors)
 {
-	struct cf_ctx	 ctx = { errors, cf, CONFIG_FILE_MAX_BYTES, 0, 0 };
+	struct cf_ctx	 ctx = { .errors = errors, .cf = cf,
+	    .left = CONFIG_FILE_MAX_BYTES };
 
 	memset(cf, 0, sizeof(*cf));
 	if ((cf->text = cf_read(&ctx, NULL, path)) == NULL)

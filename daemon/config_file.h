@@ -1,7 +1,8 @@
 /*
  * Reading a configuration file and the files it @includes before
  * libconfig sees them: each must be a regular file, readable, and all of
- * them together no larger than CONFIG_FILE_MAX_BYTES.
+ * them together no larger than CONFIG_FILE_MAX_BYTES, with no more than
+ * CONFIG_FILE_MAX_SETTINGS settings.
  */
 #ifndef AFFINITYD_CONFIG_FILE_H
 #define AFFINITYD_CONFIG_FILE_H
@@ -12,6 +13,12 @@
 
 /* The most a configuration holds, its @include files counted in. */
 #define CONFIG_FILE_MAX_BYTES	(1024 * 1024)
+
+/*
+ * The most settings (name = value) it holds: 250 listeners of 8 keys
+ * need some 2000; libconfig's time grows with the square of a group's.
+ */
+#define CONFIG_FILE_MAX_SETTINGS	4096
 
 /* libconfig 1.5 follows @include at most this many files deep. */
 #define CONFIG_FILE_MAX_DEPTH	10

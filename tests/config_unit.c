@@ -500,6 +500,16 @@ test_include_checks(void **state)
 	free(main);
 	free(big);
 
+	/* 4097 settings: libconfig's time grows with their square. */
+	assert_non_null(big = malloc(4097 * 16 + 1));
+	for (n = 0, text = big; n < 4097; n++)
+		text += sprintf(text, "k%zu = %zu;\n", n, n);
+	main = scratch_file(dir, "many.conf", big, strlen(big));
+	assert_true(asprintf(&want, "%s:4097: more than 4096 settings in the "
+	    "configuration, its @include files counted in", main) > 0);
+	assert_one_error(main, want);
+	free(want), free(main), free(big);
+
 	assert_true(asprintf(&text, "rm -r %s", dir) > 0);
 	assert_int_equal(system(text), 0);
 	free(text);
