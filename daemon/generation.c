@@ -274,8 +274,7 @@ generation_start_next(struct generation *gen, char *why, size_t len)
 		if (gen->workers[i].state == MW_STARTING)
 			return 0;
 		if ((r = supervise_fork(&gen->workers[i])) < 0) {
-			snprintf(why, len, "worker %zu: fork: %s", i,
-			    strerror(-r));
+			snprintf(why, len, "%s", gen->workers[i].last_text);
 			log_errorx("%s", why);
 			return r;
 		}

@@ -2,7 +2,8 @@
  * Worker supervision in the master: forking a worker with the signal and
  * event-base traps handled, reading its reports, respawning it on the
  * same CPU with the sockets the master holds (with backoff when it keeps
- * dying), and replacing a worker whose heartbeat went stale.  It decides
+ * dying or cannot be forked, letting go of its sockets when it cannot be
+ * back soon), and replacing a worker whose heartbeat went stale.  It decides
  * nothing about generations: every event goes to the owner through
  * struct supervise_ops, and the owner calls back down to act.
  */
@@ -30,7 +31,9 @@
 
 #define SUPERVISE_QUICK_DEATH_NS	(5ULL * 1000000000ULL)
 #define SUPERVISE_MAX_QUICK_DEATHS	8
+#define SUPERVISE_BACKOFF_MIN_MS	250
 #define SUPERVISE_BACKOFF_MAX_MS	30000
+#define SUPERVISE_HOLD_NS		(1ULL * 1000000000ULL)
 #define SUPERVISE_START_TIMEOUT_NS	(30ULL * 1000000000ULL)
 #define SUPERVISE_STALE_NS		(3ULL * 1000000000ULL)
 
@@ -275,7 +278,19 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Forks mw's process; 0, or -errno with nothing started. */
+/* A start failed in the master: what failed goes to mw->last_text. */
+static int
+supervise_fork_failed(struct mworker *mw, const char *what, int error)
+{
+	snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on CPU %u: "
+	    "%s: %s", mw->id, mw->cpu, what, strerror(error));
+	return -error;
+}
+
+/*
+ * Forks mw's process; 0, or -errno with nothing started and the failed
+ * step in mw->last_text.
+ */
 int
 supervise_fork(struct mworker *mw)
 {
@@ -285,7 +300,7 @@ supervise_fork(struct mworker *mw)
 	int		 sv[2], saved;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return -errno;
+		return supervise_fork_failed(mw, "socketpair", errno);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
@@ -298,7 +313,7 @@ supervise_fork(struct mworker *mw)
 	close(sv[1]);
 	if (pid == -1) {
 		close(sv[0]);
-		return -saved;
+		return supervise_fork_failed(mw, "fork", saved);
 	}
 	mw->pid = pid;
 	LIST_INSERT_HEAD(&sup->live, mw, entry);
@@ -306,6 +321,7 @@ supervise_fork(struct mworker *mw)
 	mw->state = MW_STARTING;
 	mw->started_ns = stats_now_ns();
 	mw->last_error = 0;
+	mw->last_text[0] = '\0';
 	/* The slot still holds the last beat of a dead predecessor. */
 	STATS_SET(mw->slot, heartbeat_ns, 0);
 	mw->ctl_ev = event_new(sup->base, sv[0], EV_READ | EV_PERSIST,
@@ -317,36 +333,123 @@ supervise_fork(struct mworker *mw)
 	return 0;
 }
 
+/* 250 ms, doubled for each failure in a row after the first, up to 30 s. */
+static unsigned int
+supervise_backoff_ms(unsigned int failures)
+{
+	unsigned int	 ms;
+
+	if (failures == 0)
+		return 0;
+	if (failures - 1 >= 8)
+		return SUPERVISE_BACKOFF_MAX_MS;
+	ms = SUPERVISE_BACKOFF_MIN_MS << (failures - 1);
+	return ms > SUPERVISE_BACKOFF_MAX_MS ? SUPERVISE_BACKOFF_MAX_MS : ms;
+}
+
+static void
+supervise_give_up(struct mworker *mw)
+{
+	if (mw->respawn_ev != NULL)
+		evtimer_del(mw->respawn_ev);
+	mw->state = MW_GAVE_UP;
+	supervise_close_held(mw);
+}
+
+static int
+supervise_holds(const struct mworker *mw)
+{
+	size_t	 i;
+
+	for (i = 0; mw->fds != NULL && i < mw->conf->nlisteners; i++)
+		if (mw->fds[i] >= 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The sockets the master holds keep a dead worker's accept queue for its
+ * next process, but the kernel also keeps steering its CPU's new flows to
+ * them, where nobody answers.  So they are held only while that process
+ * is due within SUPERVISE_HOLD_NS of the death.  Once closed, the kernel
+ * hashes the CPU's flows over the other workers' sockets (and moves the
+ * queued connections there with net.ipv4.tcp_migrate_req = 1; they are
+ * reset with 0), and the next process opens fresh sockets.
+ */
+static void
+supervise_hold_or_release(struct mworker *mw, unsigned int ms)
+{
+	uint64_t	 due;
+
+	due = stats_now_ns() - mw->down_ns + (uint64_t)ms * 1000000ULL;
+	if (due <= SUPERVISE_HOLD_NS || !supervise_holds(mw))
+		return;
+	log_warnx("worker %u on CPU %u cannot be back within %llu ms; closing "
+	    "its sockets so the kernel steers its CPU's flows to the other "
+	    "workers", mw->id, mw->cpu,
+	    (unsigned long long)(SUPERVISE_HOLD_NS / 1000000ULL));
+	supervise_close_held(mw);
+}
+
+static void	supervise_respawn_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The next start of mw, in ms milliseconds. */
+static void
+supervise_schedule(struct mworker *mw, unsigned int ms)
+{
+	struct timeval	 tv;
+
+	supervise_hold_or_release(mw, ms);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (mw->respawn_ev == NULL)
+		mw->respawn_ev = evtimer_new(mw->sup->base, supervise_respawn_cb,
+		    mw);
+	if (mw->respawn_ev == NULL || evtimer_add(mw->respawn_ev, &tv) == -1) {
+		log_errorx("worker %u on CPU %u: cannot schedule its respawn; "
+		    "giving up on it and closing its sockets so its flows go "
+		    "to the other workers", mw->id, mw->cpu);
+		supervise_give_up(mw);
+	}
+}
+
+/*
+ * A start that fails in the master (out of descriptors, memory or
+ * processes) is the master's trouble, not the worker's: it is retried
+ * with back-off for as long as it takes, never given up.
+ */
 static void
 supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mworker	*mw = arg;
-	int		 r;
+	unsigned int	 ms;
 
 	/* The owner deletes this timer when the worker may not come back. */
 	if (mw->state != MW_DOWN)
 		return;
-	if ((r = supervise_fork(mw)) < 0) {
-		log_errorx("worker %u: fork: %s", mw->id, strerror(-r));
-		mw->quick_deaths++;
+	if (supervise_fork(mw) < 0) {
+		ms = supervise_backoff_ms(++mw->start_failures);
+		log_errorx("%s; retrying in %u ms", mw->last_text, ms);
+		supervise_schedule(mw, ms);
 		return;
 	}
+	if (mw->start_failures > 0)
+		log_info("worker %u on CPU %u started after %u failed "
+		    "tries", mw->id, mw->cpu, mw->start_failures);
+	mw->start_failures = 0;
 	mw->restarts++;
 }
 
 /*
  * The owner wants mw back after its process ended: after a back-off
- * when it keeps dying soon after starting, and never again after too
- * many such deaths, or after a start it reported failed.
+ * when it keeps dying (or failing to start) soon after starting, and
+ * never again after too many such deaths in a row.
  */
 void
 supervise_respawn(struct mworker *mw, enum mworker_state was)
 {
-	struct timeval	 tv = { 0, 0 };
-	unsigned int	 ms = 0, shift;
+	unsigned int	 ms;
 
-	if (was == MW_STARTING && mw->last_error != 0)
-		mw->quick_deaths = SUPERVISE_MAX_QUICK_DEATHS - 1;
 	if (stats_now_ns() - mw->started_ns < SUPERVISE_QUICK_DEATH_NS)
 		mw->quick_deaths++;
 	else
@@ -356,24 +459,12 @@ supervise_respawn(struct mworker *mw, enum mworker_state was)
 		    "after starting; giving up on it and closing its sockets "
 		    "so its flows go to the other workers", mw->id, mw->cpu,
 		    mw->quick_deaths);
-		mw->state = MW_GAVE_UP;
-		supervise_close_held(mw);
+		supervise_give_up(mw);
 		return;
 	}
-	if (mw->quick_deaths > 0) {
-		shift = mw->quick_deaths - 1;
-		ms = shift >= 8 ? SUPERVISE_BACKOFF_MAX_MS : 250U << shift;
-		if (ms > SUPERVISE_BACKOFF_MAX_MS)
-			ms = SUPERVISE_BACKOFF_MAX_MS;
-	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
+	ms = supervise_backoff_ms(mw->quick_deaths);
 	log_info("respawning worker %u on CPU %u in %u ms", mw->id, mw->cpu, ms);
-	if (mw->respawn_ev == NULL)
-		mw->respawn_ev = evtimer_new(mw->sup->base, supervise_respawn_cb,
-		    mw);
-	if (mw->respawn_ev == NULL || evtimer_add(mw->respawn_ev, &tv) == -1)
-		log_errorx("worker %u: cannot schedule its respawn", mw->id);
+	supervise_schedule(mw, ms);
 }
 
 static void
@@ -412,6 +503,7 @@ supervise_exited(struct mworker *mw, int wstatus)
 	LIST_REMOVE(mw, entry);
 	mw->pid = 0;
 	mw->state = MW_DOWN;
+	mw->down_ns = stats_now_ns();
 	mw->sup->ops->died(mw, was, mw->sup->arg);
 }
 

@@ -76,7 +76,9 @@ struct mworker {
 	uint64_t		*cookies;	/* SO_COOKIE of each socket, 0: none */
 	unsigned int		 restarts;
 	unsigned int		 quick_deaths;	/* in a row, each soon after start */
+	unsigned int		 start_failures; /* in a row, in the master */
 	uint64_t		 started_ns;
+	uint64_t		 down_ns;	/* when its last process ended */
 	int			 last_error;	/* exit code a start failure asked for */
 	int			 stopped;	/* said it no longer accepts */
 	char			 last_text[560];

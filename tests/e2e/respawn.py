@@ -1,0 +1,214 @@
+"""A worker the master cannot start again: with the master out of
+descriptors (its RLIMIT_NOFILE lowered under the descriptors it holds, so
+every new one fails with EMFILE), a killed worker cannot be forked.  The
+master logs each failure as "what: why", retries with back-off, and lets
+go of the dead worker's sockets within about a second, so clients pinned
+to that CPU are answered by the other worker meanwhile; connections left
+in the dead worker's accept queue move there with
+net.ipv4.tcp_migrate_req = 1 or are reset with 0, and none waits for
+ever.  Once descriptors are free again the worker comes back on its CPU
+with fresh sockets and serves that CPU's clients, and a reload passes the
+port check with those sockets."""
+import sys
+sys.dont_write_bytecode = True
+
+import os
+import resource
+import signal
+import socket
+import time
+
+from affinityd_test import (Daemon, check, free_port, has_data, listener,
+                            parse_info, pinned, recv_line, require_cpus, say,
+                            skip, udp_info, wait_until)
+
+HOST = "127.0.0.1"
+CPUS = (0, 1)
+DOWN = 1		# the CPU whose worker is killed
+QUEUED = 10		# connections waiting in its accept queue when it dies
+ROUNDS = 50		# connections (and datagrams) checked at each stage
+HANDOFF_BOUND = 5.0	# the master lets go of the sockets within about 1 s
+RESPAWN_BOUND = 40.0	# the next try is at most 30 s away
+EXHAUSTED = 3		# RLIMIT_NOFILE: stdio only, every new descriptor fails
+
+
+def migrate_req():
+    try:
+        with open("/proc/sys/net/ipv4/tcp_migrate_req") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def set_nofile(pid, limits):
+    try:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, limits)
+    except PermissionError as e:
+        skip(f"cannot change the daemon's RLIMIT_NOFILE: {e}")
+
+
+def ask(port, cpu, timeout=1.0):
+    """The info reply to one connection made from CPU, or None when none
+    came within TIMEOUT (queued where nobody accepts, or reset)."""
+    with pinned(cpu):
+        try:
+            with socket.create_connection((HOST, port),
+                                          timeout=timeout) as s:
+                line = recv_line(s, timeout)
+        except OSError:
+            return None
+    return parse_info(line) if line.endswith(b"\n") else None
+
+
+def served_by(port, cpu, pid, n=ROUNDS):
+    """N connections and N datagrams from CPU: how many of each PID
+    answered."""
+    tcp = sum(1 for _ in range(n)
+              if (ask(port, cpu, 5.0) or {}).get("pid") == pid)
+    with pinned(cpu):
+        udp = sum(1 for _ in range(n) if udp_info(HOST, port)["pid"] == pid)
+    return tcp, udp
+
+
+def queue_on(port, cpu, n):
+    """N connections from CPU, left waiting in the accept queue."""
+    with pinned(cpu):
+        return [socket.create_connection((HOST, port), timeout=5.0)
+                for _ in range(n)]
+
+
+def outcome(conns, pid):
+    """How the queued connections ended: (answered by PID, reset or
+    closed, still waiting) after a bounded wait."""
+    answered = reset = waiting = 0
+    end = time.monotonic() + 5.0
+    for c in conns:
+        if not has_data(c, max(0.0, end - time.monotonic())):
+            waiting += 1
+            continue
+        try:
+            line = recv_line(c, 1.0)
+        except OSError:
+            line = b""
+        if line.endswith(b"\n") and parse_info(line)["pid"] == pid:
+            answered += 1
+        else:
+            reset += 1
+        c.close()
+    return answered, reset, waiting
+
+
+def failures(d):
+    return [l for l in d.log().splitlines()
+            if f"CPU {DOWN}: socketpair: " in l and "retrying in" in l]
+
+
+def exhausted_stage(d, port, keep, dead):
+    """DEAD's worker is killed while the master has no descriptor left:
+    KEEP (the other worker) answers the dead one's CPU."""
+    conns = queue_on(port, DOWN, QUEUED)
+    t0 = time.monotonic()
+    os.kill(dead, signal.SIGKILL)
+    try:
+        first = wait_until(lambda: (ask(port, DOWN) or {}).get("pid") ==
+                           keep, HANDOFF_BOUND, 0.0)
+        handoff = time.monotonic() - t0
+        check(first, f"with the master out of descriptors and the worker on "
+              f"CPU {DOWN} dead, no connection from CPU {DOWN} was answered "
+              f"by the other worker within {HANDOFF_BOUND} s; log:\n"
+              f"{d.log_tail()}")
+        tcp, udp = served_by(port, DOWN, keep)
+        check(tcp == ROUNDS and udp == ROUNDS, f"from CPU {DOWN}, worker "
+              f"{keep} answered {tcp} of {ROUNDS} connections and {udp} of "
+              f"{ROUNDS} datagrams while the worker there was down")
+        answered, reset, waiting = outcome(conns, keep)
+    finally:
+        for c in conns:
+            c.close()
+    check(waiting == 0, f"{waiting} of {QUEUED} connections queued on the "
+          f"dead worker's socket still wait for an answer")
+    if migrate_req() == 1:
+        check(answered == QUEUED, f"tcp_migrate_req is 1, yet only "
+              f"{answered} of {QUEUED} queued connections were answered by "
+              f"the other worker ({reset} reset)")
+    tries = wait_until(lambda: len(failures(d)) >= 2 and failures(d),
+                       HANDOFF_BOUND)
+    check(tries, f"the master did not log a failed start and a retry as "
+          f"\"worker N on CPU {DOWN}: socketpair: ...; retrying in N ms\"; "
+          f"log:\n{d.log_tail()}")
+    check(d.proc.poll() is None, f"the master exited "
+          f"({d.proc.returncode}); log:\n{d.log_tail()}")
+    say(f"descriptors exhausted: worker {dead} on CPU {DOWN} killed; CPU "
+        f"{DOWN}'s clients answered by worker {keep} after {handoff:.2f} s, "
+        f"then {tcp}/{ROUNDS} connections and {udp}/{ROUNDS} datagrams; "
+        f"{QUEUED} queued: {answered} answered, {reset} reset, {waiting} "
+        f"waiting (tcp_migrate_req={migrate_req()}); {len(tries)} failed "
+        f"start(s) so far: {tries[0].split(': ', 1)[-1]}")
+
+
+def freed_stage(d, port, keep, dead, restarts):
+    """Descriptors are free again: a new worker serves CPU DOWN."""
+    t0 = time.monotonic()
+
+    def back():
+        doc = d.status()
+        w = d.workers(doc)[DOWN] if doc else None
+        return w if w and w["pid"] not in (0, dead) and \
+            w.get("state") == "ready" else None
+    w = wait_until(back, RESPAWN_BOUND, 0.1)
+    took = time.monotonic() - t0
+    check(w, f"no worker ready on CPU {DOWN} {RESPAWN_BOUND} s after the "
+          f"master's descriptors were freed; log:\n{d.log_tail()}")
+    check(w["restarts"] == restarts + 1, f"restarts {w['restarts']} after "
+          f"one respawn (was {restarts})")
+    first = wait_until(lambda: (ask(port, DOWN) or {}).get("pid") ==
+                       w["pid"], HANDOFF_BOUND)
+    check(first, f"the new worker {w['pid']} on CPU {DOWN} does not answer "
+          f"that CPU's connections")
+    tcp, udp = served_by(port, DOWN, w["pid"])
+    check(tcp == ROUNDS and udp == ROUNDS, f"from CPU {DOWN}, the new worker "
+          f"{w['pid']} answered {tcp} of {ROUNDS} connections and {udp} of "
+          f"{ROUNDS} datagrams")
+    kv = ask(port, DOWN, 5.0)
+    check(kv and kv["cpu"] == DOWN and kv["incoming_cpu"] == DOWN,
+          f"CPU {DOWN}'s connection served as {kv}")
+    other, _ = served_by(port, 1 - DOWN, keep, 10)
+    check(other == 10, f"worker {keep} answered {other} of 10 connections "
+          f"from its own CPU")
+    say(f"descriptors freed: worker {w['pid']} ready on CPU {DOWN} after "
+        f"{took:.2f} s; {tcp}/{ROUNDS} connections and {udp}/{ROUNDS} "
+        f"datagrams from CPU {DOWN} answered by it")
+    return w
+
+
+def main():
+    require_cpus(*CPUS)
+    port = free_port()
+    d = Daemon([listener("info", "tcp", port, "info"),
+                listener("info-udp", "udp", port, "info")]).start()
+    try:
+        d.wait_ready()
+        ws = d.workers()
+        keep, dead = ws[1 - DOWN]["pid"], ws[DOWN]["pid"]
+        limits = resource.prlimit(d.pid, resource.RLIMIT_NOFILE)
+        set_nofile(d.pid, (EXHAUSTED, limits[1]))
+        try:
+            exhausted_stage(d, port, keep, dead)
+        finally:
+            set_nofile(d.pid, limits)
+        freed_stage(d, port, keep, dead, ws[DOWN]["restarts"])
+        r = d.reload("--wait")
+        check(r.returncode == 0, f"reload after the respawn with fresh "
+              f"sockets: exit {r.returncode}: {r.stderr.strip()}; log:\n"
+              f"{d.log_tail()}")
+        kv = ask(port, DOWN, 5.0)
+        check(kv and kv["cpu"] == DOWN, f"after the reload CPU {DOWN}'s "
+              f"connection was served as {kv}")
+        say(f"reload with the fresh sockets: {r.stdout.strip()}")
+    finally:
+        d.kill()
+    say("respawn: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
