@@ -202,6 +202,18 @@ supervise_child(struct mworker *mw, int ctl_fd, const sigset_t *oldmask)
 	_exit(worker_main(&spec));
 }
 
+/*
+ * A start failed in the master (out of descriptors, memory or
+ * processes): what failed goes to mw->last_text.
+ */
+static int
+supervise_start_failed(struct mworker *mw, const char *what, int error)
+{
+	snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on CPU %u: "
+	    "%s: %s", mw->id, mw->cpu, what, strerror(error));
+	return -error;
+}
+
 void
 supervise_send_go(struct mworker *mw)
 {
@@ -234,6 +246,10 @@ supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)
 	mw->state = MW_READY;
 	log_info("worker %u (pid %d) of generation %u ready on CPU %u",
 	    mw->id, (int)mw->pid, mw->generation, mw->cpu);
+	if (mw->start_failures > 0)
+		log_info("worker %u on CPU %u started after %u failed tries",
+		    mw->id, mw->cpu, mw->start_failures);
+	mw->start_failures = 0;
 	mw->sup->ops->ready(mw, mw->sup->arg);
 }
 
@@ -248,6 +264,14 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	r = wmsg_recv(fd, &msg, fds, WMSG_MAX_FDS);
 	if (r == -EAGAIN || r == -EINTR)
 		return;
+	if (r == -EMFILE) {
+		/* Its sockets are lost: a start that failed in the master. */
+		supervise_start_failed(mw, "receiving its sockets", EMFILE);
+		mw->master_failed = 1;
+		supervise_close_ctl(mw);
+		kill(mw->pid, SIGKILL);
+		return;
+	}
 	if (r <= 0) {
 		if (r < 0)
 			log_warnx("worker %u: bad message: %s", mw->id,
@@ -278,15 +302,6 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A start failed in the master: what failed goes to mw->last_text. */
-static int
-supervise_fork_failed(struct mworker *mw, const char *what, int error)
-{
-	snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on CPU %u: "
-	    "%s: %s", mw->id, mw->cpu, what, strerror(error));
-	return -error;
-}
-
 /*
  * Forks mw's process; 0, or -errno with nothing started and the failed
  * step in mw->last_text.
@@ -300,7 +315,7 @@ supervise_fork(struct mworker *mw)
 	int		 sv[2], saved;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return supervise_fork_failed(mw, "socketpair", errno);
+		return supervise_start_failed(mw, "socketpair", errno);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
@@ -313,7 +328,7 @@ supervise_fork(struct mworker *mw)
 	close(sv[1]);
 	if (pid == -1) {
 		close(sv[0]);
-		return supervise_fork_failed(mw, "fork", saved);
+		return supervise_start_failed(mw, "fork", saved);
 	}
 	mw->pid = pid;
 	LIST_INSERT_HEAD(&sup->live, mw, entry);
@@ -321,6 +336,7 @@ supervise_fork(struct mworker *mw)
 	mw->state = MW_STARTING;
 	mw->started_ns = stats_now_ns();
 	mw->last_error = 0;
+	mw->master_failed = 0;
 	mw->last_text[0] = '\0';
 	/* The slot still holds the last beat of a dead predecessor. */
 	STATS_SET(mw->slot, heartbeat_ns, 0);
@@ -414,29 +430,32 @@ supervise_schedule(struct mworker *mw, unsigned int ms)
 }
 
 /*
- * A start that fails in the master (out of descriptors, memory or
- * processes) is the master's trouble, not the worker's: it is retried
- * with back-off for as long as it takes, never given up.
+ * A start that failed in the master is the master's shortage, not the
+ * worker's fault: it is retried with back-off for as long as it takes,
+ * never given up.
  */
+static void
+supervise_retry(struct mworker *mw)
+{
+	unsigned int	 ms;
+
+	ms = supervise_backoff_ms(++mw->start_failures);
+	log_errorx("%s; retrying in %u ms", mw->last_text, ms);
+	supervise_schedule(mw, ms);
+}
+
 static void
 supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct mworker	*mw = arg;
-	unsigned int	 ms;
 
 	/* The owner deletes this timer when the worker may not come back. */
 	if (mw->state != MW_DOWN)
 		return;
 	if (supervise_fork(mw) < 0) {
-		ms = supervise_backoff_ms(++mw->start_failures);
-		log_errorx("%s; retrying in %u ms", mw->last_text, ms);
-		supervise_schedule(mw, ms);
+		supervise_retry(mw);
 		return;
 	}
-	if (mw->start_failures > 0)
-		log_info("worker %u on CPU %u started after %u failed "
-		    "tries", mw->id, mw->cpu, mw->start_failures);
-	mw->start_failures = 0;
 	mw->restarts++;
 }
 
@@ -450,6 +469,11 @@ supervise_respawn(struct mworker *mw, enum mworker_state was)
 {
 	unsigned int	 ms;
 
+	if (mw->master_failed) {
+		mw->master_failed = 0;
+		supervise_retry(mw);
+		return;
+	}
 	if (stats_now_ns() - mw->started_ns < SUPERVISE_QUICK_DEATH_NS)
 		mw->quick_deaths++;
 	else

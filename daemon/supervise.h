@@ -81,6 +81,7 @@ struct mworker {
 	uint64_t		 down_ns;	/* when its last process ended */
 	int			 last_error;	/* exit code a start failure asked for */
 	int			 stopped;	/* said it no longer accepts */
+	int			 master_failed;	/* its start failed in the master */
 	char			 last_text[560];
 	LIST_ENTRY(mworker)	 entry;		/* in sup->live while pid > 0 */
 };

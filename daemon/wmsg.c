@@ -84,8 +84,9 @@ wmsg_close_fds(const struct msghdr *mh)
 
 /*
  * Receives one message.  Returns its size, 0 at EOF, or -errno; -EPROTO
- * for a record that is not a whole, current-version message (any
- * descriptors it carried are closed).
+ * for a record that is not a whole, current-version message, -EMFILE when
+ * the descriptors it carried could not all be received (any it carried
+ * are closed).
  */
 ssize_t
 wmsg_recv(int fd, struct wmsg *msg, int *fds, size_t maxfds)
@@ -109,8 +110,13 @@ wmsg_recv(int fd, struct wmsg *msg, int *fds, size_t maxfds)
 	while (got == -1 && errno == EINTR);
 	if (got <= 0)
 		return got == 0 ? 0 : -errno;
+	/* Room for every descriptor a sender may attach: the receiver had none. */
+	if (mh.msg_flags & MSG_CTRUNC) {
+		wmsg_close_fds(&mh);
+		return -EMFILE;
+	}
 	if (got != (ssize_t)sizeof(*msg) || msg->version != WMSG_VERSION ||
-	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	    (mh.msg_flags & MSG_TRUNC))
 		goto bad;
 	cmsg = CMSG_FIRSTHDR(&mh);
 	if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET &&

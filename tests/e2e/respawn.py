@@ -6,7 +6,8 @@ go of the dead worker's sockets within about a second, so clients pinned
 to that CPU are answered by the other worker meanwhile; connections left
 in the dead worker's accept queue move there with
 net.ipv4.tcp_migrate_req = 1 or are reset with 0, and none waits for
-ever.  Once descriptors are free again the worker comes back on its CPU
+ever (the scenario runs again in a network namespace of its own with
+the other value).  Once descriptors are free again the worker comes back on its CPU
 with fresh sockets and serves that CPU's clients, and a reload passes the
 port check with those sockets."""
 import sys
@@ -16,6 +17,7 @@ import os
 import resource
 import signal
 import socket
+import subprocess
 import time
 
 from affinityd_test import (Daemon, check, free_port, has_data, listener,
@@ -71,7 +73,8 @@ def served_by(port, cpu, pid, n=ROUNDS):
 
 
 def queue_on(port, cpu, n):
-    """N connections from CPU, left waiting in the accept queue."""
+    """N connections from CPU, left waiting in the accept queue of a
+    stopped worker."""
     with pinned(cpu):
         return [socket.create_connection((HOST, port), timeout=5.0)
                 for _ in range(n)]
@@ -106,7 +109,10 @@ def failures(d):
 def exhausted_stage(d, port, keep, dead):
     """DEAD's worker is killed while the master has no descriptor left:
     KEEP (the other worker) answers the dead one's CPU."""
+    os.kill(dead, signal.SIGSTOP)
     conns = queue_on(port, DOWN, QUEUED)
+    check(not any(has_data(c, 0.0) for c in conns),
+          "a stopped worker answered a connection")
     t0 = time.monotonic()
     os.kill(dead, signal.SIGKILL)
     try:
@@ -125,8 +131,9 @@ def exhausted_stage(d, port, keep, dead):
     finally:
         for c in conns:
             c.close()
-    check(waiting == 0, f"{waiting} of {QUEUED} connections queued on the "
-          f"dead worker's socket still wait for an answer")
+    check(waiting == 0 and answered + reset == QUEUED, f"of {QUEUED} "
+          f"connections queued on the dead worker's socket, {answered} were "
+          f"answered, {reset} reset and {waiting} still wait")
     if migrate_req() == 1:
         check(answered == QUEUED, f"tcp_migrate_req is 1, yet only "
               f"{answered} of {QUEUED} queued connections were answered by "
@@ -146,6 +153,30 @@ def exhausted_stage(d, port, keep, dead):
         f"start(s) so far: {tries[0].split(': ', 1)[-1]}")
 
 
+def no_room_stage(d):
+    """The master has room for a fork but not for the sockets the new
+    worker hands back: that start fails in the master too, and is retried
+    like a failed fork.  The limit leaves exactly two descriptor numbers
+    free: the socketpair takes both and gives one back after the fork, so
+    the second of the worker's two sockets finds no room."""
+    fds = {int(n) for n in os.listdir(f"/proc/{d.pid}/fd")}
+    free = [n for n in range(max(fds) + 3) if n not in fds]
+    hard = resource.prlimit(d.pid, resource.RLIMIT_NOFILE)[1]
+    set_nofile(d.pid, (free[1] + 1, hard))
+
+    def lost():
+        return [l for l in d.log().splitlines() if f"CPU {DOWN}: receiving "
+                f"its sockets: " in l and "retrying in" in l]
+    line = wait_until(lost, RESPAWN_BOUND)
+    check(line, f"with room for the fork but not for the worker's sockets, "
+          f"the master did not log \"worker N on CPU {DOWN}: receiving its "
+          f"sockets: ...; retrying in N ms\"; log:\n{d.log_tail()}")
+    check(d.proc.poll() is None, f"the master exited "
+          f"({d.proc.returncode}); log:\n{d.log_tail()}")
+    say(f"no room for the worker's sockets (RLIMIT_NOFILE {free[1] + 1}): "
+        f"{line[0].split(': ', 1)[-1]}")
+
+
 def freed_stage(d, port, keep, dead, restarts):
     """Descriptors are free again: a new worker serves CPU DOWN."""
     t0 = time.monotonic()
@@ -159,8 +190,8 @@ def freed_stage(d, port, keep, dead, restarts):
     took = time.monotonic() - t0
     check(w, f"no worker ready on CPU {DOWN} {RESPAWN_BOUND} s after the "
           f"master's descriptors were freed; log:\n{d.log_tail()}")
-    check(w["restarts"] == restarts + 1, f"restarts {w['restarts']} after "
-          f"one respawn (was {restarts})")
+    check(w["restarts"] > restarts, f"restarts {w['restarts']} after a "
+          f"respawn (was {restarts})")
     first = wait_until(lambda: (ask(port, DOWN) or {}).get("pid") ==
                        w["pid"], HANDOFF_BOUND)
     check(first, f"the new worker {w['pid']} on CPU {DOWN} does not answer "
@@ -176,13 +207,12 @@ def freed_stage(d, port, keep, dead, restarts):
     check(other == 10, f"worker {keep} answered {other} of 10 connections "
           f"from its own CPU")
     say(f"descriptors freed: worker {w['pid']} ready on CPU {DOWN} after "
-        f"{took:.2f} s; {tcp}/{ROUNDS} connections and {udp}/{ROUNDS} "
+        f"{took:.2f} s (restarts {w['restarts']}); {tcp}/{ROUNDS} connections and {udp}/{ROUNDS} "
         f"datagrams from CPU {DOWN} answered by it")
     return w
 
 
-def main():
-    require_cpus(*CPUS)
+def scenario():
     port = free_port()
     d = Daemon([listener("info", "tcp", port, "info"),
                 listener("info-udp", "udp", port, "info")]).start()
@@ -194,6 +224,7 @@ def main():
         set_nofile(d.pid, (EXHAUSTED, limits[1]))
         try:
             exhausted_stage(d, port, keep, dead)
+            no_room_stage(d)
         finally:
             set_nofile(d.pid, limits)
         freed_stage(d, port, keep, dead, ws[DOWN]["restarts"])
@@ -207,6 +238,42 @@ def main():
         say(f"reload with the fresh sockets: {r.stdout.strip()}")
     finally:
         d.kill()
+
+
+def ip(*args):
+    return subprocess.run(["ip"] + list(args), capture_output=True,
+                          text=True, timeout=20)
+
+
+def other_migrate_req():
+    """The scenario again in a namespace of its own with the other
+    net.ipv4.tcp_migrate_req, so both behaviours are checked."""
+    value = 0 if migrate_req() == 1 else 1
+    name = f"affinityd-e2e-{os.getpid()}"
+    if ip("netns", "add", name).returncode != 0:
+        say(f"tcp_migrate_req={value} not tried: cannot add a namespace")
+        return
+    try:
+        ip("-n", name, "link", "set", "lo", "up")
+        r = ip("netns", "exec", name, "sysctl", "-qw",
+               f"net.ipv4.tcp_migrate_req={value}")
+        check(r.returncode == 0, f"sysctl in the namespace: {r.stderr}")
+        r = subprocess.run(["ip", "netns", "exec", name, sys.executable,
+                            os.path.abspath(__file__), "--inner"],
+                           capture_output=True, text=True, timeout=300)
+        for line in r.stdout.splitlines():
+            say(f"[netns, tcp_migrate_req={value}] {line}")
+        check(r.returncode == 0, f"in a namespace with tcp_migrate_req="
+              f"{value}: exit {r.returncode}; {r.stderr[-1500:]}")
+    finally:
+        ip("netns", "del", name)
+
+
+def main():
+    require_cpus(*CPUS)
+    scenario()
+    if sys.argv[1:] != ["--inner"]:
+        other_migrate_req()
     say("respawn: all checks passed")
 
 
