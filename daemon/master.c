@@ -689,8 +689,9 @@ master_check_sysctl(void)
 	if (strcmp(value, "0") == 0)
 		log_warnx("net.ipv4.tcp_migrate_req is 0: connections queued "
 		    "on a socket that closes (fewer workers after a reload, "
-		    "a worker given up) are reset instead of moved to the "
-		    "other workers; the shipped sysctl.d file sets it to 1");
+		    "a worker given up or not back within a second) are "
+		    "reset instead of moved to the other workers; the "
+		    "shipped sysctl.d file sets it to 1");
 	free(value);
 }
 
