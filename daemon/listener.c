@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "listener.h"
+#include "util.h"
 
 #ifndef SO_INCOMING_CPU
 #define SO_INCOMING_CPU	49
@@ -212,4 +213,25 @@ listener_cookie(int fd, uint64_t *cookie)
 		return -EINVAL;
 	*cookie = value;
 	return 0;
+}
+
+/*
+ * Whether the kernel moves the connections queued on a listening socket
+ * that closes to the other sockets of its SO_REUSEPORT group
+ * (net.ipv4.tcp_migrate_req): 1 it does, 0 it resets them, -errno when
+ * that cannot be read.
+ */
+int
+listener_migrates(void)
+{
+	char		*value = NULL;
+	unsigned int	 v;
+	int		 r;
+
+	if ((r = read_file_line("/proc/sys/net/ipv4/tcp_migrate_req",
+	    &value)) < 0)
+		return r;
+	r = parse_uint(value, ~0U, &v);
+	free(value);
+	return r < 0 ? r : v != 0;
 }

@@ -16,5 +16,6 @@ int	 listener_open(const struct listener_conf *lc, int cpu,
 	    enum steering steering, char **why);
 int	 listener_cookie(int fd, uint64_t *cookie);
 char	*listener_describe(const struct listener_conf *lc);
+int	 listener_migrates(void);
 
 #endif

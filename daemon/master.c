@@ -24,6 +24,7 @@
 #include "cpuset.h"
 #include "daemonize.h"
 #include "generation.h"
+#include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -682,17 +683,12 @@ master_stats(struct master *m)
 static void
 master_check_sysctl(void)
 {
-	char	*value = NULL;
-
-	if (read_file_line("/proc/sys/net/ipv4/tcp_migrate_req", &value) < 0)
-		return;
-	if (strcmp(value, "0") == 0)
+	if (listener_migrates() == 0)
 		log_warnx("net.ipv4.tcp_migrate_req is 0: connections queued "
 		    "on a socket that closes (fewer workers after a reload, "
 		    "a worker given up or not back within a second) are "
 		    "reset instead of moved to the other workers; the "
 		    "shipped sysctl.d file sets it to 1");
-	free(value);
 }
 
 /* Frees everything, the configurations with their generations. */

@@ -389,16 +389,20 @@ supervise_holds(const struct mworker *mw)
  * them, where nobody answers.  So they are held only while that process
  * is due within SUPERVISE_HOLD_NS of the death.  Once closed, the kernel
  * hashes the CPU's flows over the other workers' sockets (and moves the
- * queued connections there with net.ipv4.tcp_migrate_req = 1; they are
- * reset with 0), and the next process opens fresh sockets.
+ * queued connections there with net.ipv4.tcp_migrate_req = 1), and the
+ * next process opens fresh sockets.  With tcp_migrate_req = 0 closing
+ * resets the queued connections: a worker that keeps dying (sure to be
+ * forked again after its back-off) keeps them then, and only a start
+ * that failed in the master, with no end in sight, lets go of them.
  */
 static void
-supervise_hold_or_release(struct mworker *mw, unsigned int ms)
+supervise_hold_or_release(struct mworker *mw, unsigned int ms, int sure)
 {
 	uint64_t	 due;
 
 	due = stats_now_ns() - mw->down_ns + (uint64_t)ms * 1000000ULL;
-	if (due <= SUPERVISE_HOLD_NS || !supervise_holds(mw))
+	if (due <= SUPERVISE_HOLD_NS || !supervise_holds(mw) ||
+	    (sure && listener_migrates() != 1))
 		return;
 	log_warnx("worker %u on CPU %u cannot be back within %llu ms; closing "
 	    "its sockets so the kernel steers its CPU's flows to the other "
@@ -409,13 +413,16 @@ supervise_hold_or_release(struct mworker *mw, unsigned int ms)
 
 static void	supervise_respawn_cb(evutil_socket_t fd, short what, void *arg);
 
-/* The next start of mw, in ms milliseconds. */
+/*
+ * The next start of mw, in ms milliseconds; sure: after a death, not
+ * after a start that failed in the master.
+ */
 static void
-supervise_schedule(struct mworker *mw, unsigned int ms)
+supervise_schedule(struct mworker *mw, unsigned int ms, int sure)
 {
 	struct timeval	 tv;
 
-	supervise_hold_or_release(mw, ms);
+	supervise_hold_or_release(mw, ms, sure);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	if (mw->respawn_ev == NULL)
@@ -441,7 +448,7 @@ supervise_retry(struct mworker *mw)
 
 	ms = supervise_backoff_ms(++mw->start_failures);
 	log_errorx("%s; retrying in %u ms", mw->last_text, ms);
-	supervise_schedule(mw, ms);
+	supervise_schedule(mw, ms, 0);
 }
 
 static void
@@ -488,7 +495,7 @@ supervise_respawn(struct mworker *mw, enum mworker_state was)
 	}
 	ms = supervise_backoff_ms(mw->quick_deaths);
 	log_info("respawning worker %u on CPU %u in %u ms", mw->id, mw->cpu, ms);
-	supervise_schedule(mw, ms);
+	supervise_schedule(mw, ms, 1);
 }
 
 static void

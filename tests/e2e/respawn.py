@@ -177,16 +177,20 @@ def no_room_stage(d):
         f"{line[0].split(': ', 1)[-1]}")
 
 
-def freed_stage(d, port, keep, dead, restarts):
-    """Descriptors are free again: a new worker serves CPU DOWN."""
-    t0 = time.monotonic()
-
+def respawned(d, dead, bound=RESPAWN_BOUND):
+    """The worker on CPU DOWN once one other than DEAD is ready."""
     def back():
         doc = d.status()
         w = d.workers(doc)[DOWN] if doc else None
         return w if w and w["pid"] not in (0, dead) and \
             w.get("state") == "ready" else None
-    w = wait_until(back, RESPAWN_BOUND, 0.1)
+    return wait_until(back, bound, 0.05)
+
+
+def freed_stage(d, port, keep, dead, restarts):
+    """Descriptors are free again: a new worker serves CPU DOWN."""
+    t0 = time.monotonic()
+    w = respawned(d, dead)
     took = time.monotonic() - t0
     check(w, f"no worker ready on CPU {DOWN} {RESPAWN_BOUND} s after the "
           f"master's descriptors were freed; log:\n{d.log_tail()}")
@@ -228,6 +232,7 @@ def scenario():
         finally:
             set_nofile(d.pid, limits)
         freed_stage(d, port, keep, dead, ws[DOWN]["restarts"])
+        crash_loop_stage(d, port, keep)
         r = d.reload("--wait")
         check(r.returncode == 0, f"reload after the respawn with fresh "
               f"sockets: exit {r.returncode}: {r.stderr.strip()}; log:\n"
@@ -267,6 +272,61 @@ def other_migrate_req():
               f"{value}: exit {r.returncode}; {r.stderr[-1500:]}")
     finally:
         ip("netns", "del", name)
+
+
+def backoffs(d):
+    """The back-offs of the respawns on CPU DOWN so far, in ms."""
+    mark = f"respawning worker {DOWN} on CPU {DOWN} in "
+    return [int(l.split(mark, 1)[1].split()[0]) for l in d.log().splitlines()
+            if mark in l]
+
+
+def crash_loop_stage(d, port, keep):
+    """A worker that keeps dying soon after starting is respawned after a
+    back-off that doubles.  Once it is over a second, the master lets go
+    of its sockets when queued connections move to the other workers
+    (tcp_migrate_req = 1) and keeps them, to be served by the next
+    process, when they would be reset (0)."""
+    backoff = 0
+    for _ in range(6):
+        w = respawned(d, 0)
+        check(w, f"no worker ready on CPU {DOWN}; log:\n{d.log_tail()}")
+        closed = d.log().count("closing its sockets")
+        before = len(backoffs(d))
+        os.kill(w["pid"], signal.SIGKILL)
+        t0 = time.monotonic()
+        ms = wait_until(lambda: len(backoffs(d)) > before and backoffs(d),
+                        HANDOFF_BOUND)
+        check(ms, f"no respawn scheduled after a kill; log:\n{d.log_tail()}")
+        backoff = ms[-1]
+        if backoff > 1000:
+            break
+    check(backoff > 1000, f"the back-off did not grow over a second: "
+          f"{backoff} ms")
+    migrates = migrate_req() == 1
+    released = d.log().count("closing its sockets") > closed
+    check(released == migrates, f"tcp_migrate_req={migrate_req()} and a "
+          f"back-off of {backoff} ms, yet the master "
+          f"{'kept' if migrates else 'closed'} the dead worker's sockets")
+    if migrates:
+        kv = wait_until(lambda: ask(port, DOWN), HANDOFF_BOUND, 0.0)
+        check(kv and kv["pid"] == keep, f"during a back-off of {backoff} "
+              f"ms CPU {DOWN}'s connection was served as {kv}, not by "
+              f"worker {keep}")
+        what = f"answered by worker {keep} after " \
+            f"{time.monotonic() - t0:.2f} s"
+    else:
+        kv = ask(port, DOWN, backoff / 1000 + 10.0)
+        check(kv and kv["cpu"] == DOWN and kv["pid"] != w["pid"],
+              f"a connection queued during a back-off of {backoff} ms was "
+              f"served as {kv}, not by the next worker on CPU {DOWN}")
+        what = f"queued and answered by the next worker {kv['pid']} after " \
+            f"{time.monotonic() - t0:.2f} s"
+    check(respawned(d, w["pid"]), f"no worker back on CPU {DOWN} after a "
+          f"back-off of {backoff} ms; log:\n{d.log_tail()}")
+    say(f"crash loop: back-off {backoff} ms, sockets "
+        f"{'closed' if released else 'kept'} (tcp_migrate_req="
+        f"{migrate_req()}); a connection from CPU {DOWN} {what}")
 
 
 def main():
