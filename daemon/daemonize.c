@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -33,21 +34,67 @@ daemonize_parent(int fd)
 	_exit(got == 1 ? status : EXIT_SOFTWARE);
 }
 
+/* Writes all of text to fd; 0 or -errno. */
+static int
+daemonize_write_all(int fd, const char *text, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, text, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Writes the pid file atomically: a new file beside it (O_EXCL, so never
+ * through a link someone planted), flushed to disk, then renamed over the
+ * path, which replaces a symlink there instead of following it.  A full
+ * file system fails here instead of leaving an empty pid file.
+ */
 static int
 daemonize_write_pid(const char *path)
 {
-	char	 text[32];
-	int	 fd, n;
+	char	 text[32], *tmp, *slash;
+	int	 fd, n, r;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1)
-		return -errno;
-	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
-	if (write(fd, text, (size_t)n) != n) {
-		close(fd);
-		return -EIO;
+	slash = strrchr(path, '/');
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int)(slash - path + 1) :
+	    0, path, slash ? slash + 1 : path) == -1) {
+		log_errorx("pid file %s: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
 	}
-	return close(fd) == -1 ? -errno : 0;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		r = -errno;
+		log_errorx("pid file %s: create %s: %s", path, tmp,
+		    strerror(-r));
+		free(tmp);
+		return r;
+	}
+	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if ((r = fchmod(fd, 0644) == -1 ? -errno : 0) == 0 &&
+	    (r = daemonize_write_all(fd, text, (size_t)n)) == 0)
+		r = fsync(fd) == -1 ? -errno : 0;
+	if (close(fd) == -1 && r == 0)
+		r = -errno;
+	if (r < 0)
+		log_errorx("pid file %s: write %s: %s", path, tmp,
+		    strerror(-r));
+	else if (rename(tmp, path) == -1) {
+		r = -errno;
+		log_errorx("pid file %s: rename %s: %s", path, tmp,
+		    strerror(-r));
+	}
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
 }
 
 static int
@@ -103,25 +150,31 @@ daemonize_start(const char *pid_file)
 	return 0;
 }
 
-/* Tells the waiting parent how the start went; later calls do nothing. */
-void
+/*
+ * Tells the waiting parent how the start went; later calls do nothing.
+ * A ready daemon first writes its pid file: when that fails the parent
+ * exits 73 (EX_CANTCREAT) and this returns -1, for the caller to stop.
+ */
+int
 daemonize_ready(int status)
 {
-	unsigned char	 byte = (unsigned char)status;
-
-	int		 r;
+	unsigned char	 byte;
+	int		 r = 0;
 
 	if (daemonize_fd == -1)
-		return;
-	if (status == 0 && daemonize_pid_file != NULL &&
-	    (r = daemonize_write_pid(daemonize_pid_file)) < 0) {
-		log_errorx("pid file %s: %s", daemonize_pid_file, strerror(-r));
-	} else if (status == 0 && daemonize_pid_file != NULL)
-		daemonize_pid_written = 1;
+		return 0;
+	if (status == 0 && daemonize_pid_file != NULL) {
+		if ((r = daemonize_write_pid(daemonize_pid_file)) == 0)
+			daemonize_pid_written = 1;
+		else
+			status = EXIT_CANTCREAT;
+	}
+	byte = (unsigned char)status;
 	if (write(daemonize_fd, &byte, 1) != 1)
 		log_warn("daemonize: telling the parent");
 	close(daemonize_fd);
 	daemonize_fd = -1;
+	return r < 0 ? -1 : 0;
 }
 
 void

@@ -6,9 +6,13 @@
 #ifndef AFFINITYD_DAEMONIZE_H
 #define AFFINITYD_DAEMONIZE_H
 
-/* daemonize.c */
+/*
+ * daemonize.c: daemonize_ready(0) writes the pid file, atomically and
+ * never through a symlink; it returns -1 when that failed (the parent
+ * then exits EXIT_CANTCREAT) and the daemon must stop.
+ */
 int	 daemonize_start(const char *pid_file);
-void	 daemonize_ready(int status);
+int	 daemonize_ready(int status);
 void	 daemonize_cleanup(void);
 
 #endif

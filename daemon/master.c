@@ -159,6 +159,8 @@ master_status_line(const struct generation *gen, char *buf, size_t len)
 		    gen->number, steering_name(gen->conf->steering));
 }
 
+static void	master_stop(struct master *m);
+
 static void
 master_finish(struct master *m)
 {
@@ -175,7 +177,11 @@ master_started(struct master *m, struct generation *gen)
 	master_status_line(gen, status, sizeof(status));
 	log_info("ready: %s", status);
 	notify_ready(status);
-	daemonize_ready(0);
+	/* No pid file: the init script could not stop us, so do not run. */
+	if (daemonize_ready(0) == -1) {
+		m->exit_status = EXIT_CANTCREAT;
+		master_stop(m);
+	}
 }
 
 /*

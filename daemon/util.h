@@ -19,6 +19,7 @@
 #define EXIT_UNAVAIL	69
 #define EXIT_SOFTWARE	70
 #define EXIT_OSERR	71
+#define EXIT_CANTCREAT	73
 #define EXIT_CONFIG	78
 
 /* A NULL-terminated, growable vector of malloc'd strings. */
