@@ -39,9 +39,10 @@
 struct admin_conn {
 	struct admin		*admin;
 	struct bufferevent	*bev;
+	struct event		*deadline;	/* for the command, the reply */
 	struct admin_req	*req;		/* a reload awaiting its reply */
 	int			 answered;	/* the command was read */
-	LIST_ENTRY(admin_conn)	 entry;
+	TAILQ_ENTRY(admin_conn)	 entry;		/* oldest first */
 };
 
 /* Outlives its connection: the reload answers whenever it is done. */
@@ -59,7 +60,7 @@ struct admin {
 	dev_t			 dev;		/* of the socket file we bound */
 	ino_t			 ino;
 	pid_t			 pid;		/* the process that bound it */
-	LIST_HEAD(, admin_conn)	 conns;
+	TAILQ_HEAD(, admin_conn) conns;
 	unsigned int		 nconns;
 	int			 accept_failed;
 };
@@ -151,7 +152,8 @@ admin_conn_send(struct admin_conn *conn, json_t *doc)
 		return;
 	}
 	free(text);
-	bufferevent_set_timeouts(conn->bev, NULL, &admin_timeout);
+	/* A fresh total deadline: a reader that never reads is dropped. */
+	evtimer_add(conn->deadline, &admin_timeout);
 	bufferevent_enable(conn->bev, EV_WRITE);
 }
 
@@ -197,6 +199,8 @@ admin_conn_command(struct admin_conn *conn, char *line, size_t len)
 		}
 		req->conn = conn;
 		conn->req = req;
+		/* The master bounds a reload; "reload --wait" waits for it. */
+		evtimer_del(conn->deadline);
 		admin->ops.reload(admin->arg, req);
 	} else {
 		admin_sanitize(line, len);
@@ -259,8 +263,22 @@ admin_conn_event(struct bufferevent *bev, short what, void *arg)
 		free(line);
 		return;
 	}
-	if (!conn->answered && (what & BEV_EVENT_TIMEOUT) &&
-	    (what & BEV_EVENT_READING)) {
+	admin_conn_free(conn);
+}
+
+/*
+ * The total deadline: the command must be complete within ADMIN_TIMEOUT
+ * of the connection, however the bytes trickle in, and a reply must be
+ * read within ADMIN_TIMEOUT of being sent.
+ */
+static void
+admin_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin_conn	*conn = arg;
+
+	(void)fd;
+	(void)what;
+	if (!conn->answered) {
 		admin_conn_send(conn, admin_error_doc("no command within "
 		    "%.1f s", (double)admin_timeout.tv_sec +
 		    admin_timeout.tv_usec / 1e6));
@@ -293,12 +311,35 @@ admin_conn_free(struct admin_conn *conn)
 
 	if (conn->req != NULL)
 		conn->req->conn = NULL;
-	LIST_REMOVE(conn, entry);
+	TAILQ_REMOVE(&admin->conns, conn, entry);
 	admin_conn_drain(bufferevent_getfd(conn->bev));
 	bufferevent_free(conn->bev);
+	event_free(conn->deadline);
 	free(conn);
 	if (admin->nconns-- == ADMIN_CONNS_MAX && !admin->accept_failed)
 		evconnlistener_enable(admin->listener);
+}
+
+/*
+ * At the limit, the oldest connection not waiting for a reload makes room,
+ * so that clients holding every slot cannot keep "status" out; only when
+ * every slot waits for a reload do new clients wait in the backlog.
+ */
+static void
+admin_make_room(struct admin *admin, struct admin_conn *newest)
+{
+	struct admin_conn	*conn;
+
+	TAILQ_FOREACH(conn, &admin->conns, entry)
+		if (conn->req == NULL || conn == newest)
+			break;
+	if (conn != newest) {
+		log_debug("admin socket %s: %u clients; closing the oldest",
+		    admin->path, admin->nconns);
+		admin_conn_free(conn);
+	}
+	if (admin->nconns >= ADMIN_CONNS_MAX)
+		evconnlistener_disable(admin->listener);
 }
 
 static void
@@ -315,10 +356,17 @@ admin_accept(struct evconnlistener *listener, evutil_socket_t fd,
 		return;
 	}
 	conn->admin = admin;
+	conn->deadline = evtimer_new(admin->base, admin_conn_deadline, conn);
 	conn->bev = bufferevent_socket_new(admin->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
-	if (conn->bev == NULL) {
-		evutil_closesocket(fd);
+	if (conn->bev == NULL || conn->deadline == NULL ||
+	    evtimer_add(conn->deadline, &admin_timeout) == -1) {
+		if (conn->bev != NULL)
+			bufferevent_free(conn->bev);
+		else
+			evutil_closesocket(fd);
+		if (conn->deadline != NULL)
+			event_free(conn->deadline);
 		free(conn);
 		return;
 	}
@@ -326,11 +374,10 @@ admin_accept(struct evconnlistener *listener, evutil_socket_t fd,
 	bufferevent_setwatermark(conn->bev, EV_READ, 0, ADMIN_LINE_MAX + 1);
 	bufferevent_setcb(conn->bev, admin_conn_read, admin_conn_written,
 	    admin_conn_event, conn);
-	bufferevent_set_timeouts(conn->bev, &admin_timeout, &admin_timeout);
 	bufferevent_enable(conn->bev, EV_READ);
-	LIST_INSERT_HEAD(&admin->conns, conn, entry);
-	if (++admin->nconns == ADMIN_CONNS_MAX)
-		evconnlistener_disable(listener);
+	TAILQ_INSERT_TAIL(&admin->conns, conn, entry);
+	if (++admin->nconns >= ADMIN_CONNS_MAX)
+		admin_make_room(admin, conn);
 }
 
 static void
@@ -486,7 +533,7 @@ admin_listen(struct event_base *base, const char *path,
 	admin->dev = st.st_dev;
 	admin->ino = st.st_ino;
 	admin->pid = getpid();
-	LIST_INIT(&admin->conns);
+	TAILQ_INIT(&admin->conns);
 	admin->retry = evtimer_new(base, admin_accept_retry, admin);
 	admin->listener = evconnlistener_new(base, admin_accept, admin,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, ADMIN_BACKLOG, fd);
@@ -527,8 +574,8 @@ admin_close(struct admin *admin)
 {
 	if (admin == NULL)
 		return;
-	while (!LIST_EMPTY(&admin->conns))
-		admin_conn_free(LIST_FIRST(&admin->conns));
+	while (!TAILQ_EMPTY(&admin->conns))
+		admin_conn_free(TAILQ_FIRST(&admin->conns));
 	if (admin->listener != NULL)
 		evconnlistener_free(admin->listener);
 	if (admin->retry != NULL)

@@ -19,11 +19,18 @@ struct admin_ops {
 	void	 (*reload)(void *arg, struct admin_req *req);
 };
 
-/* Seconds a client has to send its command, and a reply to be written. */
+/*
+ * Seconds a client has, in all, to send its command, and then to read the
+ * reply; bytes trickling in do not extend it.
+ */
 #define ADMIN_TIMEOUT		5.0
 /* Longest command line, in bytes. */
 #define ADMIN_LINE_MAX		256
-/* Connections served at once; later ones wait in the listen backlog. */
+/*
+ * Connections served at once.  A new client at the limit closes the
+ * oldest one not waiting for a reload; when all wait for one, new clients
+ * wait in the listen backlog.
+ */
 #define ADMIN_CONNS_MAX		64
 
 /*

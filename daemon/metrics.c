@@ -1,199 +1,68 @@
 /*
- * The Prometheus endpoint of the master: an evhttp server on the master's
- * event base answering GET /metrics in text format 0.0.4.  What to show
- * comes from a callback, so this file knows stats slots but not the
- * master; a scrape only reads the slots, it never blocks the loop.
+ * The Prometheus endpoint of the master: GET and HEAD of /metrics over
+ * HTTP/1.1 (keep-alive, one request at a time, parsed by http-parser) on
+ * the master's event base.  What to show comes from a callback, so this
+ * file knows stats slots but not the master; a scrape only reads the
+ * slots, it never blocks the loop.
+ *
+ * Clients are bounded so that slow or idle ones cannot take the master's
+ * descriptors: at most METRICS_CONNS_MAX at once (a new one closes the
+ * oldest), and each request must arrive and its reply be read within
+ * METRICS_TIMEOUT, however slowly the bytes come.
  */
 #include "acconfig.h"
 
+#include <sys/queue.h>
+#include <sys/socket.h>
+
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+
+#include <http_parser.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "metrics_text.h"
 #include "stats.h"
-#include "util.h"
 
 #define METRICS_PATH		"/metrics"
 #define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4"
 #define METRICS_BACKLOG		64
 
+struct metrics_conn {
+	struct metrics			*metrics;
+	struct bufferevent		*bev;
+	struct event			*deadline;
+	http_parser			 parser;
+	char				 url[METRICS_HEADERS_MAX];
+	size_t				 urllen;
+	size_t				 request_bytes;	/* of this request */
+	int				 complete;	/* a request to answer */
+	int				 closing;	/* close once written */
+	TAILQ_ENTRY(metrics_conn)	 entry;		/* oldest first */
+};
+
 struct metrics {
-	struct metrics		*next;		/* in metrics_all */
-	struct event_base	*base;
-	struct evhttp		*http;
-	struct evconnlistener	*listener;	/* owned by http */
-	struct event		*retry;
-	metrics_collect_fn	 collect;
-	void			*arg;
-	int			 fd;
+	struct event_base		*base;
+	struct evconnlistener		*listener;
+	struct event			*retry;
+	metrics_collect_fn		 collect;
+	void				*arg;
+	TAILQ_HEAD(, metrics_conn)	 conns;
+	unsigned int			 nconns;
 };
 
-/*
- * Every open endpoint: the listener's error callback is given the evhttp
- * (its accept callback's argument), and finds its endpoint here.
- */
-static struct metrics	*metrics_all;
+static struct timeval	metrics_timeout = { METRICS_TIMEOUT, 0 };
 
-/* The per-worker families, in the order they are written. */
-enum metrics_field {
-	MF_ACCEPTED,
-	MF_DATAGRAMS,
-	MF_BYTES_IN,
-	MF_BYTES_OUT,
-	MF_LOCAL,
-	MF_REMOTE,
-	MF_ERRORS,
-	MF_CPU_MISMATCHES,
-	MF_RESTARTS,
-	MF_OPEN,
-	MF_HEARTBEAT_AGE,	/* nanoseconds; written as seconds */
-	MF_COUNT
-};
-
-static const struct {
-	const char	*name;
-	const char	*type;
-	const char	*help;
-} metrics_families[MF_COUNT] = {
-	[MF_ACCEPTED] = { "affinityd_accepted_total", "counter",
-	    "TCP connections accepted." },
-	[MF_DATAGRAMS] = { "affinityd_datagrams_total", "counter",
-	    "UDP datagrams received." },
-	[MF_BYTES_IN] = { "affinityd_bytes_received_total", "counter",
-	    "Bytes received on connections and in datagrams." },
-	[MF_BYTES_OUT] = { "affinityd_bytes_sent_total", "counter",
-	    "Bytes sent on connections and in datagrams." },
-	[MF_LOCAL] = { "affinityd_local_total", "counter",
-	    "TCP connections whose incoming CPU is the worker's CPU." },
-	[MF_REMOTE] = { "affinityd_remote_total", "counter",
-	    "TCP connections whose incoming CPU is another CPU." },
-	[MF_ERRORS] = { "affinityd_errors_total", "counter",
-	    "Errors while serving." },
-	[MF_CPU_MISMATCHES] = { "affinityd_cpu_mismatches_total", "counter",
-	    "Times the worker found itself off its CPU." },
-	[MF_RESTARTS] = { "affinityd_restarts_total", "counter",
-	    "Times the master restarted the worker." },
-	[MF_OPEN] = { "affinityd_open_connections", "gauge",
-	    "Connections the worker holds open." },
-	[MF_HEARTBEAT_AGE] = { "affinityd_heartbeat_age_seconds", "gauge",
-	    "Seconds since the worker's last heartbeat." },
-};
-
-/* One worker's values, read field by field while it writes on. */
-struct metrics_values {
-	uint64_t	 v[MF_COUNT];
-	int		 beaten;	/* a heartbeat, so an age, exists */
-};
-
-static void
-metrics_values(const struct metrics_worker *w, uint64_t now_ns,
-    struct metrics_values *mv)
-{
-	const struct stats_slot	*s = w->slot;
-	uint64_t		 beat;
-
-	memset(mv, 0, sizeof(*mv));
-	mv->v[MF_RESTARTS] = w->restarts;
-	if (s == NULL)
-		return;
-	mv->v[MF_ACCEPTED] = STATS_GET(s, accepted);
-	mv->v[MF_DATAGRAMS] = STATS_GET(s, datagrams);
-	mv->v[MF_BYTES_IN] = STATS_GET(s, bytes_in);
-	mv->v[MF_BYTES_OUT] = STATS_GET(s, bytes_out);
-	mv->v[MF_LOCAL] = STATS_GET(s, local);
-	mv->v[MF_REMOTE] = STATS_GET(s, remote);
-	mv->v[MF_ERRORS] = STATS_GET(s, errors);
-	mv->v[MF_CPU_MISMATCHES] = STATS_GET(s, cpu_mismatches);
-	mv->v[MF_OPEN] = STATS_GET(s, open_conns);
-	/* Before its first beat a worker has no age: no sample then. */
-	if ((beat = STATS_GET(s, heartbeat_ns)) != 0) {
-		mv->beaten = 1;
-		mv->v[MF_HEARTBEAT_AGE] = now_ns > beat ? now_ns - beat : 0;
-	}
-}
-
-static int
-metrics_header(struct evbuffer *out, const char *name, const char *type,
-    const char *help)
-{
-	return evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name,
-	    help, name, type) < 0 ? -ENOMEM : 0;
-}
-
-static int
-metrics_family(struct evbuffer *out, enum metrics_field f,
-    const struct metrics_sample *sample, const struct metrics_values *mv)
-{
-	const struct metrics_worker	*w;
-	uint64_t			 v;
-	size_t				 i;
-	int				 n;
-
-	if (metrics_header(out, metrics_families[f].name,
-	    metrics_families[f].type, metrics_families[f].help) < 0)
-		return -ENOMEM;
-	for (i = 0; i < sample->nworkers; i++) {
-		w = &sample->workers[i];
-		v = mv[i].v[f];
-		if (f != MF_HEARTBEAT_AGE)
-			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
-			    "%" PRIu64 "\n", metrics_families[f].name, w->id,
-			    w->cpu, v);
-		else if (mv[i].beaten)
-			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
-			    "%" PRIu64 ".%03" PRIu64 "\n",
-			    metrics_families[f].name, w->id, w->cpu,
-			    v / 1000000000, v / 1000000 % 1000);
-		else
-			n = 0;
-		if (n < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/*
- * Appends the text exposition of sample to out, with heartbeat ages taken
- * against now_ns (CLOCK_MONOTONIC); 0 or -ENOMEM.
- */
-static int
-metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
-    struct evbuffer *out)
-{
-	struct metrics_values	*mv;
-	size_t			 i;
-	int			 f, r = 0;
-
-	if ((mv = calloc(sample->nworkers + 1, sizeof(*mv))) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < sample->nworkers; i++)
-		metrics_values(&sample->workers[i], now_ns, &mv[i]);
-	if (metrics_header(out, "affinityd_generation", "gauge",
-	    "The generation of workers serving now; 0 while starting.") < 0 ||
-	    evbuffer_add_printf(out, "affinityd_generation %u\n",
-	    sample->generation) < 0 ||
-	    metrics_header(out, "affinityd_workers", "gauge",
-	    "Workers in the serving generation.") < 0 ||
-	    evbuffer_add_printf(out, "affinityd_workers %zu\n",
-	    sample->nworkers) < 0)
-		r = -ENOMEM;
-	for (f = 0; f < MF_COUNT && r == 0; f++)
-		r = metrics_family(out, (enum metrics_field)f, sample, mv);
-	free(mv);
-	return r;
-}
+static void	metrics_conn_feed(struct metrics_conn *conn);
 
 int
 metrics_sample_add(struct metrics_sample *sample, unsigned int id,
@@ -222,29 +91,91 @@ metrics_sample_free(struct metrics_sample *sample)
 	memset(sample, 0, sizeof(*sample));
 }
 
-/*
- * A HEAD reply's Content-Length is the GET body's, and its body is empty:
- * evhttp leaves out the length for HEAD but would still send the body.
- */
 static void
-metrics_headers(struct evhttp_request *req, struct evbuffer *body)
+metrics_conn_free(struct metrics_conn *conn)
 {
-	struct evkeyvalq	*headers = evhttp_request_get_output_headers(req);
-	char			 len[32];
+	TAILQ_REMOVE(&conn->metrics->conns, conn, entry);
+	conn->metrics->nconns--;
+	bufferevent_free(conn->bev);
+	event_free(conn->deadline);
+	free(conn);
+}
 
-	evhttp_add_header(headers, "Content-Type", METRICS_CONTENT_TYPE);
-	evhttp_add_header(headers, "Cache-Control", "no-store");
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		return;
-	snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
-	evhttp_add_header(headers, "Content-Length", len);
-	evbuffer_drain(body, evbuffer_get_length(body));
+static int
+metrics_on_begin(http_parser *p)
+{
+	struct metrics_conn	*conn = p->data;
+
+	conn->urllen = 0;
+	return 0;
+}
+
+static int
+metrics_on_url(http_parser *p, const char *at, size_t len)
+{
+	struct metrics_conn	*conn = p->data;
+
+	if (len > sizeof(conn->url) - conn->urllen)
+		return -1;
+	memcpy(conn->url + conn->urllen, at, len);
+	conn->urllen += len;
+	return 0;
+}
+
+/* Pauses after each request so it is answered before the next is read. */
+static int
+metrics_on_complete(http_parser *p)
+{
+	struct metrics_conn	*conn = p->data;
+
+	conn->complete = 1;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings metrics_settings = {
+	.on_message_begin = metrics_on_begin,
+	.on_url = metrics_on_url,
+	.on_message_complete = metrics_on_complete,
+};
+
+/* Queues one answer; a NULL body is an empty one. */
+static void
+metrics_conn_answer(struct metrics_conn *conn, int code, const char *reason,
+    const char *headers, struct evbuffer *body, int head_only)
+{
+	struct evbuffer	*out = bufferevent_get_output(conn->bev);
+	size_t		 len = body ? evbuffer_get_length(body) : 0;
+
+	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n%s"
+	    "Content-Length: %zu\r\n%s\r\n", code, reason, headers, len,
+	    conn->closing ? "Connection: close\r\n" : "") < 0 ||
+	    (!head_only && body != NULL && evbuffer_add_buffer(out, body) < 0))
+		conn->closing = 1;
+}
+
+static void
+metrics_conn_text(struct metrics_conn *conn, int code, const char *reason,
+    const char *headers, const char *text)
+{
+	struct evbuffer	*body;
+
+	if ((body = evbuffer_new()) == NULL ||
+	    evbuffer_add(body, text, strlen(text)) == -1) {
+		conn->closing = 1;
+		metrics_conn_answer(conn, 500, "Internal Server Error",
+		    "", NULL, 0);
+	} else
+		metrics_conn_answer(conn, code, reason, headers, body, 0);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 /* The scrape: the document as the callback describes it now. */
 static void
-metrics_reply(struct metrics *metrics, struct evhttp_request *req)
+metrics_conn_scrape(struct metrics_conn *conn, int head_only)
 {
+	struct metrics		*metrics = conn->metrics;
 	struct metrics_sample	 sample = { 0 };
 	struct evbuffer		*body;
 	int			 r = -ENOMEM;
@@ -256,53 +187,154 @@ metrics_reply(struct metrics *metrics, struct evhttp_request *req)
 	if (r < 0) {
 		log_debug("metrics: cannot make the document: %s",
 		    strerror(-r));
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-	} else {
-		metrics_headers(req, body);
-		evhttp_send_reply(req, HTTP_OK, "OK", body);
-	}
+		metrics_conn_text(conn, 500, "Internal Server Error",
+		    "Content-Type: text/plain\r\n", "cannot make the "
+		    "document\n");
+	} else
+		metrics_conn_answer(conn, 200, "OK", "Content-Type: "
+		    METRICS_CONTENT_TYPE "\r\nCache-Control: no-store\r\n",
+		    body, head_only);
 	if (body != NULL)
 		evbuffer_free(body);
 }
 
-/* 405 with an Allow header, which evhttp_send_error() would drop. */
+/* Answers the request just parsed. */
 static void
-metrics_refuse(struct evhttp_request *req)
+metrics_conn_request(struct metrics_conn *conn)
 {
-	struct evkeyvalq	*headers = evhttp_request_get_output_headers(req);
-	struct evbuffer		*body;
+	struct http_parser_url	 u;
+	enum http_method	 method = conn->parser.method;
+	int			 found;
 
-	if ((body = evbuffer_new()) == NULL ||
-	    evbuffer_add_printf(body, "405 Method Not Allowed: %s takes GET "
-	    "and HEAD only\n", METRICS_PATH) < 0) {
-		if (body != NULL)
-			evbuffer_free(body);
-		evhttp_send_error(req, HTTP_BADMETHOD, NULL);
-		return;
+	if (!http_should_keep_alive(&conn->parser))
+		conn->closing = 1;
+	http_parser_url_init(&u);
+	found = http_parser_parse_url(conn->url, conn->urllen,
+	    method == HTTP_CONNECT, &u) == 0 && (u.field_set & (1 << UF_PATH)) &&
+	    u.field_data[UF_PATH].len == strlen(METRICS_PATH) &&
+	    memcmp(conn->url + u.field_data[UF_PATH].off, METRICS_PATH,
+	    strlen(METRICS_PATH)) == 0;
+	if (!found)
+		metrics_conn_text(conn, 404, "Not Found",
+		    "Content-Type: text/plain\r\n", "404 Not Found: only "
+		    METRICS_PATH " is served\n");
+	else if (method != HTTP_GET && method != HTTP_HEAD)
+		metrics_conn_text(conn, 405, "Method Not Allowed",
+		    "Allow: GET, HEAD\r\nContent-Type: text/plain\r\n",
+		    "405 Method Not Allowed: " METRICS_PATH " takes GET and "
+		    "HEAD only\n");
+	else
+		metrics_conn_scrape(conn, method == HTTP_HEAD);
+}
+
+/*
+ * Parses what came in, up to the end of one request, and answers it; the
+ * next request is read once the answer is written.
+ */
+static void
+metrics_conn_feed(struct metrics_conn *conn)
+{
+	struct evbuffer		*in = bufferevent_get_input(conn->bev);
+	struct evbuffer		*out = bufferevent_get_output(conn->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 n;
+
+	while (!conn->closing && evbuffer_get_length(out) == 0 &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) >= 1 && v.iov_len > 0) {
+		n = http_parser_execute(&conn->parser, &metrics_settings,
+		    v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		conn->request_bytes += n;
+		if (conn->complete) {
+			conn->complete = 0;
+			conn->request_bytes = 0;
+			http_parser_pause(&conn->parser, 0);
+			metrics_conn_request(conn);
+			/* The next request gets a deadline of its own. */
+			evtimer_add(conn->deadline, &metrics_timeout);
+		} else if (HTTP_PARSER_ERRNO(&conn->parser) != HPE_OK ||
+		    n < v.iov_len || conn->request_bytes > METRICS_HEADERS_MAX) {
+			conn->closing = 1;
+			metrics_conn_text(conn, 400, "Bad Request",
+			    "Content-Type: text/plain\r\n", "400 Bad Request\n");
+		}
 	}
-	evhttp_add_header(headers, "Allow", "GET, HEAD");
-	evhttp_add_header(headers, "Content-Type", "text/plain");
-	evhttp_add_header(headers, "Connection", "close");
-	evhttp_send_reply(req, HTTP_BADMETHOD, "Method Not Allowed", body);
-	evbuffer_free(body);
+	if (evbuffer_get_length(out) > 0 || conn->closing)
+		bufferevent_disable(conn->bev, EV_READ);
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(conn->bev, EV_WRITE);
+	else if (conn->closing)
+		metrics_conn_free(conn);
+	else
+		bufferevent_enable(conn->bev, EV_READ);
 }
 
 static void
-metrics_request(struct evhttp_request *req, void *arg)
+metrics_conn_read(struct bufferevent *bev, void *arg)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	metrics_conn_feed(arg);
+}
 
-	if (path == NULL || strcmp(path, METRICS_PATH) != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+/* The answer is written: close, or read the next request. */
+static void
+metrics_conn_written(struct bufferevent *bev, void *arg)
+{
+	struct metrics_conn	*conn = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		metrics_conn_feed(conn);
+}
+
+static void
+metrics_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	metrics_conn_free(arg);
+}
+
+static void
+metrics_conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	metrics_conn_free(arg);
+}
+
+static void
+metrics_accept(struct evconnlistener *listener, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct metrics		*metrics = arg;
+	struct metrics_conn	*conn;
+
+	/* At the limit, the oldest client makes room for the new one. */
+	if (metrics->nconns >= METRICS_CONNS_MAX) {
+		log_debug("metrics: %u clients; closing the oldest",
+		    metrics->nconns);
+		metrics_conn_free(TAILQ_FIRST(&metrics->conns));
+	}
+	if ((conn = calloc(1, sizeof(*conn))) == NULL ||
+	    (conn->deadline = evtimer_new(metrics->base,
+	    metrics_conn_deadline, conn)) == NULL ||
+	    (conn->bev = bufferevent_socket_new(metrics->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
+	    evtimer_add(conn->deadline, &metrics_timeout) == -1) {
+		if (conn != NULL && conn->bev != NULL)
+			bufferevent_free(conn->bev);
+		else
+			evutil_closesocket(fd);
+		if (conn != NULL && conn->deadline != NULL)
+			event_free(conn->deadline);
+		free(conn);
 		return;
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		metrics_refuse(req);
-		return;
-	}
-	metrics_reply(arg, req);
+	conn->metrics = metrics;
+	http_parser_init(&conn->parser, HTTP_REQUEST);
+	conn->parser.data = conn;
+	/* Reading stops past one request's worth of waiting input. */
+	bufferevent_setwatermark(conn->bev, EV_READ, 0, METRICS_HEADERS_MAX);
+	bufferevent_setcb(conn->bev, metrics_conn_read, metrics_conn_written,
+	    metrics_conn_event, conn);
+	bufferevent_enable(conn->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&metrics->conns, conn, entry);
+	metrics->nconns++;
 }
 
 static void
@@ -320,15 +352,12 @@ metrics_accept_retry(evutil_socket_t fd, short what, void *arg)
 static void
 metrics_accept_error(struct evconnlistener *listener, void *arg)
 {
-	struct metrics	*metrics;
+	struct metrics	*metrics = arg;
 	struct timeval	 tv = { 1, 0 };
 
 	log_warn("metrics: accept");
-	for (metrics = metrics_all; metrics != NULL; metrics = metrics->next)
-		if (metrics->http == arg)
-			break;
 	evconnlistener_disable(listener);
-	if (metrics == NULL || evtimer_add(metrics->retry, &tv) == -1)
+	if (evtimer_add(metrics->retry, &tv) == -1)
 		evconnlistener_enable(listener);
 }
 
@@ -375,40 +404,6 @@ bad:
 	return -1;
 }
 
-static int
-metrics_serve(struct metrics *metrics, int fd)
-{
-	struct evhttp_bound_socket	*bound;
-
-	if ((metrics->http = evhttp_new(metrics->base)) == NULL ||
-	    (metrics->retry = evtimer_new(metrics->base, metrics_accept_retry,
-	    metrics)) == NULL)
-		return -1;
-	evhttp_set_timeout(metrics->http, METRICS_TIMEOUT);
-	evhttp_set_max_headers_size(metrics->http, METRICS_HEADERS_MAX);
-	evhttp_set_max_body_size(metrics->http, METRICS_HEADERS_MAX);
-	/* Every method reaches the callback, so that it can answer 405. */
-	evhttp_set_allowed_methods(metrics->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(metrics->http, metrics_request, metrics);
-	metrics->listener = evconnlistener_new(metrics->base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-	    0, fd);
-	if (metrics->listener == NULL)
-		return -1;
-	metrics->fd = fd;
-	evconnlistener_set_error_cb(metrics->listener, metrics_accept_error);
-	if ((bound = evhttp_bind_listener(metrics->http,
-	    metrics->listener)) == NULL) {
-		evconnlistener_free(metrics->listener);
-		metrics->listener = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Serves the metrics on sa.  The caller keeps the event loop running; a
  * forked child need not do anything, since it closes what it inherits.
@@ -428,38 +423,34 @@ metrics_listen(struct event_base *base, const struct sockaddr *sa,
 	metrics->base = base;
 	metrics->collect = collect;
 	metrics->arg = arg;
-	metrics->fd = -1;
+	TAILQ_INIT(&metrics->conns);
 	if ((fd = metrics_socket(sa, salen, why)) == -1) {
 		metrics_close(metrics);
 		return NULL;
 	}
-	if (metrics_serve(metrics, fd) == -1) {
+	if ((metrics->retry = evtimer_new(base, metrics_accept_retry,
+	    metrics)) == NULL || (metrics->listener = evconnlistener_new(base,
+	    metrics_accept, metrics, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC, 0, fd)) == NULL) {
 		*why = metrics_why("cannot serve HTTP", ENOMEM);
-		if (metrics->fd == -1)
-			close(fd);
+		close(fd);
 		metrics_close(metrics);
 		return NULL;
 	}
-	metrics->next = metrics_all;
-	metrics_all = metrics;
+	evconnlistener_set_error_cb(metrics->listener, metrics_accept_error);
 	return metrics;
 }
 
 void
 metrics_close(struct metrics *metrics)
 {
-	struct metrics	**pp;
-
 	if (metrics == NULL)
 		return;
-	for (pp = &metrics_all; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == metrics) {
-			*pp = metrics->next;
-			break;
-		}
+	while (!TAILQ_EMPTY(&metrics->conns))
+		metrics_conn_free(TAILQ_FIRST(&metrics->conns));
 	/* Frees the listener, which closes the socket. */
-	if (metrics->http != NULL)
-		evhttp_free(metrics->http);
+	if (metrics->listener != NULL)
+		evconnlistener_free(metrics->listener);
 	if (metrics->retry != NULL)
 		event_free(metrics->retry);
 	free(metrics);

@@ -35,10 +35,16 @@ struct metrics_sample {
  */
 typedef int (*metrics_collect_fn)(void *arg, struct metrics_sample *sample);
 
-/* Longest a client may take to send a request or read the reply. */
+/*
+ * Seconds a client has, in all, to send a request and read its reply
+ * (and, kept alive, to send the next one); bytes trickling in do not
+ * extend it.
+ */
 #define METRICS_TIMEOUT		10
-/* Largest request head accepted, in bytes. */
+/* Largest request accepted, head and body, in bytes. */
 #define METRICS_HEADERS_MAX	8192
+/* Clients served at once; a new one at the limit closes the oldest. */
+#define METRICS_CONNS_MAX	64
 
 /*
  * metrics.c

@@ -628,6 +628,61 @@ test_connections_bounded(void **state)
 }
 
 static void
+test_idle_clients_make_room(void **state)
+{
+	struct server	 srv = { 0 };
+	char		 buf[256];
+	int		 fds[ADMIN_CONNS_MAX];
+	size_t		 i;
+
+	(void)state;
+	server_start(&srv, RELOAD_NONE);
+	/* Every slot held by a client that sent half a command. */
+	for (i = 0; i < ADMIN_CONNS_MAX; i++) {
+		fds[i] = raw_connect(srv.path);
+		raw_send(fds[i], "sta", 3);
+	}
+	assert_status_works(&srv);
+	/* The oldest made room: closed without an answer. */
+	assert_int_equal(raw_read_all(fds[0], buf, sizeof(buf)), 0);
+	for (i = 0; i < ADMIN_CONNS_MAX; i++)
+		close(fds[i]);
+	server_stop(&srv);
+}
+
+static void
+test_deadline_is_total(void **state)
+{
+	struct server	 srv = { 0 };
+	struct timespec	 t0, t1;
+	json_t		*doc;
+	char		 buf[4096];
+	int		 fd, i;
+
+	(void)state;
+	admin_set_timeout(0.3);
+	server_start(&srv, RELOAD_NONE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = raw_connect(srv.path);
+	/* A byte every 0.1 s must not keep the connection open. */
+	for (i = 0; i < 10; i++) {
+		if (send(fd, "s", 1, MSG_NOSIGNAL) != 1)
+			break;
+		poll(NULL, 0, 100);
+	}
+	raw_read_all(fd, buf, sizeof(buf));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	assert_true(t1.tv_sec - t0.tv_sec < 4);
+	assert_non_null(doc = json_loads(buf, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(doc, "error")),
+	    "no command within 0.3 s");
+	json_decref(doc);
+	server_stop(&srv);
+	admin_set_timeout(ADMIN_TIMEOUT);
+}
+
+static void
 test_client_invalid_reply(void **state)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
@@ -909,6 +964,8 @@ main(void)
 		cmocka_unit_test(test_client_gone_during_reload),
 		cmocka_unit_test(test_close_with_pending_reload),
 		cmocka_unit_test(test_connections_bounded),
+		cmocka_unit_test(test_idle_clients_make_room),
+		cmocka_unit_test(test_deadline_is_total),
 		cmocka_unit_test(test_client_invalid_reply),
 		cmocka_unit_test(test_stats_shared_with_child),
 		cmocka_unit_test(test_status_worker_json),
