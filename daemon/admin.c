@@ -342,6 +342,44 @@ admin_make_room(struct admin *admin, struct admin_conn *newest)
 		evconnlistener_disable(admin->listener);
 }
 
+/*
+ * The uid of the process at the other end of a unix socket (for a server,
+ * the one that called listen()), or -errno.
+ */
+static long
+admin_peer_uid(int fd)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		return -errno;
+	return (long)cred.uid;
+}
+
+/* Root and our own user only; others get a one-line refusal. */
+static int
+admin_peer_trusted(struct admin *admin, int fd)
+{
+	static const char refusal[] = "{\"error\":\"permission denied: "
+	    "only root and the daemon's user may use the admin socket\"}\n";
+	long	 uid = admin_peer_uid(fd);
+
+	if (uid == 0 || uid == (long)geteuid())
+		return 1;
+	if (uid < 0)
+		log_warnx("admin socket %s: SO_PEERCRED: %s", admin->path,
+		    strerror((int)-uid));
+	else {
+		log_warnx("admin socket %s: refused a client of uid %ld",
+		    admin->path, uid);
+		(void)send(fd, refusal, sizeof(refusal) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		admin_conn_drain(fd);
+	}
+	return 0;
+}
+
 static void
 admin_accept(struct evconnlistener *listener, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -351,7 +389,8 @@ admin_accept(struct evconnlistener *listener, evutil_socket_t fd,
 
 	(void)sa;
 	(void)salen;
-	if ((conn = calloc(1, sizeof(*conn))) == NULL) {
+	if (!admin_peer_trusted(admin, fd) ||
+	    (conn = calloc(1, sizeof(*conn))) == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
@@ -411,6 +450,7 @@ admin_mkparent(const char *path)
 {
 	struct stat	 st;
 	char		*dir, *slash;
+	mode_t		 mode;
 	int		 r = 0;
 
 	if ((dir = strdup(path)) == NULL)
@@ -420,17 +460,56 @@ admin_mkparent(const char *path)
 	*slash = '\0';
 	if (stat(dir, &st) == 0 || errno != ENOENT)
 		goto out;
-	if (mkdir(dir, 0750) == -1) {
+	/* Root's (/run/affinityd) lets the group look in; a user's is private. */
+	mode = geteuid() == 0 ? 0750 : 0700;
+	if (mkdir(dir, mode) == -1) {
 		if (errno != EEXIST)
 			r = -errno;
 		goto out;
 	}
-	/* Exactly 0750 whatever the umask: the group may reach the socket. */
-	if (chmod(dir, 0750) == -1)
+	/* Exactly that mode, whatever the umask. */
+	if (chmod(dir, mode) == -1)
 		r = -errno;
 out:
 	free(dir);
 	return r;
+}
+
+/*
+ * The socket's directory must be ours (or root's) and not writable by
+ * others, unless sticky: else another user could have put a socket of
+ * theirs at the path first, or could replace ours.  A default directory
+ * in /tmp made by someone else is refused here.
+ */
+static char *
+admin_check_parent(const char *path)
+{
+	struct stat	 st;
+	char		*dir, *slash, *why = NULL;
+
+	if ((dir = strdup(path)) == NULL)
+		return admin_why("%s", strerror(ENOMEM));
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(slash != NULL ? dir : ".", &st) == -1)
+		why = admin_why("%s: %s: %s", path, dir,
+		    strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		why = admin_why("%s: %s is not a directory",
+		    path, dir);
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		why = admin_why("%s: its directory %s belongs to "
+		    "uid %lu, not to us (uid %lu) or root; set "
+		    "XDG_RUNTIME_DIR or daemon.admin_socket to a directory of "
+		    "our own", path, dir, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_mode & S_ISVTX))
+		why = admin_why("%s: its directory %s is writable "
+		    "by other users (mode %04o)", path, dir,
+		    (unsigned int)(st.st_mode & 07777));
+	free(dir);
+	return why;
 }
 
 /* 1 when a process answers on PATH, 0 when nobody does, or -errno. */
@@ -515,6 +594,8 @@ admin_listen(struct event_base *base, const char *path,
 		    "directory: %s", path, strerror(-r));
 		return NULL;
 	}
+	if ((*why = admin_check_parent(path)) != NULL)
+		return NULL;
 	if ((fd = admin_bind(path, &sun, why)) == -1)
 		return NULL;
 	if (chmod(path, 0660) == -1 || lstat(path, &st) == -1) {
@@ -608,6 +689,7 @@ admin_client_connect(const char *path, double seconds, char **why)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = admin_seconds_tv(seconds);
+	long			 uid;
 	int			 fd, r;
 
 	if (admin_sockaddr(path, &sun) < 0) {
@@ -633,6 +715,16 @@ admin_client_connect(const char *path, double seconds, char **why)
 		*why = admin_why("connect %s: %s%s", path, strerror(-r),
 		    r == -ENOENT || r == -ECONNREFUSED ?
 		    " (is affinityd running?)" : "");
+		close(fd);
+		return r;
+	}
+	/* Whoever listens there must be us or root, not a squatter. */
+	if ((uid = admin_peer_uid(fd)) != 0 && uid != (long)geteuid()) {
+		r = uid < 0 ? (int)uid : -EACCES;
+		*why = uid < 0 ? admin_why("%s: SO_PEERCRED: %s", path,
+		    strerror(-r)) : admin_why("%s is served by a process of "
+		    "uid %ld, neither ours (%lu) nor root: not trusting it",
+		    path, uid, (unsigned long)geteuid());
 		close(fd);
 		return r;
 	}

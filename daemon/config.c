@@ -233,8 +233,11 @@ irq_affinity_name(enum irq_affinity_mode mode)
 /*
  * Writes the admin socket's default path for a process whose effective
  * user is euid: the system path for root; else the user's runtime
- * directory, which only that user can enter; else /tmp.  A runtime
- * directory that is relative or too long for a socket address is ignored.
+ * directory, which only that user can enter; else a directory of that
+ * user's own in /tmp (the daemon makes it mode 0700 and refuses one that
+ * another user made), never a name in /tmp itself, which anyone could
+ * take first.  A runtime directory that is relative or too long for a
+ * socket address is ignored.
  */
 int
 config_admin_socket_path(uid_t euid, char *buf, size_t len)
@@ -250,7 +253,7 @@ config_admin_socket_path(uid_t euid, char *buf, size_t len)
 		    strlen("/affinityd.sock") <= CONFIG_SUN_PATH_MAX)
 			r = snprintf(buf, len, "%s/affinityd.sock", dir);
 		else
-			r = snprintf(buf, len, "/tmp/affinityd-%lu.sock",
+			r = snprintf(buf, len, "/tmp/affinityd-%lu/admin.sock",
 			    (unsigned long)euid);
 	}
 	if (r < 0 || (size_t)r >= len)

@@ -212,10 +212,10 @@ test_admin_socket(void **state)
 	assert_admin_socket(0, NULL, "/run/affinityd/admin.sock");
 	assert_admin_socket(1000, "/run/user/1000",
 	    "/run/user/1000/affinityd.sock");
-	assert_admin_socket(1000, NULL, "/tmp/affinityd-1000.sock");
-	assert_admin_socket(1000, "", "/tmp/affinityd-1000.sock");
-	assert_admin_socket(1000, "run/user/1000", "/tmp/affinityd-1000.sock");
-	assert_admin_socket(1000, longdir, "/tmp/affinityd-1000.sock");
+	assert_admin_socket(1000, NULL, "/tmp/affinityd-1000/admin.sock");
+	assert_admin_socket(1000, "", "/tmp/affinityd-1000/admin.sock");
+	assert_admin_socket(1000, "run/user/1000", "/tmp/affinityd-1000/admin.sock");
+	assert_admin_socket(1000, longdir, "/tmp/affinityd-1000/admin.sock");
 	assert_int_equal(config_admin_socket_path(1000, small, sizeof(small)),
 	    -ENAMETOOLONG);
 

@@ -1,0 +1,247 @@
+"""Another user cannot stand in for the daemon on its admin socket.  A
+daemon run by user A without XDG_RUNTIME_DIR keeps its default socket in
+a directory of its own, /tmp/affinityd-A/ (mode 0700), never in /tmp
+itself.  When user B got there first (B's directory, B's fake server
+answering every command), the daemon refuses to start naming the
+directory and its owner, and "affinityd reload --wait" run by A refuses
+to believe B's server.  Once the squat is gone the daemon starts, makes
+the directory itself, answers A, and refuses B (SO_PEERCRED)."""
+import sys
+sys.dont_write_bytecode = True
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from affinityd_test import (EXIT_OSERR, binary, check, fail, free_port,
+                            sanitizer_report, say, skip, tempdir, wait_until)
+
+UID_A = 60000 + os.getpid() % 2000
+UID_B = UID_A + 3000
+FAKE_SERVER = r"""
+import os, socket, sys
+path = sys.argv[1]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o777)
+s.listen(16)
+print("listening", flush=True)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(256)
+        c.sendall(b'{"reloaded": true, "generation": 99}\n')
+    except OSError:
+        pass
+    c.close()
+"""
+RAW_CLIENT = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b"status\n")
+except OSError:
+    pass            # refused already: read what it said
+data = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except ConnectionResetError:
+    pass
+print(data.decode(errors="replace").strip())
+"""
+
+_procs = []
+PYTHON = None
+
+
+def runs_as(uid, python):
+    try:
+        return subprocess.run([python, "-c", ""], preexec_fn=as_user(uid),
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def _cleanup():
+    for p in _procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        p.wait()
+    for uid in (UID_A,):
+        shutil.rmtree(f"/tmp/affinityd-{uid}", ignore_errors=True)
+        try:
+            os.unlink(f"/tmp/affinityd-{uid}.sock")
+        except OSError:
+            pass
+
+
+atexit.register(_cleanup)
+
+
+def as_user(uid):
+    def switch():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    return switch
+
+
+def env():
+    e = dict(os.environ)
+    e.pop("XDG_RUNTIME_DIR", None)
+    e["HOME"] = "/"
+    return e
+
+
+def run_as(uid, args, timeout=30):
+    try:
+        r = subprocess.run([binary()] + args, preexec_fn=as_user(uid),
+                           env=env(), stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        fail(f"affinityd {' '.join(args)} as uid {uid} did not finish")
+    report = sanitizer_report(r.stderr)
+    if report:
+        fail(f"sanitizer report:\n{report}")
+    return r
+
+
+def start_as(uid, conf, log):
+    p = subprocess.Popen([binary(), "-c", conf], preexec_fn=as_user(uid),
+                         env=env(), stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    _procs.append(p)
+    return p
+
+
+def squat(uid, path):
+    """B's fake server on PATH, running as B."""
+    p = subprocess.Popen([PYTHON, "-c", FAKE_SERVER, path],
+                         preexec_fn=as_user(uid), stdout=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    _procs.append(p)
+    check(p.stdout.readline().strip() == "listening",
+          f"the fake server as uid {uid} did not listen on {path}")
+    return p
+
+
+def write_conf(d, port):
+    conf = os.path.join(d, "affinityd.conf")
+    with open(conf, "w") as f:
+        f.write(f"""topology = {{ workers = "0"; }};
+listeners = (
+  {{ name = "echo"; protocol = "tcp"; address = "127.0.0.1"; port = {port}; handler = "echo"; }}
+);
+""")
+    os.chmod(conf, 0o644)
+    return conf
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("needs root to run the daemon and a squatter as two other "
+             "users")
+    if run_as(UID_A, ["--version"]).returncode != 0:
+        skip(f"uid {UID_A} cannot run {binary()}")
+    global PYTHON
+    PYTHON = next((p for p in (sys.executable, "/usr/bin/python3")
+                   if runs_as(UID_B, p)), None)
+    if PYTHON is None:
+        skip(f"uid {UID_B} can run no python3 for the fake server")
+    d = tempdir()
+    os.chmod(d, 0o755)
+    conf = write_conf(d, free_port())
+    own_dir = f"/tmp/affinityd-{UID_A}"
+    sock = f"{own_dir}/admin.sock"
+    check(not os.path.lexists(own_dir), f"{own_dir} exists before the test")
+    r = run_as(UID_A, ["status", "--help"])
+    check(sock in r.stdout, f"status --help does not give {sock} as the "
+          f"default socket: {r.stdout!r}")
+
+    # B squats both the old default name and the new directory.
+    os.mkdir(own_dir, 0o777)
+    os.chmod(own_dir, 0o777)
+    os.chown(own_dir, UID_B, UID_B)
+    fakes = [squat(UID_B, sock), squat(UID_B, f"/tmp/affinityd-{UID_A}.sock")]
+    with open(os.path.join(d, "squatted.log"), "w+") as log:
+        t0 = time.monotonic()
+        p = start_as(UID_A, conf, log)
+        try:
+            code = p.wait(20)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - t0
+        log.seek(0)
+        text = log.read()
+    say(f"squatted: the daemon exited {code} after {took:.2f} s: "
+        f"{text.strip().splitlines()[-1] if text.strip() else ''}")
+    check(code == EXIT_OSERR, f"the daemon did not refuse a squatted "
+          f"socket directory (exit {code}); log:\n{text[-800:]}")
+    check(own_dir in text and str(UID_B) in text, f"the error does not "
+          f"name {own_dir} and its owner {UID_B}: {text[-400:]}")
+    r = run_as(UID_A, ["reload", "--wait"])
+    out = (r.stdout + r.stderr).strip()
+    say(f"squatted: reload --wait exited {r.returncode}: {out}")
+    check("reloaded" not in r.stdout and r.returncode != 0,
+          f"reload --wait believed another user's server: {out}")
+    check(str(UID_B) in out, f"reload --wait does not say whose server "
+          f"answered: {out}")
+    for f in fakes:
+        os.killpg(f.pid, signal.SIGKILL)
+    shutil.rmtree(own_dir)
+    try:
+        os.unlink(f"/tmp/affinityd-{UID_A}.sock")
+    except OSError:
+        pass
+
+    with open(os.path.join(d, "daemon.log"), "w+") as log:
+        p = start_as(UID_A, conf, log)
+        ok = wait_until(lambda: p.poll() is not None or run_as(
+            UID_A, ["status", "--json"]).returncode == 0, 20, 0.2)
+        log.seek(0)
+        check(ok and p.poll() is None, f"the daemon did not start as uid "
+              f"{UID_A}; log:\n{log.read()[-800:]}")
+    st = os.lstat(own_dir)
+    say(f"own directory {own_dir}: mode {st.st_mode & 0o7777:04o}, uid "
+        f"{st.st_uid}")
+    check(st.st_uid == UID_A and st.st_mode & 0o7777 == 0o700,
+          f"{own_dir} is mode {st.st_mode & 0o7777:o}, uid {st.st_uid}, "
+          f"not 0700 owned by {UID_A}")
+    # B can neither enter A's directory nor write to the socket: open
+    # both, so that only the server's own check stands in B's way.
+    os.chmod(own_dir, 0o711)
+    os.chmod(sock, 0o666)
+    r = run_as(UID_B, ["status", "-s", sock])
+    out = (r.stdout + r.stderr).strip()
+    say(f"status as uid {UID_B}: exit {r.returncode}: {out}")
+    check(r.returncode != 0 and str(UID_A) in out, f"status as another "
+          f"user trusted the daemon's server: {out}")
+    r = subprocess.run([PYTHON, "-c", RAW_CLIENT, sock],
+                       preexec_fn=as_user(UID_B), capture_output=True,
+                       text=True, timeout=20)
+    out = (r.stdout + r.stderr).strip()
+    say(f"a raw client of uid {UID_B} asking for status got: {out}")
+    check("permission denied" in out and "workers" not in out,
+          f"the daemon answered another user: {out}")
+    r = run_as(UID_A, ["status"])
+    check(r.returncode == 0, f"status as the daemon's user failed: "
+          f"{r.stderr}")
+    say(f"status as uid {UID_A}: exit 0")
+    os.killpg(p.pid, signal.SIGTERM)
+    check(p.wait(20) == 0, "the daemon did not stop cleanly")
+    say("PASS")
+
+
+if __name__ == "__main__":
+    main()
