@@ -188,7 +188,7 @@ netdev_nl_parse_family(const void *buf, size_t len, uint32_t seq,
 
 	if (len > NLSOCK_BUFSIZE)
 		return -EBADMSG;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; nlsock_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
 		    !mnl_nlmsg_portid_ok(nlh, portid))
 			continue;
@@ -224,7 +224,7 @@ netdev_nl_parse_dump(const void *buf, size_t len, uint32_t seq,
 
 	if (len > NLSOCK_BUFSIZE)
 		return -EBADMSG;
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; nlsock_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
 		    !mnl_nlmsg_portid_ok(nlh, portid))
 			continue;

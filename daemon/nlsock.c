@@ -1,7 +1,8 @@
 /*
  * Netlink sockets that never hang their caller: a receive timeout, and a
  * bound on the reads of one answer.  The kernel answers at once, so a
- * timeout means something is wrong, not slow.
+ * timeout means something is wrong, not slow.  Also the check that keeps
+ * a walk over received messages inside the buffer.
  */
 #include "acconfig.h"
 
@@ -13,6 +14,13 @@
 #include <libmnl/libmnl.h>
 
 #include "nlsock.h"
+
+int
+nlsock_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) &&
+	    nlh->nlmsg_len <= (unsigned int)len && mnl_nlmsg_ok(nlh, len);
+}
 
 int
 nlsock_open(int bus, struct mnl_socket **nlp)

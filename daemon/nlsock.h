@@ -21,7 +21,15 @@ struct nlmsghdr;
 typedef int	(*nlsock_parse_fn)(const void *buf, size_t len, uint32_t seq,
 		    uint32_t portid, void *arg);
 
-/* nlsock.c */
+/*
+ * nlsock.c
+ *
+ * nlsock_msg_ok() is mnl_nlmsg_ok() without its flaw: libmnl compares the
+ * message's length as a signed int, so a length of 2 GiB or more passes
+ * and the next message lies far outside the buffer.  Loops over received
+ * messages use it instead.
+ */
+int	 nlsock_msg_ok(const struct nlmsghdr *nlh, int len);
 int	 nlsock_open(int bus, struct mnl_socket **nlp);
 int	 nlsock_exchange(struct mnl_socket *nl, void *buf,
 	    const struct nlmsghdr *req, unsigned int max_reads,

@@ -162,7 +162,7 @@ sockdiag_parse(const void *buf, size_t size, uint32_t seq, uint32_t portid,
 	const int		*done;
 	int			 len = (int)size, r;
 
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; nlsock_msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) ||
 		    !mnl_nlmsg_portid_ok(nlh, portid))
 			continue;

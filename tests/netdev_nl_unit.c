@@ -208,6 +208,29 @@ test_family(void **state)
 	    &family), -EBADMSG);
 }
 
+/*
+ * A length of 2 GiB or more: libmnl's own check passes it (it compares as
+ * a signed int), and the walk must not step outside the buffer.
+ */
+static void
+test_huge_length(void **state)
+{
+	struct msgs		 m = { .len = 0 };
+	struct netdev_nl_rows	 rows = { .family = FAMILY, .ifindex = IFINDEX };
+	struct nlmsghdr		*nlh;
+	uint16_t		 family = 0;
+
+	(void)state;
+	nlh = msg_put(&m, NLMSG_NOOP, SEQ + 1, PORTID);
+	nlh->nlmsg_len = 0xc2c2c200;
+	m.len = 64;
+	assert_int_equal(netdev_nl_parse_family(m.buf, m.len, SEQ, PORTID,
+	    &family), -EBADMSG);
+	assert_int_equal(netdev_nl_parse_dump(m.buf, m.len, SEQ, PORTID,
+	    &rows), -EBADMSG);
+	netdev_nl_rows_free(&rows);
+}
+
 /* A kernel without the family (before 6.2) answers ENOENT. */
 static void
 test_family_missing(void **state)
@@ -526,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_tx_ignored),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_huge_length),
 		cmocka_unit_test(test_foreign),
 		cmocka_unit_test(test_machine),
 	};
