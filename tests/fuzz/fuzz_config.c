@@ -1,0 +1,88 @@
+/*
+ * The configuration loader: the input is a file in a scratch directory
+ * that also holds files to @include (relative paths resolve there), and
+ * loading it must give a configuration or FILE:LINE errors, never a
+ * crash, an exit or a hang; the admin socket peek must cope as well.
+ */
+#include "acconfig.h"
+
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fuzz.h"
+#include "util.h"
+
+static const struct {
+	const char	*name;
+	const char	*text;
+} fuzz_includes[] = {
+	{ "daemon.conf", "daemon = { log_level = \"debug\"; "
+	    "max_connections = 100; };\n" },
+	{ "listeners.conf", "{ name = \"e\"; protocol = \"tcp\"; "
+	    "address = \"127.0.0.1\"; port = 7777; handler = \"echo\"; },\n" },
+	{ "sub/topology.conf", "topology = { workers = \"cpus\"; };\n" },
+	{ "bad.conf", "daemon = { log_level = 7; \n" },
+	{ "empty.conf", "" },
+};
+
+static char	 fuzz_conf_dir[PATH_MAX];
+static char	 fuzz_conf_path[PATH_MAX + 16];
+
+static void
+fuzz_config_init(void)
+{
+	size_t	 i;
+
+	snprintf(fuzz_conf_dir, sizeof(fuzz_conf_dir), "%s/conf",
+	    fuzz_scratch());
+	if (mkdir(fuzz_conf_dir, 0755) == -1)
+		abort();
+	for (i = 0; i < sizeof(fuzz_includes) / sizeof(fuzz_includes[0]); i++)
+		if (fuzz_write(fuzz_conf_dir, fuzz_includes[i].name,
+		    fuzz_includes[i].text, strlen(fuzz_includes[i].text)) < 0)
+			abort();
+	snprintf(fuzz_conf_path, sizeof(fuzz_conf_path), "%s/main.conf",
+	    fuzz_conf_dir);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config	*conf = NULL;
+	struct strv	 errors = { 0 };
+	char		*peek;
+	size_t		 i;
+	int		 cwd, r;
+
+	if (fuzz_conf_dir[0] == '\0')
+		fuzz_config_init();
+	if (fuzz_write(fuzz_conf_dir, "main.conf", data, size) < 0)
+		abort();
+	/* libconfig reads relative @include paths from the working directory. */
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    chdir(fuzz_conf_dir) == -1)
+		abort();
+	r = config_load(fuzz_conf_path, &conf, &errors);
+	if ((r == 0) != (conf != NULL) || (r != 0 && errors.n == 0))
+		abort();
+	/* Errors name a file and a line: "FILE:LINE: ...". */
+	for (i = 0; i < errors.n; i++)
+		if (strstr(errors.v[i], ".conf:") == NULL &&
+		    strchr(errors.v[i], ':') == NULL)
+			abort();
+	config_free(conf);
+	strv_free(&errors);
+	peek = config_peek_admin_socket(fuzz_conf_path);
+	free(peek);
+	if (fchdir(cwd) == -1)
+		abort();
+	close(cwd);
+	return 0;
+}
