@@ -210,7 +210,8 @@ metrics_conn_request(struct metrics_conn *conn)
 		conn->closing = 1;
 	http_parser_url_init(&u);
 	found = http_parser_parse_url(conn->url, conn->urllen,
-	    method == HTTP_CONNECT, &u) == 0 && (u.field_set & (1 << UF_PATH)) &&
+	    method == HTTP_CONNECT, &u) == 0 &&
+	    (u.field_set & (1 << UF_PATH)) &&
 	    u.field_data[UF_PATH].len == strlen(METRICS_PATH) &&
 	    memcmp(conn->url + u.field_data[UF_PATH].off, METRICS_PATH,
 	    strlen(METRICS_PATH)) == 0;
@@ -253,10 +254,12 @@ metrics_conn_feed(struct metrics_conn *conn)
 			/* The next request gets a deadline of its own. */
 			evtimer_add(conn->deadline, &metrics_timeout);
 		} else if (HTTP_PARSER_ERRNO(&conn->parser) != HPE_OK ||
-		    n < v.iov_len || conn->request_bytes > METRICS_HEADERS_MAX) {
+		    n < v.iov_len ||
+		    conn->request_bytes > METRICS_HEADERS_MAX) {
 			conn->closing = 1;
 			metrics_conn_text(conn, 400, "Bad Request",
-			    "Content-Type: text/plain\r\n", "400 Bad Request\n");
+			    "Content-Type: text/plain\r\n",
+			    "400 Bad Request\n");
 		}
 	}
 	if (evbuffer_get_length(out) > 0 || conn->closing)

@@ -216,7 +216,7 @@ static void
 test_huge_length(void **state)
 {
 	struct msgs		 m = { .len = 0 };
-	struct netdev_nl_rows	 rows = { .family = FAMILY, .ifindex = IFINDEX };
+	struct netdev_nl_rows	 rows = { .family = FAMILY };
 	struct nlmsghdr		*nlh;
 	uint16_t		 family = 0;
 

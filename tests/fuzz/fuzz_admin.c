@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    MSG_NOSIGNAL)) > 0)
 			sent += (size_t)n;
 		else if (sent < size && n == -1 && errno != EAGAIN)
-			sent = size;	/* the server closed: stop sending */
+			sent = size;	/* the server closed: stop */
 		if (sent == size)
 			shutdown(fd, SHUT_WR);
 		event_base_loop(fuzz_base, EVLOOP_ONCE | EVLOOP_NONBLOCK);

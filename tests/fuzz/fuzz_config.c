@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_config_init();
 	if (fuzz_write(fuzz_conf_dir, "main.conf", data, size) < 0)
 		abort();
-	/* libconfig reads relative @include paths from the working directory. */
+	/* libconfig reads relative @include paths from the working dir. */
 	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    chdir(fuzz_conf_dir) == -1)
 		abort();

@@ -3,8 +3,8 @@
  * the kernel would send them (each a 2-byte little-endian length, then
  * the bytes).  The first goes to the family lookup; the rest, in order,
  * to the dump of queues and then of NAPI instances, which are then
- * joined into RX queue -> IRQ pairs.  Each datagram sits in a buffer of its exact
- * size, so a read past its end is caught.
+ * joined into RX queue -> IRQ pairs.  Each datagram sits in a buffer of
+ * its exact size, so a read past its end is caught.
  */
 #include "acconfig.h"
 
@@ -42,13 +42,14 @@ fuzz_next(const uint8_t **data, size_t *size, size_t *len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct netdev_nl_rows	 rows = { .family = FUZZ_FAMILY, .ifindex = 4 };
+	struct netdev_nl_rows	 rows = { .family = FUZZ_FAMILY };
 	struct netdev_nl_rxq	*rxq = NULL;
 	uint16_t		 family = 0;
 	size_t			 len, n, i;
 	void			*buf;
 	int			 r, done = 0;
 
+	rows.ifindex = 4;
 	if ((buf = fuzz_next(&data, &size, &len)) == NULL)
 		return 0;
 	(void)netdev_nl_parse_family(buf, len, FUZZ_SEQ, FUZZ_PORTID, &family);
