@@ -3,7 +3,8 @@
  * a small interpreter of the instructions it uses (every CPU lands on its
  * socket's index, CPUs without one on the fallback, the size limit), the
  * program accepted by the kernel on a reuseport group, the choice "auto"
- * makes for each self-test outcome, and the self-test run on this machine.
+ * makes for each self-test outcome, the self-test run on this machine,
+ * and the model of a reuseport group's order checked against the kernel.
  */
 #include "acconfig.h"
 
@@ -12,6 +13,8 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 
 #include "cpuset.h"
 #include "steer_cbpf.h"
+#include "steer_group.h"
 #include "steer_selftest.h"
 #include "util.h"
 
@@ -294,6 +298,194 @@ test_selftest_runs(void **state)
 	assert_int_equal(res.cbpf.udp.local, 16);
 }
 
+static struct sockaddr_storage
+loopback(uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = htons(port);
+	return ss;
+}
+
+/* Joins append; a leave moves the last socket into the hole. */
+static void
+test_group_model(void **state)
+{
+	struct sockaddr_storage	 a = loopback(7000), b = loopback(7001);
+	struct steer_groups	*sg;
+
+	(void)state;
+	assert_non_null(sg = steer_groups_new());
+	for (uint64_t c = 1; c <= 5; c++)
+		assert_int_equal(steer_groups_join(sg, SOCK_STREAM, &a, c), 0);
+	assert_int_equal(steer_groups_join(sg, SOCK_DGRAM, &a, 10), 0);
+	assert_int_equal(steer_groups_join(sg, SOCK_STREAM, &b, 20), 0);
+	assert_int_equal(steer_groups_join(sg, SOCK_STREAM, &b, 20), -EEXIST);
+	assert_int_equal(steer_groups_index(sg, 10), 0);
+	assert_int_equal(steer_groups_index(sg, 20), 0);
+	assert_int_equal(steer_groups_count(sg, 3), 5);
+	/* [1 2 3 4 5] - 2 = [1 5 3 4]; - 1 = [4 5 3]. */
+	assert_int_equal(steer_groups_leave(sg, 2), 0);
+	assert_int_equal(steer_groups_index(sg, 5), 1);
+	assert_int_equal(steer_groups_leave(sg, 1), 0);
+	assert_int_equal(steer_groups_index(sg, 4), 0);
+	assert_int_equal(steer_groups_index(sg, 5), 1);
+	assert_int_equal(steer_groups_index(sg, 3), 2);
+	assert_int_equal(steer_groups_index(sg, 1), -1);
+	assert_int_equal(steer_groups_leave(sg, 1), -ENOENT);
+	/* The last one leaving moves nothing. */
+	assert_int_equal(steer_groups_leave(sg, 3), 0);
+	assert_int_equal(steer_groups_count(sg, 4), 2);
+	assert_int_equal(steer_groups_index(sg, 5), 1);
+	steer_groups_free(sg);
+}
+
+static void
+test_group_program_targets(void **state)
+{
+	struct sockaddr_storage	 a = loopback(7000), b = loopback(7001);
+	struct steer_target	 t[2] = { { 0, 1 }, { 1, 2 } };
+	struct steer_groups	*sg;
+	struct steer_cbpf	 prog;
+
+	(void)state;
+	assert_non_null(sg = steer_groups_new());
+	assert_int_equal(steer_groups_join(sg, SOCK_DGRAM, &a, 1), 0);
+	assert_int_equal(steer_groups_join(sg, SOCK_DGRAM, &b, 2), 0);
+	assert_int_equal(steer_groups_program(sg, t, 2, &prog), -EINVAL);
+	t[1].cookie = 3;
+	assert_int_equal(steer_groups_program(sg, t, 2, &prog), -ENOENT);
+	steer_groups_free(sg);
+}
+
+static int
+pin(int cpu)
+{
+	struct cpuset	*set = cpuset_new();
+	int		 r;
+
+	assert_non_null(set);
+	assert_int_equal(cpuset_add(set, (unsigned int)cpu), 0);
+	r = cpuset_set_affinity(0, set);
+	cpuset_free(set);
+	return r == 0 && sched_getcpu() == cpu ? 0 : -1;
+}
+
+/* One probe from this CPU; returns the index in fds of the receiver. */
+static int
+probe_from_here(int type, const int *fds, size_t n,
+    const struct sockaddr_storage *to)
+{
+	struct pollfd	 pfd[8];
+	char		 byte;
+	size_t		 i;
+	int		 c, got = -1, fd;
+
+	c = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	assert_true(c >= 0);
+	if (type == SOCK_STREAM)
+		assert_int_equal(connect(c, (const struct sockaddr *)to,
+		    sizeof(struct sockaddr_in)), 0);
+	else
+		assert_int_equal(sendto(c, "?", 1, 0,
+		    (const struct sockaddr *)to, sizeof(struct sockaddr_in)),
+		    1);
+	for (i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	assert_true(poll(pfd, n, 2000) > 0);
+	for (i = 0; i < n; i++) {
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		got = (int)i;
+		if (type == SOCK_STREAM) {
+			assert_true((fd = accept(fds[i], NULL, NULL)) >= 0);
+			close(fd);
+		} else
+			assert_int_equal(recv(fds[i], &byte, 1, 0), 1);
+	}
+	close(c);
+	return got;
+}
+
+/*
+ * Six sockets join a group, two leave; the program built from the model
+ * must still reach the sockets it names, from CPUs 0 and 1.
+ */
+static void
+group_kernel(int type)
+{
+	struct sockaddr_storage	 addr = loopback(0);
+	struct steer_groups	*sg;
+	struct steer_target	 t[2];
+	struct steer_cbpf	 prog;
+	struct cpuset		*saved = NULL;
+	socklen_t		 len = sizeof(struct sockaddr_in);
+	uint64_t		 cookie[6];
+	int			 fd[6], live[4], one = 1, i, k;
+
+	assert_non_null(sg = steer_groups_new());
+	for (i = 0; i < 6; i++) {
+		fd[i] = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(setsockopt(fd[i], SOL_SOCKET, SO_REUSEPORT,
+		    &one, sizeof(one)), 0);
+		assert_int_equal(bind(fd[i], (struct sockaddr *)&addr, len), 0);
+		assert_int_equal(getsockname(fd[i], (struct sockaddr *)&addr,
+		    &len), 0);
+		if (type == SOCK_STREAM)
+			assert_int_equal(listen(fd[i], 8), 0);
+		assert_int_equal(getsockopt(fd[i], SOL_SOCKET, SO_COOKIE,
+		    &cookie[i], &(socklen_t){ sizeof(cookie[i]) }), 0);
+		assert_int_equal(steer_groups_join(sg, type, &addr,
+		    cookie[i]), 0);
+	}
+	/* 1 leaves: 5 moves to index 1; then 0 leaves: 4 moves to 0. */
+	for (i = 1; i >= 0; i--) {
+		close(fd[i]);
+		assert_int_equal(steer_groups_leave(sg, cookie[i]), 0);
+	}
+	assert_int_equal(steer_groups_index(sg, cookie[4]), 0);
+	assert_int_equal(steer_groups_index(sg, cookie[5]), 1);
+	for (k = 0; k < 4; k++)
+		live[k] = fd[k + 2];
+	/* CPU 0 to socket 5 (moved once), CPU 1 to socket 4 (moved). */
+	t[0] = (struct steer_target){ 0, cookie[5] };
+	t[1] = (struct steer_target){ 1, cookie[4] };
+	assert_int_equal(steer_groups_program(sg, t, 2, &prog), 0);
+	assert_int_equal(steer_cbpf_attach(fd[3], &prog), 0);
+	steer_cbpf_free(&prog);
+	assert_int_equal(cpuset_get_affinity(0, &saved), 0);
+	for (k = 0; k < 8; k++) {
+		assert_int_equal(pin(0), 0);
+		assert_int_equal(probe_from_here(type, live, 4, &addr), 3);
+		assert_int_equal(pin(1), 0);
+		assert_int_equal(probe_from_here(type, live, 4, &addr), 2);
+	}
+	assert_int_equal(cpuset_set_affinity(0, saved), 0);
+	cpuset_free(saved);
+	for (i = 2; i < 6; i++)
+		close(fd[i]);
+	steer_groups_free(sg);
+}
+
+static void
+test_group_kernel_udp(void **state)
+{
+	(void)state;
+	group_kernel(SOCK_DGRAM);
+}
+
+static void
+test_group_kernel_tcp(void **state)
+{
+	(void)state;
+	group_kernel(SOCK_STREAM);
+}
+
 int
 main(void)
 {
@@ -308,7 +500,26 @@ main(void)
 		cmocka_unit_test(test_decide_neither),
 		cmocka_unit_test(test_decide_one_cpu),
 		cmocka_unit_test(test_selftest_runs),
+		cmocka_unit_test(test_group_model),
+		cmocka_unit_test(test_group_program_targets),
+	};
+	const struct CMUnitTest	 kernel[] = {
+		cmocka_unit_test(test_group_kernel_udp),
+		cmocka_unit_test(test_group_kernel_tcp),
 	};
 
-	return cmocka_run_group_tests_name("steer", tests, NULL, NULL);
+	struct cpuset		*cpus = NULL;
+	int			 failed;
+
+	failed = cmocka_run_group_tests_name("steer", tests, NULL, NULL);
+	/* The model against the kernel needs CPUs 0 and 1 to send from. */
+	if (cpuset_allowed(NULL, &cpus) == 0 && cpuset_has(cpus, 0) &&
+	    cpuset_has(cpus, 1))
+		failed += cmocka_run_group_tests_name("steer group order",
+		    kernel, NULL, NULL);
+	else
+		print_message("steer group order: skipped, CPUs 0 and 1 are "
+		    "not both usable here\n");
+	cpuset_free(cpus);
+	return failed == 0 ? 0 : 1;
 }
