@@ -33,6 +33,8 @@ struct topo_queue {
 	int		 cpu;		/* CPU that processes it, -1: unknown */
 	char		*irq_cpus;	/* IRQ's effective affinity list, or NULL */
 	char		*rps_cpus;	/* rps_cpus as a list when set, or NULL */
+	int		 moving_to;	/* IRQ written to this CPU, not yet
+					   effective (a move in progress), -1 */
 };
 
 struct topo_iface {
