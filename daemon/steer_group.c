@@ -22,6 +22,7 @@ struct steer_grp {
 	struct sockaddr_storage	 addr;
 	uint64_t		*socks;		/* cookies in the kernel's order */
 	size_t			 n, cap;
+	int			 attached;	/* a program of ours is on it */
 };
 
 struct steer_groups {
@@ -198,4 +199,40 @@ steer_groups_program(const struct steer_groups *sg,
 	r = steer_cbpf_build(index, ncpus, prog);
 	free(index);
 	return r;
+}
+
+int
+steer_groups_attach(struct steer_groups *sg,
+    const struct steer_target *targets, size_t ntargets, int fd)
+{
+	struct steer_cbpf	 prog;
+	struct steer_grp	*g;
+	size_t			 k;
+	int			 r;
+
+	if (ntargets == 0 ||
+	    (g = steer_groups_find(sg, targets[0].cookie, &k)) == NULL)
+		return -ENOENT;
+	if ((r = steer_groups_program(sg, targets, ntargets, &prog)) < 0)
+		return r;
+	r = steer_cbpf_attach(fd, &prog);
+	steer_cbpf_free(&prog);
+	if (r == 0)
+		g->attached = 1;
+	return r;
+}
+
+int
+steer_groups_detach(struct steer_groups *sg, uint64_t cookie, int fd)
+{
+	struct steer_grp	*g;
+	size_t			 k;
+	int			 r;
+
+	if ((g = steer_groups_find(sg, cookie, &k)) == NULL || !g->attached)
+		return 0;
+	if ((r = steer_cbpf_detach(fd)) < 0 && r != -ENOENT)
+		return r;
+	g->attached = 0;
+	return 0;
 }

@@ -33,6 +33,11 @@ struct steer_target {
  * steer_groups_program() builds the program that sends each target's CPU
  * to its socket; every target must be a member of one and the same group
  * (-ENOENT, -EINVAL otherwise; see steer_cbpf_build() for the rest).
+ *
+ * steer_groups_attach() builds that program and attaches it to the group
+ * through fd, a descriptor of any member; steer_groups_detach() takes
+ * the program of cookie's group away through fd when one was attached
+ * (a group changing to another method).  Both return 0 or -errno.
  */
 struct steer_groups *steer_groups_new(void);
 void	 steer_groups_free(struct steer_groups *sg);
@@ -44,5 +49,8 @@ size_t	 steer_groups_count(const struct steer_groups *sg, uint64_t cookie);
 int	 steer_groups_program(const struct steer_groups *sg,
 	    const struct steer_target *targets, size_t ntargets,
 	    struct steer_cbpf *prog);
+int	 steer_groups_attach(struct steer_groups *sg,
+	    const struct steer_target *targets, size_t ntargets, int fd);
+int	 steer_groups_detach(struct steer_groups *sg, uint64_t cookie, int fd);
 
 #endif

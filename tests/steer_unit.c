@@ -456,8 +456,8 @@ group_kernel(int type)
 	t[0] = (struct steer_target){ 0, cookie[5] };
 	t[1] = (struct steer_target){ 1, cookie[4] };
 	assert_int_equal(steer_groups_program(sg, t, 2, &prog), 0);
-	assert_int_equal(steer_cbpf_attach(fd[3], &prog), 0);
 	steer_cbpf_free(&prog);
+	assert_int_equal(steer_groups_attach(sg, t, 2, fd[3]), 0);
 	assert_int_equal(cpuset_get_affinity(0, &saved), 0);
 	for (k = 0; k < 8; k++) {
 		assert_int_equal(pin(0), 0);
@@ -467,6 +467,10 @@ group_kernel(int type)
 	}
 	assert_int_equal(cpuset_set_affinity(0, saved), 0);
 	cpuset_free(saved);
+	/* Taken away once; a second time there is nothing to take. */
+	assert_int_equal(steer_groups_detach(sg, cookie[2], fd[2]), 0);
+	assert_int_equal(steer_cbpf_detach(fd[2]), -ENOENT);
+	assert_int_equal(steer_groups_detach(sg, cookie[2], fd[2]), 0);
 	for (i = 2; i < 6; i++)
 		close(fd[i]);
 	steer_groups_free(sg);
