@@ -25,6 +25,8 @@
 #include "plan.h"
 #include "sockdiag.h"
 #include "stats.h"
+#include "steer_group.h"
+#include "steering.h"
 #include "supervise.h"
 #include "topology.h"
 #include "util.h"
@@ -36,6 +38,8 @@ generation_pool_init(struct gen_pool *pool, size_t nslots)
 	if (stats_map(nslots, &pool->stats) < 0)
 		return -1;
 	if ((pool->slot_used = calloc(nslots, 1)) == NULL)
+		return -1;
+	if ((pool->groups = steer_groups_new()) == NULL)
 		return -1;
 	return 0;
 }
@@ -62,10 +66,14 @@ generation_put_slot(struct gen_pool *pool, struct stats_slot *slot)
 		pool->slot_used[slot - pool->stats.slots] = 0;
 }
 
-/* The same socket can serve both: protocol, address, port, options. */
+/*
+ * The same socket can serve both: protocol, address, port, options.  Only
+ * SO_INCOMING_CPU tells sockets of the steering methods apart: "cbpf" and
+ * "none" sockets are alike, the group's program making the difference.
+ */
 static int
-generation_same_socket(const struct listener_conf *a, enum steering sa,
-    const struct listener_conf *b, enum steering sb)
+generation_same_socket(const struct listener_conf *a, int sa,
+    const struct listener_conf *b, int sb)
 {
 	const struct sockaddr_in	*a4, *b4;
 	const struct sockaddr_in6	*a6, *b6;
@@ -103,8 +111,8 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 		for (k = 0; k < prev->conf->nlisteners; k++) {
 			if (old->fds[k] < 0 ||
 			    !generation_same_socket(&conf->listeners[l],
-			    conf->steering, &prev->conf->listeners[k],
-			    prev->conf->steering))
+			    mw->incoming_cpu, &prev->conf->listeners[k],
+			    old->incoming_cpu))
 				continue;
 			mw->fds[l] = fcntl(old->fds[k], F_DUPFD_CLOEXEC, 3);
 			if (mw->fds[l] == -1)
@@ -141,6 +149,7 @@ generation_workers(struct generation *gen, const struct generation *prev)
 		mw->id = tw->id;
 		mw->cpu = tw->cpu;
 		mw->queues = &tw->queues;
+		mw->incoming_cpu = gen->steer == STEER_METHOD_INCOMING_CPU;
 		if ((r = supervise_worker_init(mw, &gen->pool->sup,
 		    gen->conf)) < 0)
 			return r;
@@ -246,6 +255,7 @@ generation_plan(struct generation *gen, const struct generation *prev,
 			*why = NULL;
 		return -1;
 	}
+	steering_resolve(gen);
 	if ((r = generation_workers(gen, prev)) < 0) {
 		if (asprintf(why, "cannot set up the workers: %s",
 		    r == -ENOSPC ? "too many generations still draining" :
@@ -346,14 +356,39 @@ generation_check_ports(const struct generation *gen)
 	return bad ? -1 : 0;
 }
 
-/* Closes the master's duplicates of the generation's sockets. */
+/*
+ * A worker of a released generation let go of its sockets (it said it
+ * stopped accepting, or its process is gone): the master's copies are
+ * closed now.  Kept until then, the master's copy is a socket's last, so
+ * its close is when the socket leaves its reuseport group, in an order
+ * the steering model can follow.
+ */
+void
+generation_let_go(struct mworker *mw)
+{
+	struct generation	*gen = mw->owner;
+	size_t			 l;
+	int			 held = 0;
+
+	if (!gen->released || (mw->pid > 0 && !mw->stopped))
+		return;
+	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++)
+		held |= mw->fds[l] >= 0;
+	if (!held)
+		return;
+	supervise_close_held(mw);
+	steering_sync(gen->pool);
+}
+
+/* The generation's sockets go, each once its worker let go of it. */
 static void
 generation_release(struct generation *gen)
 {
 	size_t	 i;
 
+	gen->released = 1;
 	for (i = 0; i < gen->nworkers; i++)
-		supervise_close_held(&gen->workers[i]);
+		generation_let_go(&gen->workers[i]);
 }
 
 void
@@ -380,6 +415,8 @@ generation_activate(struct generation *gen, struct generation *old)
 	for (i = 0; i < gen->nworkers; i++)
 		supervise_send_go(&gen->workers[i]);
 	gen->state = GEN_ACTIVE;
+	/* The program points at the new sockets before the old ones stop. */
+	steering_apply(gen->pool, gen);
 	if (old != NULL) {
 		old->state = GEN_DRAINING;
 		generation_signal(old, SIGTERM);
@@ -449,6 +486,7 @@ generation_collect(struct gen_pool *pool, const struct generation *keep)
 			log_debug("generation %u is gone", gen->number);
 			*pp = gen->next;
 			generation_free(gen);
+			steering_sync(pool);
 			continue;
 		}
 		pp = &gen->next;
@@ -468,4 +506,6 @@ generation_pool_free(struct gen_pool *pool)
 	stats_unmap(&pool->stats);
 	free(pool->slot_used);
 	pool->slot_used = NULL;
+	steer_groups_free(pool->groups);
+	pool->groups = NULL;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "stats.h"
+#include "steer_selftest.h"
 #include "supervise.h"
 
 struct config;
@@ -32,6 +33,9 @@ struct generation {
 	struct topology		*topo;
 	struct mworker		*workers;
 	size_t			 nworkers;
+	enum steer_method	 steer;		/* topology.steering, resolved */
+	char			 steer_reason[512];
+	int			 released;	/* its sockets go once let go of */
 };
 
 /* Every generation the master holds, and what their workers share. */
@@ -40,6 +44,7 @@ struct gen_pool {
 	struct supervisor	 sup;
 	struct stats_segment	 stats;		/* one slot per worker */
 	unsigned char		*slot_used;
+	struct steer_groups	*groups;	/* the reuseport groups' order */
 };
 
 /* generation.c */
@@ -52,6 +57,7 @@ int	 generation_start_next(struct generation *gen, char *why, size_t len);
 int	 generation_check_ports(const struct generation *gen);
 int	 generation_activate(struct generation *gen, struct generation *old);
 void	 generation_fail(struct generation *gen);
+void	 generation_let_go(struct mworker *mw);
 void	 generation_signal(struct generation *gen, int sig);
 size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);

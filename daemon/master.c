@@ -32,6 +32,7 @@
 #include "reload.h"
 #include "stats.h"
 #include "status.h"
+#include "steering.h"
 #include "supervise.h"
 #include "topology.h"
 #include "util.h"
@@ -60,6 +61,16 @@ struct master {
 };
 
 static void	master_reload(struct master *m, struct admin_req *req);
+
+/*
+ * After any change to the sockets: the serving generation's steering
+ * program, indexed by the groups as they are now.
+ */
+static void
+master_steer(struct master *m)
+{
+	steering_apply(&m->pool, m->active != NULL ? m->active : m->starting);
+}
 static void	master_reload_done(struct master *m);
 
 static const char *
@@ -75,6 +86,42 @@ master_worker_state(const struct mworker *mw)
 	default:
 		return "down";
 	}
+}
+
+/*
+ * How flows reach the workers, and what can be said of UDP locality under
+ * it: the receiving CPU of an unconnected datagram cannot be observed,
+ * and neither SO_INCOMING_CPU nor a classic BPF program counts anything.
+ */
+static void
+master_status_steering(json_t *doc, const struct generation *gen)
+{
+	struct cpuset	*rest;
+	char		*list = NULL;
+	size_t		 i;
+
+	json_object_set_new(doc, "steering",
+	    json_string(steer_method_name(gen->steer)));
+	json_object_set_new(doc, "steering_config",
+	    json_string(steering_name(gen->conf->steering)));
+	json_object_set_new(doc, "steering_reason",
+	    json_string(gen->steer_reason));
+	if ((rest = cpuset_dup(gen->topo->allowed)) != NULL) {
+		for (i = 0; i < gen->nworkers; i++)
+			cpuset_del(rest, gen->workers[i].cpu);
+		list = cpuset_format_list(rest);
+		cpuset_free(rest);
+	}
+	json_object_set_new(doc, "fallback_cpus", json_string(list ? list :
+	    ""));
+	json_object_set_new(doc, "udp_locality", json_string(
+	    gen->steer == STEER_METHOD_CBPF ? "not measured: the receiving "
+	    "CPU of an unconnected datagram cannot be observed and a classic "
+	    "BPF program cannot count; by construction every datagram "
+	    "processed on a worker's CPU reaches that worker, and only the "
+	    "fallback CPUs send to others" : "not measured: the receiving "
+	    "CPU of an unconnected datagram cannot be observed"));
+	free(list);
 }
 
 static json_t *
@@ -106,8 +153,7 @@ master_status_json(void *arg)
 	json_object_set_new(doc, "draining_workers", json_integer(draining));
 	json_object_set_new(doc, "pid", json_integer(m->pid));
 	if (m->active != NULL)
-		json_object_set_new(doc, "steering", json_string(
-		    steering_name(m->active->conf->steering)));
+		master_status_steering(doc, m->active);
 	return doc;
 }
 
@@ -156,7 +202,7 @@ master_status_line(const struct generation *gen, char *buf, size_t len)
 		    gen->workers[i].cpu);
 	if (n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ", generation %u, steering %s",
-		    gen->number, steering_name(gen->conf->steering));
+		    gen->number, steer_method_name(gen->steer));
 }
 
 static void
@@ -249,6 +295,7 @@ master_gen_failed(struct master *m, struct generation *gen, int status,
 	if (gen->state == GEN_FAILED)
 		return;
 	generation_fail(gen);
+	master_steer(m);
 	if (m->active != NULL) {
 		master_reload_failed(m, why);
 		return;
@@ -274,6 +321,7 @@ master_gen_ready(struct master *m, struct generation *gen)
 	}
 	m->active = gen;
 	m->last_generation = gen->number;
+	master_steer(m);
 	if (old == NULL)
 		master_started(m, gen);
 	else
@@ -357,10 +405,13 @@ master_gen_start(struct master *m, struct generation *gen)
 static void
 master_worker_ready(struct mworker *mw, void *arg)
 {
+	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	steering_joined(&m->pool, mw);
+	master_steer(m);
 	if (gen->state == GEN_STARTING)
-		master_gen_continue(arg, gen);
+		master_gen_continue(m, gen);
 	else
 		supervise_send_go(mw);
 }
@@ -377,6 +428,8 @@ master_worker_failed(struct mworker *mw, void *arg)
 static void
 master_worker_stopped(struct mworker *mw, void *arg)
 {
+	generation_let_go(mw);
+	master_steer(arg);
 	master_handover_check(arg);
 }
 
@@ -390,6 +443,8 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	generation_let_go(mw);
+	master_steer(m);
 	if (m->stopping || gen->state == GEN_DRAINING ||
 	    gen->state == GEN_FAILED)
 		return;
@@ -403,6 +458,11 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 		return;
 	}
 	supervise_respawn(mw, was);
+	if (mw->state == MW_GAVE_UP) {
+		/* Its sockets were closed: its CPU falls back. */
+		steering_sync(&m->pool);
+		master_steer(m);
+	}
 }
 
 /* While stopping or draining, a stop timer bounds the drain instead. */

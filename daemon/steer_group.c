@@ -150,6 +150,24 @@ steer_groups_leave(struct steer_groups *sg, uint64_t cookie)
 	return 0;
 }
 
+void
+steer_groups_prune(struct steer_groups *sg,
+    int (*held)(uint64_t cookie, void *arg), void *arg)
+{
+	struct steer_grp	*g;
+	size_t			 i, k;
+
+	for (i = 0; i < sg->n; i++) {
+		g = &sg->v[i];
+		for (k = 0; k < g->n; ) {
+			if (held(g->socks[k], arg))
+				k++;
+			else
+				g->socks[k] = g->socks[--g->n];
+		}
+	}
+}
+
 int
 steer_groups_index(const struct steer_groups *sg, uint64_t cookie)
 {

@@ -34,6 +34,9 @@ struct steer_target {
  * to its socket; every target must be a member of one and the same group
  * (-ENOENT, -EINVAL otherwise; see steer_cbpf_build() for the rest).
  *
+ * steer_groups_prune() takes out, as steer_groups_leave() does, every
+ * socket for which held(cookie, arg) says 0.
+ *
  * steer_groups_attach() builds that program and attaches it to the group
  * through fd, a descriptor of any member; steer_groups_detach() takes
  * the program of cookie's group away through fd when one was attached
@@ -44,6 +47,8 @@ void	 steer_groups_free(struct steer_groups *sg);
 int	 steer_groups_join(struct steer_groups *sg, int type,
 	    const struct sockaddr_storage *addr, uint64_t cookie);
 int	 steer_groups_leave(struct steer_groups *sg, uint64_t cookie);
+void	 steer_groups_prune(struct steer_groups *sg,
+	    int (*held)(uint64_t cookie, void *arg), void *arg);
 int	 steer_groups_index(const struct steer_groups *sg, uint64_t cookie);
 size_t	 steer_groups_count(const struct steer_groups *sg, uint64_t cookie);
 int	 steer_groups_program(const struct steer_groups *sg,

@@ -190,6 +190,7 @@ supervise_child(struct mworker *mw, int ctl_fd, const sigset_t *oldmask)
 	memset(&spec, 0, sizeof(spec));
 	spec.id = mw->id;
 	spec.cpu = mw->cpu;
+	spec.incoming_cpu = mw->incoming_cpu;
 	spec.generation = mw->generation;
 	spec.conf = mw->conf;
 	spec.slot = mw->slot;

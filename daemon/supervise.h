@@ -66,6 +66,7 @@ struct mworker {
 	unsigned int		 cpu;
 	const struct strv	*queues;
 	struct stats_slot	*slot;
+	int			 incoming_cpu;	/* its new sockets get SO_INCOMING_CPU */
 	enum mworker_state	 state;
 	pid_t			 pid;
 	int			 ctl_fd;

@@ -97,9 +97,10 @@ worker_open_sockets(struct worker *w, int *fds, size_t *nnew)
 			w->listeners[i].fd = spec->fds[i];
 			continue;
 		}
-		fd = listener_open(&conf->listeners[i],
-		    conf->steering == STEERING_INCOMING_CPU ? (int)spec->cpu : -1,
-		    conf->steering, &why);
+		/* The master decided, resolving "auto" by its self-test. */
+		fd = listener_open(&conf->listeners[i], (int)spec->cpu,
+		    spec->incoming_cpu ? STEERING_INCOMING_CPU : STEERING_NONE,
+		    &why);
 		if (fd < 0) {
 			wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
 			    "%s", why ? why : strerror(-fd));
