@@ -57,6 +57,7 @@ struct master {
 	int			 stopping;
 	int			 exit_status;
 	unsigned int		 last_generation;
+	uint64_t		 remaps;	/* re-maps without a reload */
 	char			*user;
 };
 
@@ -152,6 +153,7 @@ master_status_json(void *arg)
 	    json_integer(m->active ? m->active->number : 0));
 	json_object_set_new(doc, "draining_workers", json_integer(draining));
 	json_object_set_new(doc, "pid", json_integer(m->pid));
+	json_object_set_new(doc, "remaps", json_integer((json_int_t)m->remaps));
 	if (m->active != NULL)
 		master_status_steering(doc, m->active);
 	return doc;
@@ -170,6 +172,9 @@ master_metrics_collect(void *arg, struct metrics_sample *sample)
 	if (gen == NULL)
 		return 0;
 	sample->generation = gen->number;
+	sample->steering = steer_method_name(gen->steer);
+	sample->steering_config = steering_name(gen->conf->steering);
+	sample->remaps = m->remaps;
 	for (i = 0; i < gen->nworkers; i++) {
 		mw = &gen->workers[i];
 		if ((r = metrics_sample_add(sample, mw->id, mw->cpu,
