@@ -25,34 +25,40 @@
 #include "topology.h"
 
 void
-steering_resolve(struct generation *gen)
+steering_choose(enum steering steering, const struct cpuset *cpus,
+    struct steer_decision *dec)
 {
 	struct steer_result	 res;
-	struct steer_decision	 dec;
 	int			 r;
 
-	switch (gen->conf->steering) {
+	switch (steering) {
 	case STEERING_AUTO:
-		if ((r = steer_selftest(gen->topo->allowed, &res)) < 0)
+		if ((r = steer_selftest(cpus, &res)) < 0)
 			log_warnx("steering self-test: %s", strerror(-r));
-		steer_decide(&res, &dec);
-		gen->steer = dec.method;
-		snprintf(gen->steer_reason, sizeof(gen->steer_reason), "%s",
-		    dec.reason);
-		break;
+		steer_decide(&res, dec);
+		return;
 	case STEERING_CBPF:
-		gen->steer = STEER_METHOD_CBPF;
+		dec->method = STEER_METHOD_CBPF;
 		break;
 	case STEERING_NONE:
-		gen->steer = STEER_METHOD_NONE;
+		dec->method = STEER_METHOD_NONE;
 		break;
 	default:
-		gen->steer = STEER_METHOD_INCOMING_CPU;
+		dec->method = STEER_METHOD_INCOMING_CPU;
 		break;
 	}
-	if (gen->conf->steering != STEERING_AUTO)
-		snprintf(gen->steer_reason, sizeof(gen->steer_reason),
-		    "set in the configuration");
+	snprintf(dec->reason, sizeof(dec->reason), "set in the configuration");
+}
+
+void
+steering_resolve(struct generation *gen)
+{
+	struct steer_decision	 dec;
+
+	steering_choose(gen->conf->steering, gen->topo->allowed, &dec);
+	gen->steer = dec.method;
+	snprintf(gen->steer_reason, sizeof(gen->steer_reason), "%s",
+	    dec.reason);
 	log_info("generation %u: steering %s (%s): %s", gen->number,
 	    steer_method_name(gen->steer), steering_name(gen->conf->steering),
 	    gen->steer_reason);

@@ -7,6 +7,10 @@
 #ifndef AFFINITYD_STEERING_H
 #define AFFINITYD_STEERING_H
 
+#include "config.h"
+#include "steer_selftest.h"
+
+struct cpuset;
 struct gen_pool;
 struct generation;
 struct mworker;
@@ -14,6 +18,8 @@ struct mworker;
 /*
  * steering.c
  *
+ * steering_choose() turns topology.steering into a method and a reason,
+ * running the self-test on cpus for "auto" (see steer_selftest()).
  * steering_resolve() sets gen->steer and gen->steer_reason from its
  * configuration and, for "auto", the self-test run on the CPUs of its
  * plan; it logs the choice.
@@ -31,6 +37,8 @@ struct mworker;
  * index of its socket; otherwise no program of ours.  Failures are
  * logged; the group then hashes.
  */
+void	 steering_choose(enum steering steering, const struct cpuset *cpus,
+	    struct steer_decision *dec);
 void	 steering_resolve(struct generation *gen);
 void	 steering_joined(struct gen_pool *pool, const struct mworker *mw);
 void	 steering_sync(struct gen_pool *pool);
