@@ -9,6 +9,8 @@
  */
 #include "acconfig.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "config.h"
 #include "cpuset.h"
@@ -30,6 +34,10 @@
 #include "supervise.h"
 #include "topology.h"
 #include "util.h"
+
+#ifndef SO_INCOMING_CPU
+#define SO_INCOMING_CPU	49
+#endif
 
 /* Maps the stats segment: nslots workers over every generation at once. */
 int
@@ -103,7 +111,8 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 
 	for (i = 0; i < prev->nworkers; i++)
 		if (prev->workers[i].cpu == mw->cpu &&
-		    prev->workers[i].state != MW_GAVE_UP)
+		    prev->workers[i].state != MW_GAVE_UP &&
+		    !prev->workers[i].retired)
 			old = &prev->workers[i];
 	if (old == NULL)
 		return;
@@ -127,36 +136,64 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 	}
 }
 
+/* Sets up mw to serve tw's CPU and queues under id. */
+static int
+generation_worker_init(struct generation *gen, struct mworker *mw,
+    const struct topo_worker *tw, unsigned int id)
+{
+	int	 r;
+
+	mw->ctl_fd = -1;
+	mw->owner = gen;
+	mw->generation = gen->number;
+	mw->id = id;
+	mw->cpu = tw->cpu;
+	mw->queues = &tw->queues;
+	mw->incoming_cpu = gen->steer == STEER_METHOD_INCOMING_CPU;
+	if ((r = supervise_worker_init(mw, &gen->pool->sup, gen->conf)) < 0)
+		return r;
+	if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
+		return -ENOSPC;
+	return 0;
+}
+
+/*
+ * Room for a worker on every possible CPU, twice (one draining while its
+ * CPU's next starts), so that a re-map can add workers without moving
+ * those whose events point at them.
+ */
+static size_t
+generation_capacity(size_t nworkers)
+{
+	struct cpuset	*possible = NULL;
+	size_t		 n = nworkers;
+
+	if (cpuset_possible(NULL, &possible) == 0 &&
+	    cpuset_last(possible) >= 0 &&
+	    2 * ((size_t)cpuset_last(possible) + 1) > n)
+		n = 2 * ((size_t)cpuset_last(possible) + 1);
+	cpuset_free(possible);
+	return n;
+}
+
 static int
 generation_workers(struct generation *gen, const struct generation *prev)
 {
-	struct topo_worker	*tw;
-	struct mworker		*mw;
-	size_t			 i;
-	int			 r;
+	size_t	 i;
+	int	 r;
 
-	if ((gen->workers = calloc(gen->topo->nworkers,
-	    sizeof(*gen->workers))) == NULL)
+	gen->cap = generation_capacity(gen->topo->nworkers);
+	if ((gen->workers = calloc(gen->cap, sizeof(*gen->workers))) == NULL)
 		return -ENOMEM;
 	gen->nworkers = gen->topo->nworkers;
 	for (i = 0; i < gen->nworkers; i++)
 		gen->workers[i].ctl_fd = -1;
 	for (i = 0; i < gen->nworkers; i++) {
-		tw = &gen->topo->workers[i];
-		mw = &gen->workers[i];
-		mw->owner = gen;
-		mw->generation = gen->number;
-		mw->id = tw->id;
-		mw->cpu = tw->cpu;
-		mw->queues = &tw->queues;
-		mw->incoming_cpu = gen->steer == STEER_METHOD_INCOMING_CPU;
-		if ((r = supervise_worker_init(mw, &gen->pool->sup,
-		    gen->conf)) < 0)
+		if ((r = generation_worker_init(gen, &gen->workers[i],
+		    &gen->topo->workers[i], gen->topo->workers[i].id)) < 0)
 			return r;
-		if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
-			return -ENOSPC;
 		if (prev != NULL)
-			generation_inherit(mw, prev);
+			generation_inherit(&gen->workers[i], prev);
 	}
 	return 0;
 }
@@ -370,14 +407,116 @@ generation_let_go(struct mworker *mw)
 	size_t			 l;
 	int			 held = 0;
 
-	if (!gen->released || (mw->pid > 0 && !mw->stopped))
+	if (!(gen->released || mw->retired) || (mw->pid > 0 && !mw->stopped))
 		return;
 	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++)
 		held |= mw->fds[l] >= 0;
-	if (!held)
-		return;
-	supervise_close_held(mw);
-	steering_sync(gen->pool);
+	if (held) {
+		supervise_close_held(mw);
+		steering_sync(gen->pool);
+	}
+	/* A retired worker is not shown or counted any more. */
+	if (mw->retired && mw->pid == 0 && mw->slot != NULL) {
+		generation_put_slot(gen->pool, mw->slot);
+		mw->slot = NULL;
+	}
+}
+
+/* ---- Re-mapping a serving generation in place. ---- */
+
+/*
+ * A new worker for tw: in the place of a retired one that is gone, else
+ * after the others; NULL when there is no room or no memory.  The caller
+ * forks it.
+ */
+struct mworker *
+generation_add_worker(struct generation *gen, const struct topo_worker *tw)
+{
+	struct mworker	*mw = NULL;
+	unsigned int	 id = 0;
+	size_t		 i;
+
+	for (i = 0; i < gen->nworkers; i++) {
+		if (gen->workers[i].id >= id)
+			id = gen->workers[i].id + 1;
+		if (mw == NULL && gen->workers[i].retired &&
+		    gen->workers[i].pid == 0)
+			mw = &gen->workers[i];
+	}
+	if (mw == NULL && gen->nworkers == gen->cap)
+		return NULL;
+	if (mw == NULL)
+		mw = &gen->workers[gen->nworkers++];
+	else {
+		supervise_worker_clear(mw);
+		generation_put_slot(gen->pool, mw->slot);
+	}
+	memset(mw, 0, sizeof(*mw));
+	if (generation_worker_init(gen, mw, tw, id) < 0) {
+		/* Left retired and gone: the next add takes the place. */
+		supervise_worker_clear(mw);
+		generation_put_slot(gen->pool, mw->slot);
+		mw->slot = NULL;
+		mw->retired = 1;
+		return NULL;
+	}
+	return mw;
+}
+
+/*
+ * mw's queues are processed on tw's CPU now: its sockets get that
+ * SO_INCOMING_CPU (the master's copies are the same sockets), and the
+ * worker is told to pin itself there.  One that is still starting is
+ * restarted there instead: it would take the message for its "go".
+ */
+void
+generation_move(struct mworker *mw, const struct topo_worker *tw)
+{
+	size_t	 l;
+	int	 cpu = (int)tw->cpu;
+
+	mw->cpu = tw->cpu;
+	mw->queues = &tw->queues;
+	for (l = 0; mw->incoming_cpu && l < mw->conf->nlisteners; l++)
+		if (mw->fds[l] >= 0 && setsockopt(mw->fds[l], SOL_SOCKET,
+		    SO_INCOMING_CPU, &cpu, sizeof(cpu)) == -1)
+			log_warn("listener \"%s\": worker %u: setsockopt "
+			    "SO_INCOMING_CPU %d", mw->conf->listeners[l].name,
+			    mw->id, cpu);
+	if (mw->pid > 0 && mw->state == MW_READY)
+		supervise_send_move(mw);
+	else if (mw->pid > 0)
+		supervise_signal(mw, SIGKILL);
+}
+
+/*
+ * mw's CPU lost its queues: it stops accepting and drains as on a
+ * reload, and is not respawned; its sockets go once it let go of them.
+ */
+void
+generation_retire(struct mworker *mw)
+{
+	static const struct strv	 none = { 0 };
+
+	mw->retired = 1;
+	mw->queues = &none;
+	if (mw->respawn_ev != NULL)
+		evtimer_del(mw->respawn_ev);
+	supervise_signal(mw, SIGTERM);
+	generation_let_go(mw);
+}
+
+/*
+ * The plan the workers follow now.  Returns the old one, for the caller
+ * to free once no worker points at its queues.
+ */
+struct topology *
+generation_set_topology(struct generation *gen, struct topology *topo)
+{
+	struct topology	*old = gen->topo;
+
+	gen->topo = topo;
+	return old;
 }
 
 /* The generation's sockets go, each once its worker let go of it. */

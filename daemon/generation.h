@@ -15,6 +15,7 @@
 #include "supervise.h"
 
 struct config;
+struct topo_worker;
 struct topology;
 
 enum gen_state {
@@ -33,6 +34,7 @@ struct generation {
 	struct topology		*topo;
 	struct mworker		*workers;
 	size_t			 nworkers;
+	size_t			 cap;		/* room in workers, for re-maps */
 	enum steer_method	 steer;		/* topology.steering, resolved */
 	char			 steer_reason[512];
 	int			 released;	/* its sockets go once let go of */
@@ -58,6 +60,12 @@ int	 generation_check_ports(const struct generation *gen);
 int	 generation_activate(struct generation *gen, struct generation *old);
 void	 generation_fail(struct generation *gen);
 void	 generation_let_go(struct mworker *mw);
+struct mworker *generation_add_worker(struct generation *gen,
+	    const struct topo_worker *tw);
+void	 generation_move(struct mworker *mw, const struct topo_worker *tw);
+void	 generation_retire(struct mworker *mw);
+struct topology *generation_set_topology(struct generation *gen,
+	    struct topology *topo);
 void	 generation_signal(struct generation *gen, int sig);
 size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);

@@ -115,7 +115,15 @@ steering_sync(struct gen_pool *pool)
 	steer_groups_prune(pool->groups, steering_held, pool);
 }
 
-/* One listener's group: the program for serving's workers, or none. */
+/*
+ * One listener's group: the program for serving's workers, or none.  A
+ * group that also holds sockets not serving (a draining worker's, until
+ * it let go; a starting generation's, until it serves) gets the program
+ * whatever the method, as a fence: with SO_INCOMING_CPU or the hash alone
+ * the kernel would still hand those sockets flows that nobody accepts or
+ * reads.  Once the group holds only serving sockets again, a method other
+ * than cbpf takes over again.
+ */
 static void
 steering_apply_listener(struct gen_pool *pool,
     const struct generation *serving, size_t l, struct steer_target *t)
@@ -123,11 +131,11 @@ steering_apply_listener(struct gen_pool *pool,
 	const struct listener_conf	*lc = &serving->conf->listeners[l];
 	const struct mworker		*mw;
 	size_t				 i, n = 0;
-	int				 fd = -1, r;
+	int				 fd = -1, r, program;
 
 	for (i = 0; i < serving->nworkers; i++) {
 		mw = &serving->workers[i];
-		if (mw->state == MW_GAVE_UP || mw->fds[l] < 0 ||
+		if (mw->state == MW_GAVE_UP || mw->retired || mw->fds[l] < 0 ||
 		    steer_groups_index(pool->groups, mw->cookies[l]) < 0)
 			continue;
 		t[n++] = (struct steer_target){ mw->cpu, mw->cookies[l] };
@@ -135,16 +143,17 @@ steering_apply_listener(struct gen_pool *pool,
 	}
 	if (n == 0)
 		return;
-	if (serving->steer == STEER_METHOD_CBPF)
+	program = serving->steer == STEER_METHOD_CBPF ||
+	    steer_groups_count(pool->groups, t[0].cookie) > n;
+	if (program)
 		r = steer_groups_attach(pool->groups, t, n, fd);
 	else
 		r = steer_groups_detach(pool->groups, t[0].cookie, fd);
 	if (r < 0)
 		log_warnx("listener \"%s\": %s the steering program: %s; its "
-		    "flows are hashed over the workers", lc->name,
-		    serving->steer == STEER_METHOD_CBPF ? "attaching" :
-		    "detaching", strerror(-r));
-	else if (serving->steer == STEER_METHOD_CBPF)
+		    "flows are hashed over the workers", lc->name, program ?
+		    "attaching" : "detaching", strerror(-r));
+	else if (program)
 		log_debug("listener \"%s\": steering program for %zu worker "
 		    "socket(s) of %zu in the group", lc->name, n,
 		    steer_groups_count(pool->groups, t[0].cookie));

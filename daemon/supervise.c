@@ -224,6 +224,17 @@ supervise_send_go(struct mworker *mw)
 		log_warnx("worker %u: sending go: %s", mw->id, strerror(-r));
 }
 
+/* Tells a serving worker that it serves mw->cpu from now on. */
+void
+supervise_send_move(struct mworker *mw)
+{
+	int	 r;
+
+	if ((r = wmsg_send(mw->ctl_fd, WMSG_MOVE, (int)mw->cpu, NULL, 0,
+	    NULL)) < 0)
+		log_warnx("worker %u: sending move: %s", mw->id, strerror(-r));
+}
+
 /* A READY report: keep the sockets it made (first start only). */
 static void
 supervise_ready(struct mworker *mw, const struct wmsg *msg, const int *fds)

@@ -135,7 +135,7 @@ topology_json_worker(const struct topo_worker *w)
 	return obj;
 }
 
-static json_t *
+json_t *
 topology_json(const struct topology *topo)
 {
 	json_t	*root, *ifaces, *workers;
