@@ -13,7 +13,8 @@ cpuset: the daemon runs with workers = "cpus" in a cpuset cgroup of its
 own holding CPUs 0-1; clients pinned to CPU 0 and CPU 1 keep exchanging
 over loopback while CPU 1 is taken out of the cpuset and put back: the
 worker on CPU 1 drains and a new one starts when it returns, the worker
-on CPU 0 is untouched, and no exchange fails."""
+on CPU 0 is untouched, and no exchange fails; with steering "auto" and
+with "cbpf" (whose program must follow the group's changing order)."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -199,12 +200,12 @@ class Cpuset:
             pass
 
 
-def test_cpuset():
+def test_cpuset(steering):
     cs = Cpuset().open("0-1")
     port = free_port()
     d = Daemon([listener("info", "tcp", port, "info"),
                 listener("info-udp", "udp", port, "info")],
-               workers="cpus", rescan_interval=RESCAN)
+               workers="cpus", steering=steering, rescan_interval=RESCAN)
     d.prefix = ["sh", "-c", f'echo $$ > {cs.path}/tasks && exec "$@"', "sh"]
     try:
         d.start().wait_ready()
@@ -219,7 +220,7 @@ def test_cpuset():
                           RESCAN + MARGIN + 2.0)
         check(gone, f"CPU 1 left the cpuset: workers still on "
               f"{sorted(d.workers())}; log:\n{d.log_tail()}")
-        say(f"cpuset 0: worker on CPU 1 drained after "
+        say(f"{steering}: cpuset 0: worker on CPU 1 drained after "
             f"{time.monotonic() - t0:.2f} s")
         load.wait(40, time.monotonic())
         t0 = time.monotonic()
@@ -228,7 +229,7 @@ def test_cpuset():
                           d.all_ready(d.status()), RESCAN + MARGIN + 5.0)
         check(back, f"CPU 1 back in the cpuset: workers on "
               f"{sorted(d.workers())}; log:\n{d.log_tail()}")
-        say(f"cpuset 0-1: new worker on CPU 1 after "
+        say(f"{steering}: cpuset 0-1: new worker on CPU 1 after "
             f"{time.monotonic() - t0:.2f} s")
         check(d.workers()[0]["pid"] == keep, "the worker on CPU 0 was "
               "replaced; only CPU 1's should change")
@@ -237,13 +238,15 @@ def test_cpuset():
         new = d.workers()[1]["pid"]
         from1 = [x for x in load.since(settle) if x[1] == 1 and x[5] is None]
         local = sum(1 for x in from1 if x[4]["pid"] == new)
-        say(f"cpuset: from CPU 1 after the return, {local}/{len(from1)} "
+        say(f"{steering}: cpuset: from CPU 1 after the return, "
+            f"{local}/{len(from1)} "
             f"served by the new worker on CPU 1")
         check(from1 and local >= 0.99 * len(from1), f"only {local} of "
               f"{len(from1)} exchanges from CPU 1 reached its new worker")
         load.stop()
         fails = load.failures()
-        say(f"cpuset: {len(load.log)} exchanges, {len(fails)} failed")
+        say(f"{steering}: cpuset: {len(load.log)} exchanges, {len(fails)} "
+            f"failed")
         check(not fails, f"{len(fails)} exchanges failed while re-mapping: "
               f"{fails[:5]}")
         rc = d.stop()
@@ -258,7 +261,8 @@ def main():
         skip("needs root for a network namespace and a cpuset cgroup")
     require_cpus(0, 1)
     test_rps()
-    test_cpuset()
+    for steering in ("auto", "cbpf"):
+        test_cpuset(steering)
     say("remap: all checks passed")
 
 
