@@ -436,6 +436,14 @@ steer_decide(const struct steer_result *res, struct steer_decision *dec)
 		snprintf(dec->reason, sizeof(dec->reason), "SO_INCOMING_CPU "
 		    "steers on this kernel (self-test on CPUs %d and %d: %s)",
 		    res->cpus[0], res->cpus[1], a);
+	} else if (in->outcome == STEER_FAILED &&
+	    bpf->outcome == STEER_FAILED) {
+		/* Nothing was learnt: the choice that is never worse than none. */
+		dec->method = STEER_METHOD_INCOMING_CPU;
+		snprintf(dec->reason, sizeof(dec->reason), "the self-test "
+		    "could not run (%s); SO_INCOMING_CPU is set, which steers "
+		    "where the kernel has the reuseport fix and hashes where "
+		    "not", a);
 	} else if (bpf->outcome == STEER_STEERS) {
 		dec->method = STEER_METHOD_CBPF;
 		snprintf(dec->reason, sizeof(dec->reason), "SO_INCOMING_CPU "

@@ -75,8 +75,10 @@ struct steer_decision {
  *
  * steer_decide() turns a result into a choice: incoming-cpu when it
  * steers (or when there was only one CPU to test, where any choice
- * serves every flow on its CPU), cbpf when only the program steers, none
- * when neither does; the reason says what was measured.
+ * serves every flow on its CPU, or when neither test could run at all,
+ * loopback down say, where it is never worse than none), cbpf when only
+ * the program steers, none when neither does; the reason says what was
+ * measured.
  */
 int		 steer_selftest(const struct cpuset *cpus,
 		    struct steer_result *res);

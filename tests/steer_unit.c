@@ -240,6 +240,11 @@ test_decide_neither(void **state)
 	steer_decide(&res, &dec);
 	assert_int_equal(dec.method, STEER_METHOD_NONE);
 	assert_non_null(strstr(dec.reason, "Protocol not available"));
+	/* Neither could run (loopback down): incoming-cpu, saying so. */
+	res.incoming_cpu = res.cbpf;
+	steer_decide(&res, &dec);
+	assert_int_equal(dec.method, STEER_METHOD_INCOMING_CPU);
+	assert_non_null(strstr(dec.reason, "could not run"));
 	/* A failed SO_INCOMING_CPU with a working program is cbpf. */
 	res.incoming_cpu = res.cbpf;
 	res.cbpf = probe(STEER_STEERS, 16, 16);
