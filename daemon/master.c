@@ -575,7 +575,9 @@ master_remap_continue(struct master *m)
 
 	if (!m->remap.busy || m->remap.waiting != NULL)
 		return;
-	if (m->stopping || gen != m->active) {
+	if (m->stopping) {
+		/* Those meant to drain stop anyway; off the old plan first. */
+		master_remap_drain(m);
 		master_remap_done(m);
 		return;
 	}
