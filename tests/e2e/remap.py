@@ -7,7 +7,9 @@ making TCP and UDP info exchanges while the RPS mask is rewritten to CPU 0
 and back: within one rescan (plus a margin for the exchange in flight) the
 flows are served on the new CPU, with incoming_cpu on it, by the same
 worker process, re-pinned; no exchange fails; the re-map is logged and
-counted in status.
+counted in status.  With a rescan interval of a minute, an address added to
+the veth (an rtnetlink event) makes the daemon follow a moved RPS mask at
+once.
 
 cpuset: the daemon runs with workers = "cpus" in a cpuset cgroup of its
 own holding CPUs 0-1; clients pinned to CPU 0 and CPU 1 keep exchanging
@@ -170,6 +172,36 @@ def test_rps():
         ns.close()
 
 
+def test_netlink():
+    """An rtnetlink event rescans at once: the RPS mask moves, nothing
+    tells the daemon, then an address is added."""
+    ns = Netns()
+    try:
+        ns.open(pick_net())
+        port = 7778
+        d = Daemon([listener("info", "tcp", port, "info", ns.addr)],
+                   workers="rx-queues", netns=ns.name,
+                   rescan_interval=60.0).start().wait_ready()
+        check(sorted(d.workers()) == [1], f"RPS on CPU 1: workers on "
+              f"{sorted(d.workers())}")
+        write_rps(ns, 0)
+        t0 = time.monotonic()
+        ip("-n", ns.name, "addr", "add", f"{ns.addr[:-1]}3/32", "dev",
+           ns.inside)
+        moved = wait_until(lambda: sorted(d.workers()) == [0], 5.0)
+        check(moved, f"an address added: workers still on "
+              f"{sorted(d.workers())} after 5 s; log:\n{d.log_tail()}")
+        say(f"netlink: address added, worker on CPU 0 after "
+            f"{time.monotonic() - t0:.2f} s")
+        check("re-mapped (address)" in d.log(), f"the re-map does not say "
+              f"the address prompted it:\n{d.log_tail()}")
+        rc = d.stop()
+        check(rc == 0, f"SIGTERM: exit {rc}; log:\n{d.log_tail()}")
+        d.kill()
+    finally:
+        ns.close()
+
+
 class Cpuset:
     """A cpuset cgroup (v1) of its own, removed by close()."""
 
@@ -261,6 +293,7 @@ def main():
         skip("needs root for a network namespace and a cpuset cgroup")
     require_cpus(0, 1)
     test_rps()
+    test_netlink()
     for steering in ("auto", "cbpf"):
         test_cpuset(steering)
     say("remap: all checks passed")
