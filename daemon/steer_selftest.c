@@ -377,10 +377,32 @@ steer_pick_cpus(const struct cpuset *cpus, int out[2])
 	return 0;
 }
 
+/*
+ * RPS on loopback moves the processing off the sending CPU, and the
+ * probes would then prove nothing: 1 when it is set, with what it says.
+ */
+static int
+steer_lo_rps(char *mask, size_t len)
+{
+	struct cpuset	*set = NULL;
+	int		 r;
+
+	r = cpuset_read_mask_file("/sys/class/net/lo/queues/rx-0/rps_cpus",
+	    &set);
+	if (r < 0 || set == NULL || cpuset_empty(set)) {
+		cpuset_free(set);
+		return 0;
+	}
+	snprintf(mask, len, "%d", cpuset_first(set));
+	cpuset_free(set);
+	return 1;
+}
+
 int
 steer_selftest(const struct cpuset *cpus, struct steer_result *res)
 {
 	struct cpuset	*saved = NULL;
+	char		 rps[16];
 	int		 r;
 
 	memset(res, 0, sizeof(*res));
@@ -396,6 +418,13 @@ steer_selftest(const struct cpuset *cpus, struct steer_result *res)
 		memcpy(res->cbpf.detail, res->incoming_cpu.detail,
 		    sizeof(res->cbpf.detail));
 		return r;
+	}
+	if (steer_lo_rps(rps, sizeof(rps))) {
+		steer_fail(&res->incoming_cpu, "loopback has RPS (rps_cpus from "
+		    "CPU %s): its packets are not processed on the sending CPU",
+		    rps);
+		res->cbpf = res->incoming_cpu;
+		return 0;
 	}
 	if ((r = cpuset_get_affinity(0, &saved)) < 0)
 		return r;
