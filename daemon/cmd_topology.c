@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "affinityd.h"
 #include "config.h"
 #include "plan.h"
+#include "steering.h"
 #include "topology.h"
 #include "util.h"
 
@@ -28,6 +31,53 @@ cmd_topology_usage(FILE *out)
 	    "  -c, --config FILE  take interfaces, workers and exclude_cpus from FILE\n"
 	    "  --sysroot DIR      read proc/ and sys/ below DIR instead of /\n"
 	    "  --json             print JSON (the layout is stable)\n");
+}
+
+/*
+ * The steering the configuration gets on this machine; "auto" runs the
+ * self-test, which says nothing about a --sysroot tree.
+ */
+static int
+cmd_topology_steering(const struct config *conf, const struct topology *topo,
+    const char *sysroot, struct steer_decision *dec)
+{
+	if (conf->steering == STEERING_AUTO && sysroot != NULL &&
+	    strcmp(sysroot, "/") != 0) {
+		snprintf(dec->reason, sizeof(dec->reason), "the self-test "
+		    "runs on this machine, not on a --sysroot tree");
+		return 0;
+	}
+	steering_choose(conf->steering, topo->allowed, dec);
+	return 1;
+}
+
+static int
+cmd_topology_print(const struct config *conf, const struct topology *topo,
+    const char *sysroot, int json)
+{
+	struct steer_decision	 dec;
+	json_t			*root;
+	int			 known, r = 0;
+
+	known = cmd_topology_steering(conf, topo, sysroot, &dec);
+	if (!json) {
+		if (topology_print_table(stdout, topo) < 0)
+			return -1;
+		printf("steering %s (%s): %s\n", known ?
+		    steer_method_name(dec.method) : "unknown",
+		    steering_name(conf->steering), dec.reason);
+		return fflush(stdout) == EOF ? -1 : 0;
+	}
+	if ((root = topology_json(topo)) == NULL ||
+	    json_object_set_new(root, "steering", json_pack("{s:o, s:s, s:s}",
+	    "method", known ? json_string(steer_method_name(dec.method)) :
+	    json_null(), "config", steering_name(conf->steering), "reason",
+	    dec.reason)) == -1 ||
+	    json_dumpf(root, stdout, JSON_INDENT(2)) < 0 ||
+	    putchar('\n') == EOF || fflush(stdout) == EOF)
+		r = -1;
+	json_decref(root);
+	return r;
 }
 
 int
@@ -80,10 +130,7 @@ cmd_topology(int argc, char *argv[])
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
 		goto out_status;
 	}
-	if (json)
-		status = topology_print_json(stdout, topo);
-	else
-		status = topology_print_table(stdout, topo);
+	status = cmd_topology_print(conf, topo, sysroot, json);
 	r = status < 0 ? EXIT_OSERR : 0;
 out_status:
 	topology_free(topo);

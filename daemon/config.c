@@ -34,6 +34,8 @@
 #define CONFIG_DEFAULT_HTTP_BODY	"ok\n"
 #define CONFIG_MAX_CONNECTIONS		1000000
 #define CONFIG_MAX_SHUTDOWN_TIMEOUT	3600.0
+#define CONFIG_MIN_RESCAN		0.1
+#define CONFIG_MAX_RESCAN		3600.0
 #define CONFIG_IFNAME_MAX		15	/* IFNAMSIZ less the NUL */
 #define CONFIG_KEY_MAX			256
 #define CONFIG_WORKERS_VALUES \
@@ -221,7 +223,16 @@ listen_proto_name(enum listen_proto proto)
 const char *
 steering_name(enum steering steering)
 {
-	return steering == STEERING_NONE ? "none" : "incoming-cpu";
+	switch (steering) {
+	case STEERING_NONE:
+		return "none";
+	case STEERING_CBPF:
+		return "cbpf";
+	case STEERING_AUTO:
+		return "auto";
+	default:
+		return "incoming-cpu";
+	}
 }
 
 const char *
@@ -670,6 +681,15 @@ config_parse_log_level(struct config_ctx *ctx, const config_setting_t *s,
 		    "expected error, warning, info or debug", v);
 }
 
+/* A CONFIG_KIND_NUMBER value: an integer or a float. */
+static double
+config_number(const config_setting_t *s)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+		return config_setting_get_float(s);
+	return (double)config_setting_get_int64(s);
+}
+
 static void
 config_parse_shutdown_timeout(struct config_ctx *ctx,
     const config_setting_t *s, const char *key, void *obj)
@@ -683,10 +703,7 @@ config_parse_shutdown_timeout(struct config_ctx *ctx,
 		    "%g seconds, not %s", CONFIG_MAX_SHUTDOWN_TIMEOUT, big);
 		return;
 	}
-	if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
-		v = config_setting_get_float(s);
-	else
-		v = (double)config_setting_get_int64(s);
+	v = config_number(s);
 	if (v > 0 && v <= CONFIG_MAX_SHUTDOWN_TIMEOUT)
 		conf->shutdown_timeout = v;
 	else
@@ -838,12 +855,37 @@ config_parse_steering(struct config_ctx *ctx, const config_setting_t *s,
 		conf->steering = STEERING_INCOMING_CPU;
 	else if (strcmp(v, "none") == 0)
 		conf->steering = STEERING_NONE;
-	else if (strcmp(v, "cbpf") == 0 || strcmp(v, "auto") == 0)
-		config_report(ctx, s, key, "\"%s\" is not supported yet; "
-		    "expected \"incoming-cpu\" or \"none\"", v);
+	else if (strcmp(v, "cbpf") == 0)
+		conf->steering = STEERING_CBPF;
+	else if (strcmp(v, "auto") == 0)
+		conf->steering = STEERING_AUTO;
 	else
 		config_report(ctx, s, key, "\"%s\" is not a steering mode; "
-		    "expected \"incoming-cpu\" or \"none\"", v);
+		    "expected \"auto\", \"incoming-cpu\", \"cbpf\" or "
+		    "\"none\"", v);
+}
+
+static void
+config_parse_rescan_interval(struct config_ctx *ctx,
+    const config_setting_t *s, const char *key, void *obj)
+{
+	struct config	*conf = obj;
+	const char	*big;
+	double		 v;
+
+	if ((big = config_int_too_big(ctx, s)) != NULL) {
+		config_report(ctx, s, key, "must be 0 (no rescan) or from %g "
+		    "to %g seconds, not %s", CONFIG_MIN_RESCAN,
+		    CONFIG_MAX_RESCAN, big);
+		return;
+	}
+	v = config_number(s);
+	if (v == 0 || (v >= CONFIG_MIN_RESCAN && v <= CONFIG_MAX_RESCAN))
+		conf->rescan_interval = v;
+	else
+		config_report(ctx, s, key, "must be 0 (no rescan) or from %g "
+		    "to %g seconds, not %g", CONFIG_MIN_RESCAN,
+		    CONFIG_MAX_RESCAN, v);
 }
 
 static void
@@ -868,6 +910,8 @@ static const struct config_key config_topology_keys[] = {
 	{ "exclude_cpus", CONFIG_KIND_STRING, config_parse_exclude_cpus },
 	{ "steering", CONFIG_KIND_STRING, config_parse_steering },
 	{ "irq_affinity", CONFIG_KIND_STRING, config_parse_irq_affinity },
+	{ "rescan_interval", CONFIG_KIND_NUMBER,
+	    config_parse_rescan_interval },
 };
 
 static const struct config_group config_topology_group = {
@@ -1331,8 +1375,9 @@ config_defaults(void)
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->shutdown_timeout = 10.0;
 	conf->workers = CONFIG_WORKERS_RX_QUEUES;
-	conf->steering = STEERING_INCOMING_CPU;
+	conf->steering = STEERING_AUTO;
 	conf->irq_affinity = IRQ_AFFINITY_KEEP;
+	conf->rescan_interval = 5.0;
 	if ((conf->admin_socket = strdup(config_default_admin_socket())) ==
 	    NULL || (conf->exclude_cpus = cpuset_new()) == NULL ||
 	    config_defaults_listeners(conf) < 0) {

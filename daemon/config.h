@@ -62,6 +62,7 @@ struct config {
 	enum irq_affinity_mode	 irq_affinity;
 	char			*workers_at;	/* "FILE:LINE", NULL: default */
 	char			*exclude_at;	/* "FILE:LINE", NULL: default */
+	double			 rescan_interval; /* seconds; 0: no rescan */
 
 	/* listeners = ( ... ) */
 	struct listener_conf	*listeners;

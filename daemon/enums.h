@@ -14,10 +14,15 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 7,
 };
 
-/* topology.steering: how a reuseport group hands flows to its sockets. */
+/*
+ * topology.steering: how a reuseport group hands flows to its sockets;
+ * "auto" is resolved by the steering self-test.
+ */
 enum steering {
 	STEERING_INCOMING_CPU,
 	STEERING_NONE,
+	STEERING_CBPF,
+	STEERING_AUTO,
 };
 
 /* listeners[].protocol */

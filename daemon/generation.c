@@ -9,6 +9,8 @@
  */
 #include "acconfig.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/event.h>
 
 #include "config.h"
 #include "cpuset.h"
@@ -25,9 +29,15 @@
 #include "plan.h"
 #include "sockdiag.h"
 #include "stats.h"
+#include "steer_group.h"
+#include "steering.h"
 #include "supervise.h"
 #include "topology.h"
 #include "util.h"
+
+#ifndef SO_INCOMING_CPU
+#define SO_INCOMING_CPU	49
+#endif
 
 /* Maps the stats segment: nslots workers over every generation at once. */
 int
@@ -36,6 +46,8 @@ generation_pool_init(struct gen_pool *pool, size_t nslots)
 	if (stats_map(nslots, &pool->stats) < 0)
 		return -1;
 	if ((pool->slot_used = calloc(nslots, 1)) == NULL)
+		return -1;
+	if ((pool->groups = steer_groups_new()) == NULL)
 		return -1;
 	return 0;
 }
@@ -62,10 +74,14 @@ generation_put_slot(struct gen_pool *pool, struct stats_slot *slot)
 		pool->slot_used[slot - pool->stats.slots] = 0;
 }
 
-/* The same socket can serve both: protocol, address, port, options. */
+/*
+ * The same socket can serve both: protocol, address, port, options.  Only
+ * SO_INCOMING_CPU tells sockets of the steering methods apart: "cbpf" and
+ * "none" sockets are alike, the group's program making the difference.
+ */
 static int
-generation_same_socket(const struct listener_conf *a, enum steering sa,
-    const struct listener_conf *b, enum steering sb)
+generation_same_socket(const struct listener_conf *a, int sa,
+    const struct listener_conf *b, int sb)
 {
 	const struct sockaddr_in	*a4, *b4;
 	const struct sockaddr_in6	*a6, *b6;
@@ -95,7 +111,8 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 
 	for (i = 0; i < prev->nworkers; i++)
 		if (prev->workers[i].cpu == mw->cpu &&
-		    prev->workers[i].state != MW_GAVE_UP)
+		    prev->workers[i].state != MW_GAVE_UP &&
+		    !prev->workers[i].retired)
 			old = &prev->workers[i];
 	if (old == NULL)
 		return;
@@ -103,8 +120,8 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 		for (k = 0; k < prev->conf->nlisteners; k++) {
 			if (old->fds[k] < 0 ||
 			    !generation_same_socket(&conf->listeners[l],
-			    conf->steering, &prev->conf->listeners[k],
-			    prev->conf->steering))
+			    mw->incoming_cpu, &prev->conf->listeners[k],
+			    old->incoming_cpu))
 				continue;
 			mw->fds[l] = fcntl(old->fds[k], F_DUPFD_CLOEXEC, 3);
 			if (mw->fds[l] == -1)
@@ -119,35 +136,64 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 	}
 }
 
+/* Sets up mw to serve tw's CPU and queues under id. */
+static int
+generation_worker_init(struct generation *gen, struct mworker *mw,
+    const struct topo_worker *tw, unsigned int id)
+{
+	int	 r;
+
+	mw->ctl_fd = -1;
+	mw->owner = gen;
+	mw->generation = gen->number;
+	mw->id = id;
+	mw->cpu = tw->cpu;
+	mw->queues = &tw->queues;
+	mw->incoming_cpu = gen->steer == STEER_METHOD_INCOMING_CPU;
+	if ((r = supervise_worker_init(mw, &gen->pool->sup, gen->conf)) < 0)
+		return r;
+	if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
+		return -ENOSPC;
+	return 0;
+}
+
+/*
+ * Room for a worker on every possible CPU, twice (one draining while its
+ * CPU's next starts), so that a re-map can add workers without moving
+ * those whose events point at them.
+ */
+static size_t
+generation_capacity(size_t nworkers)
+{
+	struct cpuset	*possible = NULL;
+	size_t		 n = nworkers;
+
+	if (cpuset_possible(NULL, &possible) == 0 &&
+	    cpuset_last(possible) >= 0 &&
+	    2 * ((size_t)cpuset_last(possible) + 1) > n)
+		n = 2 * ((size_t)cpuset_last(possible) + 1);
+	cpuset_free(possible);
+	return n;
+}
+
 static int
 generation_workers(struct generation *gen, const struct generation *prev)
 {
-	struct topo_worker	*tw;
-	struct mworker		*mw;
-	size_t			 i;
-	int			 r;
+	size_t	 i;
+	int	 r;
 
-	if ((gen->workers = calloc(gen->topo->nworkers,
-	    sizeof(*gen->workers))) == NULL)
+	gen->cap = generation_capacity(gen->topo->nworkers);
+	if ((gen->workers = calloc(gen->cap, sizeof(*gen->workers))) == NULL)
 		return -ENOMEM;
 	gen->nworkers = gen->topo->nworkers;
 	for (i = 0; i < gen->nworkers; i++)
 		gen->workers[i].ctl_fd = -1;
 	for (i = 0; i < gen->nworkers; i++) {
-		tw = &gen->topo->workers[i];
-		mw = &gen->workers[i];
-		mw->owner = gen;
-		mw->generation = gen->number;
-		mw->id = tw->id;
-		mw->cpu = tw->cpu;
-		mw->queues = &tw->queues;
-		if ((r = supervise_worker_init(mw, &gen->pool->sup,
-		    gen->conf)) < 0)
+		if ((r = generation_worker_init(gen, &gen->workers[i],
+		    &gen->topo->workers[i], gen->topo->workers[i].id)) < 0)
 			return r;
-		if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
-			return -ENOSPC;
 		if (prev != NULL)
-			generation_inherit(mw, prev);
+			generation_inherit(&gen->workers[i], prev);
 	}
 	return 0;
 }
@@ -246,6 +292,7 @@ generation_plan(struct generation *gen, const struct generation *prev,
 			*why = NULL;
 		return -1;
 	}
+	steering_resolve(gen);
 	if ((r = generation_workers(gen, prev)) < 0) {
 		if (asprintf(why, "cannot set up the workers: %s",
 		    r == -ENOSPC ? "too many generations still draining" :
@@ -346,14 +393,141 @@ generation_check_ports(const struct generation *gen)
 	return bad ? -1 : 0;
 }
 
-/* Closes the master's duplicates of the generation's sockets. */
+/*
+ * A worker of a released generation let go of its sockets (it said it
+ * stopped accepting, or its process is gone): the master's copies are
+ * closed now.  Kept until then, the master's copy is a socket's last, so
+ * its close is when the socket leaves its reuseport group, in an order
+ * the steering model can follow.
+ */
+void
+generation_let_go(struct mworker *mw)
+{
+	struct generation	*gen = mw->owner;
+	size_t			 l;
+	int			 held = 0;
+
+	if (!(gen->released || mw->retired) || (mw->pid > 0 && !mw->stopped))
+		return;
+	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++)
+		held |= mw->fds[l] >= 0;
+	if (held) {
+		supervise_close_held(mw);
+		steering_sync(gen->pool);
+	}
+	/* A retired worker is not shown or counted any more. */
+	if (mw->retired && mw->pid == 0 && mw->slot != NULL) {
+		generation_put_slot(gen->pool, mw->slot);
+		mw->slot = NULL;
+	}
+}
+
+/* ---- Re-mapping a serving generation in place. ---- */
+
+/*
+ * A new worker for tw: in the place of a retired one that is gone, else
+ * after the others; NULL when there is no room or no memory.  The caller
+ * forks it.
+ */
+struct mworker *
+generation_add_worker(struct generation *gen, const struct topo_worker *tw)
+{
+	struct mworker	*mw = NULL;
+	unsigned int	 id = 0;
+	size_t		 i;
+
+	for (i = 0; i < gen->nworkers; i++) {
+		if (gen->workers[i].id >= id)
+			id = gen->workers[i].id + 1;
+		if (mw == NULL && gen->workers[i].retired &&
+		    gen->workers[i].pid == 0)
+			mw = &gen->workers[i];
+	}
+	if (mw == NULL && gen->nworkers == gen->cap)
+		return NULL;
+	if (mw == NULL)
+		mw = &gen->workers[gen->nworkers++];
+	else {
+		supervise_worker_clear(mw);
+		generation_put_slot(gen->pool, mw->slot);
+	}
+	memset(mw, 0, sizeof(*mw));
+	if (generation_worker_init(gen, mw, tw, id) < 0) {
+		/* Left retired and gone: the next add takes the place. */
+		supervise_worker_clear(mw);
+		generation_put_slot(gen->pool, mw->slot);
+		mw->slot = NULL;
+		mw->retired = 1;
+		return NULL;
+	}
+	return mw;
+}
+
+/*
+ * mw's queues are processed on tw's CPU now: its sockets get that
+ * SO_INCOMING_CPU (the master's copies are the same sockets), and the
+ * worker is told to pin itself there.  One that is still starting is
+ * restarted there instead: it would take the message for its "go".
+ */
+void
+generation_move(struct mworker *mw, const struct topo_worker *tw)
+{
+	size_t	 l;
+	int	 cpu = (int)tw->cpu;
+
+	mw->cpu = tw->cpu;
+	mw->queues = &tw->queues;
+	for (l = 0; mw->incoming_cpu && l < mw->conf->nlisteners; l++)
+		if (mw->fds[l] >= 0 && setsockopt(mw->fds[l], SOL_SOCKET,
+		    SO_INCOMING_CPU, &cpu, sizeof(cpu)) == -1)
+			log_warn("listener \"%s\": worker %u: setsockopt "
+			    "SO_INCOMING_CPU %d", mw->conf->listeners[l].name,
+			    mw->id, cpu);
+	if (mw->pid > 0 && mw->state == MW_READY)
+		supervise_send_move(mw);
+	else if (mw->pid > 0)
+		supervise_signal(mw, SIGKILL);
+}
+
+/*
+ * mw's CPU lost its queues: it stops accepting and drains as on a
+ * reload, and is not respawned; its sockets go once it let go of them.
+ */
+void
+generation_retire(struct mworker *mw)
+{
+	static const struct strv	 none = { 0 };
+
+	mw->retired = 1;
+	mw->queues = &none;
+	if (mw->respawn_ev != NULL)
+		evtimer_del(mw->respawn_ev);
+	supervise_signal(mw, SIGTERM);
+	generation_let_go(mw);
+}
+
+/*
+ * The plan the workers follow now.  Returns the old one, for the caller
+ * to free once no worker points at its queues.
+ */
+struct topology *
+generation_set_topology(struct generation *gen, struct topology *topo)
+{
+	struct topology	*old = gen->topo;
+
+	gen->topo = topo;
+	return old;
+}
+
+/* The generation's sockets go, each once its worker let go of it. */
 static void
 generation_release(struct generation *gen)
 {
 	size_t	 i;
 
+	gen->released = 1;
 	for (i = 0; i < gen->nworkers; i++)
-		supervise_close_held(&gen->workers[i]);
+		generation_let_go(&gen->workers[i]);
 }
 
 void
@@ -380,6 +554,8 @@ generation_activate(struct generation *gen, struct generation *old)
 	for (i = 0; i < gen->nworkers; i++)
 		supervise_send_go(&gen->workers[i]);
 	gen->state = GEN_ACTIVE;
+	/* The program points at the new sockets before the old ones stop. */
+	steering_apply(gen->pool, gen);
 	if (old != NULL) {
 		old->state = GEN_DRAINING;
 		generation_signal(old, SIGTERM);
@@ -449,6 +625,7 @@ generation_collect(struct gen_pool *pool, const struct generation *keep)
 			log_debug("generation %u is gone", gen->number);
 			*pp = gen->next;
 			generation_free(gen);
+			steering_sync(pool);
 			continue;
 		}
 		pp = &gen->next;
@@ -468,4 +645,6 @@ generation_pool_free(struct gen_pool *pool)
 	stats_unmap(&pool->stats);
 	free(pool->slot_used);
 	pool->slot_used = NULL;
+	steer_groups_free(pool->groups);
+	pool->groups = NULL;
 }

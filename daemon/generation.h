@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 #include "stats.h"
+#include "steer_selftest.h"
 #include "supervise.h"
 
 struct config;
+struct topo_worker;
 struct topology;
 
 enum gen_state {
@@ -32,6 +34,10 @@ struct generation {
 	struct topology		*topo;
 	struct mworker		*workers;
 	size_t			 nworkers;
+	size_t			 cap;		/* room in workers, for re-maps */
+	enum steer_method	 steer;		/* topology.steering, resolved */
+	char			 steer_reason[512];
+	int			 released;	/* its sockets go once let go of */
 };
 
 /* Every generation the master holds, and what their workers share. */
@@ -40,6 +46,7 @@ struct gen_pool {
 	struct supervisor	 sup;
 	struct stats_segment	 stats;		/* one slot per worker */
 	unsigned char		*slot_used;
+	struct steer_groups	*groups;	/* the reuseport groups' order */
 };
 
 /* generation.c */
@@ -52,6 +59,13 @@ int	 generation_start_next(struct generation *gen, char *why, size_t len);
 int	 generation_check_ports(const struct generation *gen);
 int	 generation_activate(struct generation *gen, struct generation *old);
 void	 generation_fail(struct generation *gen);
+void	 generation_let_go(struct mworker *mw);
+struct mworker *generation_add_worker(struct generation *gen,
+	    const struct topo_worker *tw);
+void	 generation_move(struct mworker *mw, const struct topo_worker *tw);
+void	 generation_retire(struct mworker *mw);
+struct topology *generation_set_topology(struct generation *gen,
+	    struct topology *topo);
 void	 generation_signal(struct generation *gen, int sig);
 size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);

@@ -205,7 +205,8 @@ irqspread_unmoved(struct irqspread_ctx *ctx, const struct irqspread_move *mv)
 	    irqspread_on(smp, mv->cpu))
 		irqspread_warn(ctx, "IRQ %d (%s): wrote CPU %d to %s, but %s "
 		    "still says %s: the kernel moves it at its next interrupt; "
-		    "the worker plan keeps its present CPU until a reload",
+		    "the worker plan keeps its present CPU until the rescan sees it "
+		    "arrive (topology.rescan_interval)",
 		    mv->irq, mv->name, mv->cpu, smp_path, path, list);
 	else
 		irqspread_warn(ctx, "IRQ %d (%s): wrote CPU %d to %s, but the "

@@ -144,8 +144,9 @@ listener_set_pktinfo(int fd, const struct listener_conf *lc,
 }
 
 /*
- * Opens one worker's socket for a listener.  cpu < 0 or steering "none"
- * leaves SO_INCOMING_CPU alone, so the reuseport group hashes flows.
+ * Opens one worker's socket for a listener.  SO_INCOMING_CPU is set only
+ * for steering "incoming-cpu" and cpu >= 0; otherwise the group hashes
+ * flows, or a program the master attaches to the group picks.
  */
 int
 listener_open(const struct listener_conf *lc, int cpu, enum steering steering,

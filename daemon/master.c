@@ -29,15 +29,33 @@
 #include "master.h"
 #include "metrics.h"
 #include "notify.h"
+#include "plan.h"
 #include "reload.h"
+#include "remap.h"
+#include "rescan.h"
 #include "stats.h"
 #include "status.h"
+#include "steering.h"
 #include "supervise.h"
 #include "topology.h"
 #include "util.h"
 
 #define MASTER_SLOTS_PER_CPU	8
 #define MASTER_HANDOVER_NS	(5ULL * 1000000000ULL)
+
+/*
+ * A re-map in progress: its new workers start one at a time (each joins
+ * its groups at the end, in an order the steering model must know), then
+ * the workers whose CPU lost its queues drain.
+ */
+struct master_remap {
+	int			 busy;
+	struct generation	*gen;
+	struct remap		 rm;		/* from: indices in gen->workers */
+	size_t			 next;		/* the step to take next */
+	struct mworker		*waiting;	/* the new worker starting */
+	struct topology		*old;		/* the draining ones' queues */
+};
 
 struct master {
 	struct event_base	*base;
@@ -56,10 +74,24 @@ struct master {
 	int			 stopping;
 	int			 exit_status;
 	unsigned int		 last_generation;
+	uint64_t		 remaps;	/* re-maps without a reload */
+	struct rescan		*rescan;
+	struct master_remap	 remap;
 	char			*user;
 };
 
 static void	master_reload(struct master *m, struct admin_req *req);
+static void	master_remap_continue(struct master *m);
+
+/*
+ * After any change to the sockets: the serving generation's steering
+ * program, indexed by the groups as they are now.
+ */
+static void
+master_steer(struct master *m)
+{
+	steering_apply(&m->pool, m->active != NULL ? m->active : m->starting);
+}
 static void	master_reload_done(struct master *m);
 
 static const char *
@@ -77,6 +109,43 @@ master_worker_state(const struct mworker *mw)
 	}
 }
 
+/*
+ * How flows reach the workers, and what can be said of UDP locality under
+ * it: the receiving CPU of an unconnected datagram cannot be observed,
+ * and neither SO_INCOMING_CPU nor a classic BPF program counts anything.
+ */
+static void
+master_status_steering(json_t *doc, const struct generation *gen)
+{
+	struct cpuset	*rest;
+	char		*list = NULL;
+	size_t		 i;
+
+	json_object_set_new(doc, "steering",
+	    json_string(steer_method_name(gen->steer)));
+	json_object_set_new(doc, "steering_config",
+	    json_string(steering_name(gen->conf->steering)));
+	json_object_set_new(doc, "steering_reason",
+	    json_string(gen->steer_reason));
+	if ((rest = cpuset_dup(gen->topo->allowed)) != NULL) {
+		for (i = 0; i < gen->nworkers; i++)
+			if (!gen->workers[i].retired)
+				cpuset_del(rest, gen->workers[i].cpu);
+		list = cpuset_format_list(rest);
+		cpuset_free(rest);
+	}
+	json_object_set_new(doc, "fallback_cpus", json_string(list ? list :
+	    ""));
+	json_object_set_new(doc, "udp_locality", json_string(
+	    gen->steer == STEER_METHOD_CBPF ? "not measured: the receiving "
+	    "CPU of an unconnected datagram cannot be observed and a classic "
+	    "BPF program cannot count; by construction every datagram "
+	    "processed on a worker's CPU reaches that worker, and only the "
+	    "fallback CPUs send to others" : "not measured: the receiving "
+	    "CPU of an unconnected datagram cannot be observed"));
+	free(list);
+}
+
 static json_t *
 master_status_json(void *arg)
 {
@@ -90,6 +159,11 @@ master_status_json(void *arg)
 	workers = json_array();
 	for (i = 0; gen != NULL && i < gen->nworkers; i++) {
 		mw = &gen->workers[i];
+		/* Re-mapped away: counted with the draining ones. */
+		if (mw->retired) {
+			draining += mw->pid > 0;
+			continue;
+		}
 		w = status_worker_json(mw->id, mw->cpu, mw->queues, mw->slot,
 		    mw->restarts);
 		json_object_set_new(w, "pid", json_integer(mw->pid));
@@ -105,9 +179,9 @@ master_status_json(void *arg)
 	    json_integer(m->active ? m->active->number : 0));
 	json_object_set_new(doc, "draining_workers", json_integer(draining));
 	json_object_set_new(doc, "pid", json_integer(m->pid));
+	json_object_set_new(doc, "remaps", json_integer((json_int_t)m->remaps));
 	if (m->active != NULL)
-		json_object_set_new(doc, "steering", json_string(
-		    steering_name(m->active->conf->steering)));
+		master_status_steering(doc, m->active);
 	return doc;
 }
 
@@ -124,8 +198,13 @@ master_metrics_collect(void *arg, struct metrics_sample *sample)
 	if (gen == NULL)
 		return 0;
 	sample->generation = gen->number;
+	sample->steering = steer_method_name(gen->steer);
+	sample->steering_config = steering_name(gen->conf->steering);
+	sample->remaps = m->remaps;
 	for (i = 0; i < gen->nworkers; i++) {
 		mw = &gen->workers[i];
+		if (mw->retired)
+			continue;
 		if ((r = metrics_sample_add(sample, mw->id, mw->cpu,
 		    mw->restarts, mw->slot)) < 0)
 			return r;
@@ -156,7 +235,7 @@ master_status_line(const struct generation *gen, char *buf, size_t len)
 		    gen->workers[i].cpu);
 	if (n > 0 && (size_t)n < len)
 		snprintf(buf + n, len - (size_t)n, ", generation %u, steering %s",
-		    gen->number, steering_name(gen->conf->steering));
+		    gen->number, steer_method_name(gen->steer));
 }
 
 static void	master_stop(struct master *m);
@@ -224,6 +303,8 @@ master_reloaded(struct master *m, struct generation *gen,
 	notify_ready(status);
 	m->handover = old;
 	m->handover_ns = stats_now_ns();
+	if (m->rescan != NULL)
+		rescan_set_interval(m->rescan, gen->conf->rescan_interval);
 	master_handover_check(m);
 }
 
@@ -255,6 +336,7 @@ master_gen_failed(struct master *m, struct generation *gen, int status,
 	if (gen->state == GEN_FAILED)
 		return;
 	generation_fail(gen);
+	master_steer(m);
 	if (m->active != NULL) {
 		master_reload_failed(m, why);
 		return;
@@ -280,6 +362,7 @@ master_gen_ready(struct master *m, struct generation *gen)
 	}
 	m->active = gen;
 	m->last_generation = gen->number;
+	master_steer(m);
 	if (old == NULL)
 		master_started(m, gen);
 	else
@@ -310,7 +393,8 @@ master_pin_self(const struct generation *gen)
 	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
 		return;
 	for (i = 0; i < gen->nworkers; i++)
-		cpuset_del(rest, gen->workers[i].cpu);
+		if (!gen->workers[i].retired)
+			cpuset_del(rest, gen->workers[i].cpu);
 	if (!cpuset_empty(rest)) {
 		list = cpuset_format_list(rest);
 		if (cpuset_set_affinity(0, rest) < 0)
@@ -363,12 +447,19 @@ master_gen_start(struct master *m, struct generation *gen)
 static void
 master_worker_ready(struct mworker *mw, void *arg)
 {
+	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	steering_joined(&m->pool, mw);
+	master_steer(m);
 	if (gen->state == GEN_STARTING)
-		master_gen_continue(arg, gen);
+		master_gen_continue(m, gen);
 	else
 		supervise_send_go(mw);
+	if (mw == m->remap.waiting) {
+		m->remap.waiting = NULL;
+		master_remap_continue(m);
+	}
 }
 
 static void
@@ -383,6 +474,8 @@ master_worker_failed(struct mworker *mw, void *arg)
 static void
 master_worker_stopped(struct mworker *mw, void *arg)
 {
+	generation_let_go(mw);
+	master_steer(arg);
 	master_handover_check(arg);
 }
 
@@ -396,8 +489,14 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	generation_let_go(mw);
+	master_steer(m);
+	if (mw == m->remap.waiting) {
+		m->remap.waiting = NULL;
+		master_remap_continue(m);
+	}
 	if (m->stopping || gen->state == GEN_DRAINING ||
-	    gen->state == GEN_FAILED)
+	    gen->state == GEN_FAILED || mw->retired)
 		return;
 	if (gen->state == GEN_STARTING) {
 		if (mw->last_text[0] == '\0')
@@ -409,6 +508,11 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 		return;
 	}
 	supervise_respawn(mw, was);
+	if (mw->state == MW_GAVE_UP) {
+		/* Its sockets were closed: its CPU falls back. */
+		steering_sync(&m->pool);
+		master_steer(m);
+	}
 }
 
 /* While stopping or draining, a stop timer bounds the drain instead. */
@@ -418,7 +522,7 @@ master_worker_stale(struct mworker *mw, uint64_t age_ns, void *arg)
 	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
-	if (gen->state == GEN_ACTIVE && !m->stopping)
+	if (gen->state == GEN_ACTIVE && !m->stopping && !mw->retired)
 		supervise_replace(mw, age_ns);
 }
 
@@ -429,6 +533,186 @@ static const struct supervise_ops master_supervise_ops = {
 	.died = master_worker_died,
 	.stale = master_worker_stale,
 };
+
+/* ---- Re-mapping to a changed machine. ---- */
+
+/* The re-map is done: what waited for it may go. */
+static void
+master_remap_done(struct master *m)
+{
+	remap_free(&m->remap.rm);
+	topology_free(m->remap.old);
+	memset(&m->remap, 0, sizeof(m->remap));
+	master_pin_self(m->active);
+	master_steer(m);
+	if (!m->stopping && m->starting == NULL && reload_next(&m->reloads))
+		master_reload(m, NULL);
+}
+
+/* The workers whose CPU lost its queues drain; the program skips them. */
+static void
+master_remap_drain(struct master *m)
+{
+	struct generation	*gen = m->remap.gen;
+	struct remap_step	*s;
+	size_t			 i;
+
+	for (i = 0; i < m->remap.rm.nsteps; i++) {
+		s = &m->remap.rm.steps[i];
+		if (s->action == REMAP_DRAIN)
+			gen->workers[s->from].retired = 1;
+	}
+	master_steer(m);
+	for (i = 0; i < m->remap.rm.nsteps; i++) {
+		s = &m->remap.rm.steps[i];
+		if (s->action == REMAP_DRAIN)
+			generation_retire(&gen->workers[s->from]);
+	}
+}
+
+/* Starts the next new worker, or, once all are ready, drains. */
+static void
+master_remap_continue(struct master *m)
+{
+	struct generation	*gen = m->remap.gen;
+	struct remap_step	*s;
+	struct mworker		*mw;
+	int			 r;
+
+	if (!m->remap.busy || m->remap.waiting != NULL)
+		return;
+	if (m->stopping) {
+		/* Those meant to drain stop anyway; off the old plan first. */
+		master_remap_drain(m);
+		master_remap_done(m);
+		return;
+	}
+	while (m->remap.next < m->remap.rm.nsteps) {
+		s = &m->remap.rm.steps[m->remap.next++];
+		if (s->action != REMAP_START)
+			continue;
+		if ((mw = generation_add_worker(gen,
+		    &gen->topo->workers[s->to])) == NULL) {
+			log_warnx("re-map: no room for a worker on CPU %u",
+			    gen->topo->workers[s->to].cpu);
+			continue;
+		}
+		if ((r = supervise_fork(mw)) < 0) {
+			log_warnx("re-map: worker %u on CPU %u: fork: %s",
+			    mw->id, mw->cpu, strerror(-r));
+			supervise_respawn(mw, MW_DOWN);
+			continue;
+		}
+		m->remap.waiting = mw;
+		return;
+	}
+	master_remap_drain(m);
+	master_remap_done(m);
+}
+
+/*
+ * The serving workers as a plan, to pair with a new one: map[k] is the
+ * index in gen->workers of the plan's worker k.
+ */
+static int
+master_remap_current(const struct generation *gen, struct topology *cur,
+    size_t **map)
+{
+	const struct mworker	*mw;
+	size_t			 i;
+
+	memset(cur, 0, sizeof(*cur));
+	cur->workers = calloc(gen->nworkers + 1, sizeof(*cur->workers));
+	*map = calloc(gen->nworkers + 1, sizeof(**map));
+	if (cur->workers == NULL || *map == NULL)
+		return -ENOMEM;
+	for (i = 0; i < gen->nworkers; i++) {
+		mw = &gen->workers[i];
+		if (mw->retired)
+			continue;
+		cur->workers[cur->nworkers].id = mw->id;
+		cur->workers[cur->nworkers].cpu = mw->cpu;
+		cur->workers[cur->nworkers].queues = *mw->queues;
+		(*map)[cur->nworkers++] = i;
+	}
+	return 0;
+}
+
+/*
+ * Applies the pairing: kept workers take their queues from the new plan,
+ * moved ones are re-pinned; new workers and drains follow, in turn.
+ */
+static void
+master_remap_begin(struct master *m, struct generation *gen,
+    struct topology *topo, const size_t *map)
+{
+	struct remap_step	*s;
+	size_t			 i;
+
+	m->remap.busy = 1;
+	m->remap.gen = gen;
+	for (i = 0; i < m->remap.rm.nsteps; i++) {
+		s = &m->remap.rm.steps[i];
+		if (s->from >= 0)
+			s->from = (int)map[s->from];
+		if (s->action == REMAP_KEEP)
+			gen->workers[s->from].queues = &topo->workers[s->to].queues;
+		else if (s->action == REMAP_MOVE)
+			generation_move(&gen->workers[s->from],
+			    &topo->workers[s->to]);
+	}
+	m->remap.old = generation_set_topology(gen, topo);
+	master_steer(m);
+	master_remap_continue(m);
+}
+
+/*
+ * The rescan: the plan discovered again for the serving configuration,
+ * paired with the workers serving now; only what changed is touched.
+ * Skipped while a reload or another re-map runs (the next rescan sees
+ * the machine again).
+ */
+static void
+master_rescan(void *arg, const char *why)
+{
+	struct master		*m = arg;
+	struct generation	*gen = m->active;
+	struct topology		*topo = NULL, cur;
+	size_t			*map = NULL;
+	char			*what;
+	int			 r;
+
+	if (m->stopping || gen == NULL || m->starting != NULL ||
+	    m->remap.busy)
+		return;
+	memset(&cur, 0, sizeof(cur));
+	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &topo);
+	if (r < 0 || topo == NULL || topo->nworkers == 0) {
+		log_debug("rescan (%s): no usable plan now (%s); the workers "
+		    "stay", why, r < 0 ? strerror(-r) : "no worker");
+		goto out;
+	}
+	if (master_remap_current(gen, &cur, &map) < 0 ||
+	    remap_plan(&cur, topo, &m->remap.rm) < 0) {
+		log_warnx("rescan (%s): out of memory", why);
+		goto out;
+	}
+	if (m->remap.rm.nchanged == 0 && !m->remap.rm.queues_changed) {
+		remap_free(&m->remap.rm);
+		goto out;
+	}
+	what = remap_describe(&m->remap.rm, &cur, topo);
+	log_info("re-mapped (%s): %s", why, what ? what : "?");
+	free(what);
+	plan_conf_log_warnings(topo);
+	m->remaps++;
+	master_remap_begin(m, gen, topo, map);
+	topo = NULL;
+out:
+	topology_free(topo);
+	free(cur.workers);
+	free(map);
+}
 
 /* ---- Reloading. ---- */
 
@@ -510,7 +794,8 @@ master_reload(struct master *m, struct admin_req *req)
 		reload_refuse(req, m->stopping ? "stopping" : "still starting");
 		return;
 	}
-	if (!reload_request(&m->reloads, req, m->starting != NULL))
+	if (!reload_request(&m->reloads, req, m->starting != NULL ||
+	    m->remap.busy))
 		return;
 	log_info("reloading %s", m->active->conf->path ?
 	    m->active->conf->path : "the built-in defaults");
@@ -703,6 +988,9 @@ master_free(struct master *m)
 {
 	size_t	 i;
 
+	rescan_stop(m->rescan);
+	remap_free(&m->remap.rm);
+	topology_free(m->remap.old);
 	generation_pool_free(&m->pool);
 	for (i = 0; i < ARRAY_SIZE(m->sig_ev); i++)
 		if (m->sig_ev[i])
@@ -762,6 +1050,10 @@ master_setup(struct master *m, const struct config *conf)
 	}
 	if (conf->metrics != NULL && master_metrics(m, conf) == -1)
 		return EXIT_OSERR;
+	if ((m->rescan = rescan_start(m->base, conf->rescan_interval,
+	    master_rescan, m)) == NULL)
+		log_warnx("cannot set up the rescan; the plan changes only on "
+		    "a reload");
 	return 0;
 }
 

@@ -24,6 +24,9 @@ struct metrics_worker {
 /* What a scrape shows: the serving generation and its workers. */
 struct metrics_sample {
 	unsigned int		 generation;	/* 0: none serving yet */
+	const char		*steering;	/* the method in use, or NULL */
+	const char		*steering_config; /* topology.steering */
+	uint64_t		 remaps;	/* re-maps without a reload */
 	struct metrics_worker	*workers;
 	size_t			 nworkers;
 	size_t			 cap;

@@ -152,7 +152,20 @@ metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
 	    metrics_header(out, "affinityd_workers", "gauge",
 	    "Workers in the serving generation.") < 0 ||
 	    evbuffer_add_printf(out, "affinityd_workers %zu\n",
-	    sample->nworkers) < 0)
+	    sample->nworkers) < 0 ||
+	    metrics_header(out, "affinityd_remaps_total", "counter",
+	    "Times the workers were re-mapped to a changed machine (queue "
+	    "moved, queues or CPUs added or removed) without a reload.") < 0 ||
+	    evbuffer_add_printf(out, "affinityd_remaps_total %" PRIu64 "\n",
+	    sample->remaps) < 0)
+		r = -ENOMEM;
+	if (r == 0 && sample->steering != NULL &&
+	    (metrics_header(out, "affinityd_steering_info", "gauge",
+	    "How flows reach the workers: the method in use, and "
+	    "topology.steering as configured (auto: chosen by a self-test).")
+	    < 0 || evbuffer_add_printf(out, "affinityd_steering_info{method="
+	    "\"%s\",config=\"%s\"} 1\n", sample->steering,
+	    sample->steering_config) < 0))
 		r = -ENOMEM;
 	for (f = 0; f < MF_COUNT && r == 0; f++)
 		r = metrics_family(out, (enum metrics_field)f, sample, mv);

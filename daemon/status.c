@@ -335,6 +335,43 @@ status_print_mismatches(FILE *out, json_t *workers)
 	}
 }
 
+static const char *
+status_str(json_t *doc, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(doc, key));
+
+	return s != NULL ? s : "";
+}
+
+/* "steering cbpf (auto): why", and the CPUs that fall back. */
+static void
+status_print_steering(FILE *out, json_t *doc)
+{
+	const char	*method = status_str(doc, "steering");
+
+	if (*method == '\0')
+		return;
+	fprintf(out, "steering %s (%s): %s\n", method,
+	    status_str(doc, "steering_config"),
+	    status_str(doc, "steering_reason"));
+	if (strcmp(method, "cbpf") == 0 &&
+	    *status_str(doc, "fallback_cpus") != '\0')
+		fprintf(out, "CPUs %s have no worker: the program sends their "
+		    "flows to the workers in turn\n",
+		    status_str(doc, "fallback_cpus"));
+}
+
+static void
+status_print_udp(FILE *out, json_t *doc)
+{
+	const char	*why = status_str(doc, "udp_locality");
+
+	if (*why == '\0')
+		why = "not measured: the receiving CPU of an unconnected "
+		    "datagram cannot be observed";
+	fprintf(out, "UDP locality: %s.\n", why);
+}
+
 int
 status_print_table(FILE *out, json_t *doc)
 {
@@ -364,11 +401,13 @@ status_print_table(FILE *out, json_t *doc)
 
 	if ((generation = status_int(doc, "generation")) >= 0)
 		fprintf(out, "generation %" PRId64 ", ", (int64_t)generation);
-	fprintf(out, "%zu worker%s\n\n", n, n == 1 ? "" : "s");
+	fprintf(out, "%zu worker%s\n", n, n == 1 ? "" : "s");
+	status_print_steering(out, doc);
+	fputc('\n', out);
 	status_table_print(out, &t);
 	fprintf(out, "\nLOCAL%%: TCP connections whose packets the worker's "
-	    "own CPU received.\nUDP locality is not measured: the receive "
-	    "CPU of an unconnected UDP datagram\ncannot be observed.\n");
+	    "own CPU received.\n");
+	status_print_udp(out, doc);
 	status_print_mismatches(out, workers);
 	r = fflush(out) == EOF || ferror(out) ? -1 : 0;
 out:

@@ -190,6 +190,7 @@ supervise_child(struct mworker *mw, int ctl_fd, const sigset_t *oldmask)
 	memset(&spec, 0, sizeof(spec));
 	spec.id = mw->id;
 	spec.cpu = mw->cpu;
+	spec.incoming_cpu = mw->incoming_cpu;
 	spec.generation = mw->generation;
 	spec.conf = mw->conf;
 	spec.slot = mw->slot;
@@ -221,6 +222,17 @@ supervise_send_go(struct mworker *mw)
 
 	if ((r = wmsg_send(mw->ctl_fd, WMSG_GO, 0, NULL, 0, NULL)) < 0)
 		log_warnx("worker %u: sending go: %s", mw->id, strerror(-r));
+}
+
+/* Tells a serving worker that it serves mw->cpu from now on. */
+void
+supervise_send_move(struct mworker *mw)
+{
+	int	 r;
+
+	if ((r = wmsg_send(mw->ctl_fd, WMSG_MOVE, (int)mw->cpu, NULL, 0,
+	    NULL)) < 0)
+		log_warnx("worker %u: sending move: %s", mw->id, strerror(-r));
 }
 
 /* A READY report: keep the sockets it made (first start only). */

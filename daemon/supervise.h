@@ -66,6 +66,8 @@ struct mworker {
 	unsigned int		 cpu;
 	const struct strv	*queues;
 	struct stats_slot	*slot;
+	int			 incoming_cpu;	/* its new sockets get SO_INCOMING_CPU */
+	int			 retired;	/* re-mapped away: drains, not respawned */
 	enum mworker_state	 state;
 	pid_t			 pid;
 	int			 ctl_fd;
@@ -92,6 +94,7 @@ int	 supervise_worker_init(struct mworker *mw, struct supervisor *sup,
 void	 supervise_worker_clear(struct mworker *mw);
 int	 supervise_fork(struct mworker *mw);
 void	 supervise_send_go(struct mworker *mw);
+void	 supervise_send_move(struct mworker *mw);
 void	 supervise_signal(struct mworker *mw, int sig);
 void	 supervise_respawn(struct mworker *mw, enum mworker_state was);
 void	 supervise_replace(struct mworker *mw, uint64_t age_ns);

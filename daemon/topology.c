@@ -492,6 +492,34 @@ topology_queue_irqs_netlink(struct topo_ctx *ctx, struct topo_iface *iface)
 	return 0;
 }
 
+/*
+ * An IRQ written to one CPU that the kernel still delivers elsewhere is
+ * moving: x86 without interrupt remapping applies the new affinity at the
+ * IRQ's next interrupt.  The queue stays on the CPU that processes it
+ * now; a later discovery (the master's rescan) sees it arrive.
+ */
+static int
+topology_queue_moving(struct topo_ctx *ctx, struct topo_queue *q,
+    const struct cpuset *effective)
+{
+	struct cpuset	*smp = NULL;
+	char		*path;
+	int		 r;
+
+	if ((path = sysroot_path(ctx->sysroot, "proc/irq/%d/smp_affinity_list",
+	    q->irq)) == NULL)
+		return -ENOMEM;
+	r = cpuset_read_list_file(path, &smp);
+	free(path);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0 && cpuset_count(smp) == 1 &&
+	    !cpuset_equal(smp, effective))
+		q->moving_to = cpuset_first(smp);
+	cpuset_free(smp);
+	return 0;
+}
+
 /* The IRQ's delivery CPUs; the first one processes the queue. */
 static int
 topology_queue_affinity(struct topo_ctx *ctx, const struct topo_iface *iface,
@@ -518,8 +546,10 @@ topology_queue_affinity(struct topo_ctx *ctx, const struct topo_iface *iface,
 	}
 	q->cpu = cpuset_first(cpus);
 	q->irq_cpus = cpuset_format_list(cpus);
+	if (strcmp(file, "effective_affinity_list") == 0)
+		r = topology_queue_moving(ctx, q, cpus);
 	cpuset_free(cpus);
-	return q->irq_cpus == NULL ? -ENOMEM : 0;
+	return q->irq_cpus == NULL ? -ENOMEM : r;
 }
 
 /* RPS, where rx-N/rps_cpus holds CPUs, decides the processing CPU. */
@@ -600,6 +630,7 @@ topology_queues_read(struct topo_ctx *ctx, struct topo_iface *iface)
 	for (i = 0; i < iface->nqueues; i++) {
 		iface->queues[i].queue = nums[i];
 		iface->queues[i].irq = iface->queues[i].cpu = -1;
+		iface->queues[i].moving_to = -1;
 	}
 out:
 	if (r == 0 && names.n > 0 && iface->queues == NULL)

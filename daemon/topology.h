@@ -33,6 +33,8 @@ struct topo_queue {
 	int		 cpu;		/* CPU that processes it, -1: unknown */
 	char		*irq_cpus;	/* IRQ's effective affinity list, or NULL */
 	char		*rps_cpus;	/* rps_cpus as a list when set, or NULL */
+	int		 moving_to;	/* IRQ written to this CPU, not yet
+					   effective (a move in progress), -1 */
 };
 
 struct topo_iface {
@@ -88,6 +90,8 @@ void	 topology_free(struct topology *topo);
 const char *topology_source_name(enum topo_source source);
 
 /* topology_print.c */
+struct json_t;
+struct json_t *topology_json(const struct topology *topo);
 int	 topology_print_json(FILE *out, const struct topology *topo);
 int	 topology_print_table(FILE *out, const struct topology *topo);
 

@@ -73,6 +73,9 @@ topology_json_queue(const struct topo_queue *q)
 	if (r == 0)
 		r = topology_json_set(obj, "rps_cpus",
 		    topology_json_str_or_null(q->rps_cpus));
+	if (r == 0)
+		r = topology_json_set(obj, "moving_to",
+		    topology_json_int_or_null(q->moving_to));
 	if (r < 0) {
 		json_decref(obj);
 		return NULL;
@@ -132,7 +135,7 @@ topology_json_worker(const struct topo_worker *w)
 	return obj;
 }
 
-static json_t *
+json_t *
 topology_json(const struct topology *topo)
 {
 	json_t	*root, *ifaces, *workers;
@@ -244,10 +247,14 @@ topology_table_iface(FILE *out, const struct topo_iface *iface)
 		q = &iface->queues[i];
 		snprintf(irq, sizeof(irq), "%d", q->irq);
 		snprintf(cpu, sizeof(cpu), "%d", q->cpu);
-		fprintf(out, "  %*u  %*s  %*s  %-*s  %s\n", c[0].width,
+		fprintf(out, "  %*u  %*s  %*s  %-*s  %s", c[0].width,
 		    q->queue, c[1].width, q->irq < 0 ? "-" : irq, c[2].width,
 		    q->cpu < 0 ? "-" : cpu, c[3].width,
 		    topology_dash(q->irq_cpus), topology_dash(q->rps_cpus));
+		if (q->moving_to >= 0)
+			fprintf(out, "  (IRQ moving to CPU %d at its next "
+			    "interrupt)", q->moving_to);
+		fputc('\n', out);
 	}
 	if (iface->nqueues == 0)
 		fprintf(out, "  (no RX queues)\n");

@@ -19,6 +19,7 @@ enum wmsg_type {
 	WMSG_ERROR,		/* worker -> master: cannot start; text says why */
 	WMSG_GO,		/* master -> worker: every check passed, serve */
 	WMSG_STOPPED,		/* worker -> master: stopped accepting, draining */
+	WMSG_MOVE,		/* master -> worker: serve on CPU status from now */
 };
 
 struct wmsg {

@@ -48,6 +48,7 @@ struct worker {
 	struct event			*sig_ev;
 	struct event			*heartbeat;
 	struct event			*drain_timer;
+	struct event			*ctl_ev;	/* the master's messages */
 };
 
 static int
@@ -97,9 +98,10 @@ worker_open_sockets(struct worker *w, int *fds, size_t *nnew)
 			w->listeners[i].fd = spec->fds[i];
 			continue;
 		}
-		fd = listener_open(&conf->listeners[i],
-		    conf->steering == STEERING_INCOMING_CPU ? (int)spec->cpu : -1,
-		    conf->steering, &why);
+		/* The master decided, resolving "auto" by its self-test. */
+		fd = listener_open(&conf->listeners[i], (int)spec->cpu,
+		    spec->incoming_cpu ? STEERING_INCOMING_CPU : STEERING_NONE,
+		    &why);
 		if (fd < 0) {
 			wmsg_send(spec->ctl_fd, WMSG_ERROR, EXIT_OSERR, NULL, 0,
 			    "%s", why ? why : strerror(-fd));
@@ -160,6 +162,55 @@ worker_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 		log_errorx("running on CPU %d, not on CPU %d: affinity broken "
 		    "(CPU taken offline?)", cpu, w->serve.cpu);
 	}
+}
+
+/*
+ * The master re-mapped this worker to another CPU (its queues moved
+ * there): pin to it; the master already gave the sockets the new
+ * SO_INCOMING_CPU.  A CPU it cannot run on ends the worker, whom the
+ * master then respawns there or gives up on.
+ */
+static void
+worker_move(struct worker *w, int cpu)
+{
+	struct cpuset	*set;
+	int		 r = -ENOMEM, was = w->serve.cpu;
+
+	if ((set = cpuset_new()) != NULL &&
+	    (r = cpuset_add(set, (unsigned int)cpu)) == 0)
+		r = cpuset_set_affinity(0, set);
+	cpuset_free(set);
+	if (r < 0) {
+		log_errorx("moving to CPU %d: sched_setaffinity: %s; exiting",
+		    cpu, strerror(-r));
+		event_base_loopbreak(w->serve.base);
+		return;
+	}
+	w->serve.cpu = cpu;
+	log_info("moved from CPU %d to CPU %d, running on CPU %d", was, cpu,
+	    sched_getcpu());
+	stats_heartbeat(w->serve.stats, sched_getcpu());
+}
+
+static void
+worker_ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct wmsg	 msg;
+	ssize_t		 r;
+
+	r = wmsg_recv(fd, &msg, NULL, 0);
+	if (r == -EAGAIN || r == -EINTR)
+		return;
+	if (r <= 0) {
+		/* The master is gone: PR_SET_PDEATHSIG ends this process. */
+		event_del(w->ctl_ev);
+		return;
+	}
+	if (msg.type == WMSG_MOVE && msg.status >= 0)
+		worker_move(w, msg.status);
+	else
+		log_warnx("unexpected message %u from the master", msg.type);
 }
 
 static void
@@ -279,8 +330,11 @@ worker_start_serving(struct worker *w)
 	}
 	w->heartbeat = event_new(w->serve.base, -1, EV_PERSIST,
 	    worker_heartbeat_cb, w);
+	w->ctl_ev = event_new(w->serve.base, w->spec->ctl_fd,
+	    EV_READ | EV_PERSIST, worker_ctl_cb, w);
 	if (worker_signals(w) == -1 || w->heartbeat == NULL ||
-	    event_add(w->heartbeat, &beat) == -1) {
+	    event_add(w->heartbeat, &beat) == -1 || w->ctl_ev == NULL ||
+	    event_add(w->ctl_ev, NULL) == -1) {
 		log_warnx("cannot set up the worker's events");
 		return -1;
 	}
@@ -313,6 +367,8 @@ worker_free(struct worker *w)
 		event_free(w->heartbeat);
 	if (w->drain_timer)
 		event_free(w->drain_timer);
+	if (w->ctl_ev)
+		event_free(w->ctl_ev);
 	free(w->listeners);
 }
 

@@ -15,6 +15,7 @@ struct stats_slot;
 struct worker_spec {
 	unsigned int		 id;
 	unsigned int		 cpu;
+	int			 incoming_cpu;	/* set SO_INCOMING_CPU to cpu */
 	unsigned int		 generation;
 	const struct config	*conf;
 	struct stats_slot	*slot;

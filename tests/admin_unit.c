@@ -932,10 +932,30 @@ test_status_table(void **state)
 	assert_string_equal(w[4], "1");
 	assert_int_equal(col0, colh);
 	assert_int_equal(col1, colh);
-	assert_non_null(strstr(text, "UDP locality is not measured"));
+	assert_non_null(strstr(text, "UDP locality: not measured"));
+	assert_null(strstr(text, "steering"));
 	assert_non_null(strstr(text, "warning: worker 0 ran off its CPU 2 "
 	    "(seen 3 times, last on CPU 0)\n"));
 	assert_null(strstr(text, "worker 1 ran off"));
+	free(text);
+
+	/* The steering in use, why, and what it means for UDP. */
+	json_object_set_new(doc, "steering", json_string("cbpf"));
+	json_object_set_new(doc, "steering_config", json_string("auto"));
+	json_object_set_new(doc, "steering_reason", json_string("SO_INCOMING_CPU "
+	    "does not steer on this kernel"));
+	json_object_set_new(doc, "fallback_cpus", json_string("0-1"));
+	json_object_set_new(doc, "udp_locality", json_string("not measured: "
+	    "by construction"));
+	text = NULL;
+	assert_non_null(out = open_memstream(&text, &len));
+	assert_int_equal(status_print_table(out, doc), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "generation 5, 2 workers\nsteering cbpf "
+	    "(auto): SO_INCOMING_CPU does not steer on this kernel\nCPUs 0-1 "
+	    "have no worker"));
+	assert_non_null(strstr(text, "UDP locality: not measured: by "
+	    "construction.\n"));
 	free(text);
 	json_decref(doc);
 

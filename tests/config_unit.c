@@ -128,6 +128,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_true(cpuset_equal(a->exclude_cpus, b->exclude_cpus));
 	assert_int_equal(a->steering, b->steering);
 	assert_int_equal(a->irq_affinity, b->irq_affinity);
+	assert_true(a->rescan_interval == b->rescan_interval);
 	assert_int_equal(a->nlisteners, b->nlisteners);
 	for (i = 0; i < a->nlisteners; i++)
 		assert_listener(&a->listeners[i], b->listeners[i].name,
@@ -166,8 +167,9 @@ test_defaults(void **state)
 	assert_null(conf->worker_cpus);
 	assert_non_null(conf->exclude_cpus);
 	assert_true(cpuset_empty(conf->exclude_cpus));
-	assert_int_equal(conf->steering, STEERING_INCOMING_CPU);
+	assert_int_equal(conf->steering, STEERING_AUTO);
 	assert_int_equal(conf->irq_affinity, IRQ_AFFINITY_KEEP);
+	assert_true(conf->rescan_interval == 5.0);
 	assert_int_equal(conf->nlisteners, 5);
 	assert_listener(&conf->listeners[0], "echo", LISTEN_TCP, "127.0.0.1",
 	    7777, "echo", 4096, -1, NULL);
@@ -292,6 +294,7 @@ test_every_key(void **state)
 	assert_cpus(conf->exclude_cpus, "3");
 	assert_int_equal(conf->steering, STEERING_NONE);
 	assert_int_equal(conf->irq_affinity, IRQ_AFFINITY_SPREAD);
+	assert_true(conf->rescan_interval == 0);
 	assert_int_equal(conf->nlisteners, 2);
 	assert_listener(&conf->listeners[0], "web", LISTEN_TCP, "::", 80,
 	    "http", 128, 1, "hello\n");
@@ -340,7 +343,8 @@ test_every_key_documented(void **state)
 	static const char *const keys[] = {
 		"user", "admin_socket", "metrics", "max_connections",
 		"pid_file", "log_level", "shutdown_timeout", "interfaces",
-		"workers", "exclude_cpus", "steering", "irq_affinity", "name",
+		"workers", "exclude_cpus", "steering", "irq_affinity",
+		"rescan_interval", "name",
 		"protocol", "address", "port", "handler", "backlog", "v6only",
 		"http", "body",
 	};
@@ -642,6 +646,8 @@ test_names(void **state)
 	assert_string_equal(steering_name(STEERING_INCOMING_CPU),
 	    "incoming-cpu");
 	assert_string_equal(steering_name(STEERING_NONE), "none");
+	assert_string_equal(steering_name(STEERING_CBPF), "cbpf");
+	assert_string_equal(steering_name(STEERING_AUTO), "auto");
 	assert_string_equal(irq_affinity_name(IRQ_AFFINITY_KEEP), "keep");
 	assert_string_equal(irq_affinity_name(IRQ_AFFINITY_SPREAD), "spread");
 	config_free(NULL);
@@ -765,10 +771,10 @@ static const struct bad_case bad_cases[] = {
 	    "topology.workers (\"2-3\")" } },
 	{ "bad-steering.conf", {
 	    ":3: topology.steering: \"round-robin\" is not a steering mode; "
-	    "expected \"incoming-cpu\" or \"none\"" } },
-	{ "bad-steering-cbpf.conf", {
-	    ":3: topology.steering: \"cbpf\" is not supported yet; expected "
-	    "\"incoming-cpu\" or \"none\"" } },
+	    "expected \"auto\", \"incoming-cpu\", \"cbpf\" or \"none\"" } },
+	{ "bad-rescan-interval.conf", {
+	    ":3: topology.rescan_interval: must be 0 (no rescan) or from 0.1 "
+	    "to 3600 seconds, not -1" } },
 	{ "bad-irq-affinity.conf", {
 	    ":3: topology.irq_affinity: \"pin\" is not an IRQ affinity mode; "
 	    "expected \"keep\" or \"spread\"" } },
@@ -842,8 +848,8 @@ static const struct bad_case bad_cases[] = {
 	    ":3: daemon.max_connections: must be from 1 to 1000000, not 0",
 	    ":4: daemon.log_level: \"loud\" is not a log level; expected "
 	    "error, warning, info or debug",
-	    ":7: topology.steering: \"auto\" is not supported yet; expected "
-	    "\"incoming-cpu\" or \"none\"",
+	    ":7: topology.steering: \"sideways\" is not a steering mode; "
+	    "expected \"auto\", \"incoming-cpu\", \"cbpf\" or \"none\"",
 	    ":8: topology.workers: \"x\" is not \"rx-queues\", \"cpus\" or a "
 	    "CPU list such as \"2-7,10\"",
 	    ":11: listeners[0] (\"web\").handler: handler \"http\" does not "

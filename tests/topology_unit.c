@@ -1106,6 +1106,39 @@ test_bad_affinity(void **state)
 	topology_free(topo);
 }
 
+/*
+ * A move in progress: smp_affinity_list names one CPU the kernel does not
+ * deliver to yet.  The queue stays where it is processed now, and says
+ * where it goes; a list of several CPUs is no move.
+ */
+static void
+test_irq_moving(void **state)
+{
+	struct gen	*g = *state;
+	struct topology	*topo;
+	const char	*names[] = { "eth0", "eth1", NULL };
+	struct run	 run = { .sysroot = g->root, .ifaces = names };
+
+	gen_two_nics(g);
+	gen_write(g, "3\n", "proc/irq/41/smp_affinity_list");
+	gen_write(g, "1\n", "proc/irq/42/smp_affinity_list");
+	assert_int_equal(discover(&run, &topo), 0);
+	assert_int_equal(topo->ifaces[0].queues[0].cpu, 0);
+	assert_int_equal(topo->ifaces[0].queues[0].moving_to, 3);
+	/* Written and delivered: settled. */
+	assert_int_equal(topo->ifaces[0].queues[1].cpu, 1);
+	assert_int_equal(topo->ifaces[0].queues[1].moving_to, -1);
+	/* "0-3": not a move to one CPU. */
+	assert_int_equal(topo->ifaces[1].queues[0].moving_to, -1);
+	topology_free(topo);
+	/* It arrived. */
+	gen_write(g, "3\n", "proc/irq/41/effective_affinity_list");
+	assert_int_equal(discover(&run, &topo), 0);
+	assert_int_equal(topo->ifaces[0].queues[0].cpu, 3);
+	assert_int_equal(topo->ifaces[0].queues[0].moving_to, -1);
+	topology_free(topo);
+}
+
 /* irqmap's warnings about /proc/interrupts reach the caller. */
 static void
 test_bad_interrupts(void **state)
@@ -1579,6 +1612,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auto_virtual, gen_setup,
 		    gen_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_affinity, gen_setup,
+		    gen_teardown),
+		cmocka_unit_test_setup_teardown(test_irq_moving, gen_setup,
 		    gen_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_interrupts, gen_setup,
 		    gen_teardown),

@@ -368,7 +368,8 @@ class Daemon:
     temporary directory.  NETNS runs it inside that network namespace."""
 
     def __init__(self, listeners, workers="0-1", steering="incoming-cpu",
-                 netns=None, shutdown_timeout=2.0, log_level="info"):
+                 netns=None, shutdown_timeout=2.0, log_level="info",
+                 rescan_interval=None):
         self.listeners = listeners
         self.netns = netns
         self.shutdown_timeout = shutdown_timeout
@@ -380,6 +381,8 @@ class Daemon:
         self.plan = workers
         self.steering = steering
         self.log_level = log_level
+        self.rescan_interval = rescan_interval
+        self.prefix = []  # a command the daemon is started through
         self.write_config(listeners)
 
     def config_text(self, listeners, steering=None):
@@ -389,6 +392,8 @@ class Daemon:
             f'  {{ name = "{l["name"]}"; protocol = "{l["protocol"]}"; '
             f'address = "{l["address"]}"; port = {l["port"]}; '
             f'handler = "{l["handler"]}"; }}' for l in listeners)
+        rescan = "" if self.rescan_interval is None else \
+            f"\n  rescan_interval = {self.rescan_interval:.1f};"
         return f"""daemon = {{
   admin_socket = "{self.sock}";
   shutdown_timeout = {self.shutdown_timeout:.1f};
@@ -396,7 +401,7 @@ class Daemon:
 }};
 topology = {{
   workers = "{self.plan}";
-  steering = "{steering or self.steering}";
+  steering = "{steering or self.steering}";{rescan}
 }};
 listeners = (
 {ls}
@@ -421,7 +426,7 @@ listeners = (
     def start(self, env=None):
         """Starts the daemon; ENV adds to (or, with None values, removes
         from) the environment it inherits."""
-        cmd = [binary(), "-c", self.conf]
+        cmd = self.prefix + [binary(), "-c", self.conf]
         if self.netns is not None:
             cmd = ["ip", "netns", "exec", self.netns] + cmd
         environ = None

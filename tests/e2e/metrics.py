@@ -39,7 +39,10 @@ WORKER_FAMILIES = {
     "affinityd_heartbeat_age_seconds": ("heartbeat_age_s", "gauge"),
 }
 GLOBAL_FAMILIES = {"affinityd_generation": "gauge",
-                   "affinityd_workers": "gauge"}
+                   "affinityd_workers": "gauge",
+                   "affinityd_remaps_total": "counter"}
+# One sample labelled with the steering method in use and as configured.
+STEERING_FAMILY = "affinityd_steering_info"
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -127,7 +130,9 @@ def check_format(fams, nworkers):
         check(name in fams, f"no family {name}")
     for name, (_, kind) in WORKER_FAMILIES.items():
         check(name in fams, f"no family {name}")
+    check(STEERING_FAMILY in fams, f"no family {STEERING_FAMILY}")
     expect = dict(GLOBAL_FAMILIES)
+    expect[STEERING_FAMILY] = "gauge"
     expect.update({k: t for k, (_, t) in WORKER_FAMILIES.items()})
     for name, f in fams.items():
         check(name in expect, f"unexpected family {name}")
@@ -138,6 +143,12 @@ def check_format(fams, nworkers):
             check(len(f["samples"]) == nworkers, f"{name} has "
                   f"{len(f['samples'])} samples, not one per worker "
                   f"({nworkers})")
+        elif name == STEERING_FAMILY:
+            labels = [dict(lab) for lab in f["samples"]]
+            check(len(labels) == 1 and set(labels[0]) ==
+                  {"method", "config"} and
+                  list(f["samples"].values()) == [1],
+                  f"{name}: {f['samples']}")
         else:
             check(list(f["samples"]) == [()], f"{name}: {f['samples']}")
 
@@ -296,6 +307,14 @@ def main():
               f"{doc['generation']}")
         check(fams["affinityd_workers"]["samples"][()] == len(CPUS),
               f"affinityd_workers {fams['affinityd_workers']['samples']}")
+        steer = dict(next(iter(fams[STEERING_FAMILY]["samples"])))
+        check(steer == {"method": doc["steering"],
+                        "config": doc["steering_config"]},
+              f"{STEERING_FAMILY} {steer} vs status steering "
+              f"{doc['steering']} ({doc['steering_config']})")
+        check(fams["affinityd_remaps_total"]["samples"][()] ==
+              doc["remaps"], f"affinityd_remaps_total vs status remaps "
+              f"{doc['remaps']}")
         check(sorted(k[1] for k in by_worker(fams)) == list(CPUS),
               f"workers {sorted(by_worker(fams))}")
         check_counts(d, traffic(d))

@@ -8,7 +8,9 @@ reload of an invalid file (a bad value, then a syntax error) exits 78 with
 the errors and leaves the old generation serving; a reload that adds one
 listener and removes another brings the new one up and the old one down
 while the unchanged one never fails.  Reloads that move a port to other
-sockets (fewer worker CPUs, another steering mode) succeed."""
+sockets (fewer worker CPUs, another steering mode) succeed.  With steering
+"cbpf", reloads that take a worker CPU away and bring it back (the groups'
+socket order changes under the program) lose no exchange under load."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -541,6 +543,33 @@ def test_plan_change(d):
     return problems
 
 
+def test_cbpf_reloads(d):
+    """Under load, with steering "cbpf": workers "0-1" -> "1" -> "0-1",
+    twice.  Returns what went wrong."""
+    problems = []
+    load = Load(d.echo, d.echo).start()
+    try:
+        load.wait_served(20)
+        for plan in ("0-1", "1", "0-1", "1", "0-1"):
+            load.phase = "cbpf"
+            d.plan, d.steering = plan, "cbpf"
+            d.write_config(d.listeners)
+            r = d.reload("--wait")
+            if r.returncode != 0:
+                problems.append(f"cbpf reload to workers \"{plan}\" exited "
+                                f"{r.returncode}: {r.stderr.strip()}")
+            load.wait_served(20)
+    finally:
+        load.stop()
+    fails, (sent, late, lost) = load.report("cbpf")
+    if fails:
+        problems.append(f"cbpf reloads: {len(fails)} TCP exchanges failed: "
+                        f"{describe(fails)}")
+    if lost:
+        problems.append(f"cbpf reloads: {lost} of {sent} datagrams lost")
+    return problems
+
+
 def main():
     require_cpus(*CPUS)
     echo, info = free_port(), free_port()
@@ -574,6 +603,7 @@ def main():
         if load.udp_errors:
             problems.append(f"UDP errors: {load.udp_errors[:5]}")
         problems += test_plan_change(d)
+        problems += test_cbpf_reloads(d)
         check(d.stop() == 0, f"SIGTERM: exit {d.proc.returncode}; log:\n"
               f"{d.log_tail()}")
     finally:

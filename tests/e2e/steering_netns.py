@@ -3,8 +3,9 @@ namespace behind a veth whose receive queue has rps_cpus set to CPU 1, so
 CPU 1 processes every packet it receives whatever CPU sent it.  A client
 pinned to CPU 0 outside the namespace must be served by the worker on
 CPU 1 for at least 99% of its connections and datagrams, with
-incoming_cpu=1 in the TCP replies, and "affinityd topology" in the
-namespace must report the veth queue on CPU 1 from RPS."""
+incoming_cpu=1 in the TCP replies, with steering "incoming-cpu" and with
+"cbpf"; and "affinityd topology" in the namespace must report the veth
+queue on CPU 1 from RPS."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -112,6 +113,52 @@ def check_topology(ns, d):
         f"(rps)")
 
 
+def serve_through(ns, steering):
+    """Runs the daemon with STEERING in the namespace and checks that a
+    client on CPU 0 is served on CPU 1, where RPS processes its packets."""
+    d = Daemon([listener("info", "tcp", INFO_PORT, "info", ns.addr),
+                listener("info-udp", "udp", INFO_PORT, "info", ns.addr),
+                listener("echo", "tcp", ECHO_PORT, "echo", ns.addr)],
+               workers="0-1", steering=steering, netns=ns.name)
+    check_topology(ns, d)
+    d.start().wait_ready()
+    workers = d.workers()
+    check(sorted(workers) == [0, 1], f"workers on CPUs {sorted(workers)}")
+    target = workers[RPS_CPU]
+    tcp = udp = incoming = 0
+    with pinned(CLIENT_CPU):
+        for _ in range(N):
+            kv = tcp_info(ns.addr, INFO_PORT)
+            tcp += kv["pid"] == target["pid"] and kv["cpu"] == RPS_CPU
+            incoming += kv["incoming_cpu"] == RPS_CPU
+        for _ in range(N):
+            kv = udp_info(ns.addr, INFO_PORT)
+            udp += kv["pid"] == target["pid"] and kv["cpu"] == RPS_CPU
+    say(f"netns, steering {steering}: client on CPU {CLIENT_CPU}, RPS on "
+        f"CPU {RPS_CPU}: TCP {100.0 * tcp / N:.1f}% ({tcp}/{N}), UDP "
+        f"{100.0 * udp / N:.1f}% ({udp}/{N}) served by the worker on CPU "
+        f"{RPS_CPU}; incoming_cpu={RPS_CPU} for {incoming}/{N}")
+    check(tcp >= 0.99 * N, f"{steering}: only {tcp}/{N} connections served "
+          f"by the worker on CPU {RPS_CPU}")
+    check(udp >= 0.99 * N, f"{steering}: only {udp}/{N} datagrams served "
+          f"by the worker on CPU {RPS_CPU}")
+    check(incoming >= 0.99 * N, f"{steering}: incoming_cpu={RPS_CPU} in "
+          f"only {incoming}/{N} replies")
+
+    def counted():
+        w = d.workers()[RPS_CPU]
+        return w if w["accepted"] >= tcp and w["datagrams"] >= udp \
+            else None
+    w = wait_until(counted, 5.0)
+    check(w is not None, f"status of the worker on CPU {RPS_CPU} shows "
+          f"less than it served: {d.workers()[RPS_CPU]}")
+    check(w["local"] >= 0.99 * w["accepted"], f"status: worker on CPU "
+          f"{RPS_CPU}: local {w['local']} of {w['accepted']} accepted")
+    rc = d.stop()
+    check(rc == 0, f"SIGTERM: exit status {rc}; log:\n{d.log_tail()}")
+    return d
+
+
 def main():
     if os.geteuid() != 0:
         skip("needs root to create a network namespace and a veth pair")
@@ -119,53 +166,12 @@ def main():
         skip("the ip command (iproute2) is not installed")
     require_cpus(CLIENT_CPU, RPS_CPU)
     ns = Netns()
-    d = None
     try:
         ns.open(pick_net())
-        d = Daemon([listener("info", "tcp", INFO_PORT, "info", ns.addr),
-                    listener("info-udp", "udp", INFO_PORT, "info", ns.addr),
-                    listener("echo", "tcp", ECHO_PORT, "echo", ns.addr)],
-                   workers="0-1", steering="incoming-cpu", netns=ns.name)
-        check_topology(ns, d)
-        d.start().wait_ready()
-        workers = d.workers()
-        check(sorted(workers) == [0, 1], f"workers on CPUs {sorted(workers)}")
-        target = workers[RPS_CPU]
-        tcp = udp = incoming = 0
-        with pinned(CLIENT_CPU):
-            for _ in range(N):
-                kv = tcp_info(ns.addr, INFO_PORT)
-                tcp += kv["pid"] == target["pid"] and kv["cpu"] == RPS_CPU
-                incoming += kv["incoming_cpu"] == RPS_CPU
-            for _ in range(N):
-                kv = udp_info(ns.addr, INFO_PORT)
-                udp += kv["pid"] == target["pid"] and kv["cpu"] == RPS_CPU
-        say(f"netns: client on CPU {CLIENT_CPU}, RPS on CPU {RPS_CPU}: TCP "
-            f"{100.0 * tcp / N:.1f}% ({tcp}/{N}), UDP {100.0 * udp / N:.1f}% "
-            f"({udp}/{N}) served by the worker on CPU {RPS_CPU}; "
-            f"incoming_cpu={RPS_CPU} for {incoming}/{N}")
-        check(tcp >= 0.99 * N, f"only {tcp}/{N} connections served by the "
-              f"worker on CPU {RPS_CPU}")
-        check(udp >= 0.99 * N, f"only {udp}/{N} datagrams served by the "
-              f"worker on CPU {RPS_CPU}")
-        check(incoming >= 0.99 * N, f"incoming_cpu={RPS_CPU} in only "
-              f"{incoming}/{N} replies")
-
-        def counted():
-            w = d.workers()[RPS_CPU]
-            return w if w["accepted"] >= tcp and w["datagrams"] >= udp \
-                else None
-        w = wait_until(counted, 5.0)
-        check(w is not None, f"status of the worker on CPU {RPS_CPU} shows "
-              f"less than it served: {d.workers()[RPS_CPU]}")
-        check(w["local"] >= 0.99 * w["accepted"], f"status: worker on CPU "
-              f"{RPS_CPU}: local {w['local']} of {w['accepted']} accepted")
-        rc = d.stop()
-        check(rc == 0, f"SIGTERM: exit status {rc}; log:\n{d.log_tail()}")
+        for steering in ("incoming-cpu", "cbpf"):
+            serve_through(ns, steering).kill()
         say("steering_netns: all checks passed")
     finally:
-        if d is not None:
-            d.kill()
         ns.close()
 
 
