@@ -69,7 +69,7 @@ affinityd_check_host(const struct config *conf)
 
 	r = config_check_host(conf, &errors);
 	for (i = 0; i < errors.n; i++)
-		fprintf(stderr, "%s\n", errors.v[i]);
+		log_cmd_error("%s", errors.v[i]);
 	strv_free(&errors);
 	return r < 0 ? EXIT_CONFIG : 0;
 }

@@ -9,6 +9,7 @@
 
 #include "affinityd.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 int
@@ -29,7 +30,7 @@ cmd_config_load(const char *path, struct config **conf)
 		return 0;
 	}
 	for (i = 0; i < errors.n; i++)
-		fprintf(stderr, "%s\n", errors.v[i]);
+		log_cmd_error("%s", errors.v[i]);
 	strv_free(&errors);
 	return EXIT_CONFIG;
 }

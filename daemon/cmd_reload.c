@@ -17,6 +17,7 @@
 #include "admin.h"
 #include "affinityd.h"
 #include "config.h"
+#include "log.h"
 #include "util.h"
 
 /* Long enough for a new generation to start and the old one to be told. */
@@ -51,9 +52,9 @@ cmd_reload_unreadable(const char *path)
 		return EXIT_SOFTWARE;
 	}
 	for (i = 0; i < errors.n; i++)
-		fprintf(stderr, "%s\n", errors.v[i]);
-	fprintf(stderr, "affinityd: reload: %s cannot be read; the running "
-	    "daemon was not asked to reload and keeps serving\n", path);
+		log_cmd_error("%s", errors.v[i]);
+	log_cmd_error("affinityd: reload: %s cannot be read; the running "
+	    "daemon was not asked to reload and keeps serving", path);
 	strv_free(&errors);
 	return EXIT_CONFIG;
 }
@@ -104,17 +105,17 @@ cmd_reload(int argc, char *argv[])
 	r = admin_request_timeout(sock, "reload", wait ? CMD_RELOAD_WAIT_SEC : 5.0,
 	    &doc, &why);
 	if (r == -1) {
-		fprintf(stderr, "affinityd: reload: %s\n", why ? why : "failed");
+		log_cmd_error("affinityd: reload: %s", why ? why : "failed");
 		r = why && strstr(why, "reload failed") ? EXIT_OSERR : EXIT_CONFIG;
 	} else if (r == -ETIMEDOUT && !wait) {
 		printf("reload requested; affinityd's log tells the outcome\n");
 		r = 0;
 	} else if (r < 0) {
-		fprintf(stderr, "affinityd: reload: %s\n", why ? why : "failed");
+		log_cmd_error("affinityd: reload: %s", why ? why : "failed");
 		r = EXIT_UNAVAIL;
 	} else if (!json_is_true(json_object_get(doc, "ok"))) {
-		fprintf(stderr, "affinityd: reload: the daemon's answer says "
-		    "neither ok nor what failed\n");
+		log_cmd_error("affinityd: reload: the daemon's answer says "
+		    "neither ok nor what failed");
 		r = EXIT_SOFTWARE;
 	} else {
 		printf("reloaded: generation %lld\n", (long long)json_integer_value(

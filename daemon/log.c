@@ -183,3 +183,23 @@ log_debug(const char *fmt, ...)
 	log_vlog(LOG_LEVEL_DEBUG, fmt, ap);
 	va_end(ap);
 }
+
+/*
+ * A command's error for its user, as written: no role, since the command
+ * names itself, but with the error priority when stderr is the journal, so
+ * that a refused "systemctl reload" or a failed start is logged as one.
+ */
+void
+log_cmd_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	if (log_journal)
+		fprintf(stderr, "<%d>", (int)LOG_LEVEL_ERROR);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	errno = saved_errno;
+}

@@ -22,5 +22,6 @@ void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_errorx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_cmd_error(const char *fmt, ...) LOG_PRINTF(1, 2);
 
 #endif

@@ -1,16 +1,18 @@
 """The command line as scripts and operators use it: --help, --version,
 -t on good and bad files (exit 0 / 78, FILE:LINE on stderr), the topology
 JSON contract, the loopback fallback, usage errors (64), and "status" with
-no daemon behind its socket."""
+no daemon behind its socket, and the error priority of a refused start or
+reload when stderr is the journal."""
 import sys
 sys.dont_write_bytecode = True
 
 import json
 import os
 import re
+import subprocess
 
-from affinityd_test import (EXIT_CONFIG, EXIT_USAGE, check, fail, run, say,
-                            srcdir, tempdir)
+from affinityd_test import (EXIT_CONFIG, EXIT_USAGE, binary, check, fail,
+                            run, say, srcdir, tempdir)
 
 
 def write(d, name, text):
@@ -229,6 +231,32 @@ def test_status_no_daemon():
           f"{r.stdout!r} on stdout")
 
 
+def test_journal_priority():
+    """Under systemd (JOURNAL_STREAM set) a refused start or reload must
+    reach the journal as errors, not as plain output at info."""
+    d = tempdir()
+    bad = write(d, "bad.conf", "daemon = { max_connections = 5;\n")
+    for args in (["-c", bad], ["reload", "--wait", "-c", bad]):
+        env = dict(os.environ, JOURNAL_STREAM="8:1234")
+        r = subprocess.run([binary()] + args, env=env, text=True,
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=30)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == EXIT_CONFIG, f"affinityd {' '.join(args)} "
+              f"exited {r.returncode}, not {EXIT_CONFIG}")
+        check(lines and all(ln.startswith("<3>") for ln in lines),
+              f"affinityd {' '.join(args)} under the journal: not every "
+              f"error line has the <3> priority: {r.stderr!r}")
+        check(any(f"{bad}:2: syntax error" in ln for ln in lines),
+              f"affinityd {' '.join(args)}: no {bad}:2: error: {r.stderr!r}")
+        plain = run(args)
+        check(not plain.stderr.startswith("<"), f"affinityd "
+              f"{' '.join(args)} without the journal prefixes a priority: "
+              f"{plain.stderr!r}")
+    say(f"cli: a refused start and reload log at error priority under the "
+        f"journal")
+
+
 def main():
     test_help_version()
     test_check_config()
@@ -236,6 +264,7 @@ def main():
     test_topology_narrowed()
     test_usage()
     test_status_no_daemon()
+    test_journal_priority()
     say("cli: all checks passed")
 
 
