@@ -533,6 +533,33 @@ admin_probe(const struct sockaddr_un *sun)
 	return r;
 }
 
+/*
+ * A server we may believe: root, our own user, or, for root, the user that
+ * owns the socket's directory when nobody else may write there (the
+ * service's /run/affinityd, made by systemd for its unprivileged user).  A
+ * squatter can only own a directory that root was pointed at by name.
+ */
+static int
+admin_server_trusted(const char *path, long uid)
+{
+	struct stat	 st;
+	char		*dir, *slash;
+	int		 trusted = 0;
+
+	if (uid == 0 || uid == (long)geteuid())
+		return 1;
+	if (geteuid() != 0 || (dir = strdup(path)) == NULL)
+		return 0;
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		trusted = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    (long)st.st_uid == uid &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	}
+	free(dir);
+	return trusted;
+}
+
 static int
 admin_bind(const char *path, const struct sockaddr_un *sun, char **why)
 {
@@ -718,12 +745,13 @@ admin_client_connect(const char *path, double seconds, char **why)
 		close(fd);
 		return r;
 	}
-	/* Whoever listens there must be us or root, not a squatter. */
-	if ((uid = admin_peer_uid(fd)) != 0 && uid != (long)geteuid()) {
+	/* Whoever listens there must be one we trust, not a squatter. */
+	if ((uid = admin_peer_uid(fd)) < 0 || !admin_server_trusted(path, uid)) {
 		r = uid < 0 ? (int)uid : -EACCES;
 		*why = uid < 0 ? admin_why("%s: SO_PEERCRED: %s", path,
 		    strerror(-r)) : admin_why("%s is served by a process of "
-		    "uid %ld, neither ours (%lu) nor root: not trusting it",
+		    "uid %ld, neither ours (%lu) nor root nor the owner of "
+		    "its directory: not trusting it",
 		    path, uid, (unsigned long)geteuid());
 		close(fd);
 		return r;

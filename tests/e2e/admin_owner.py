@@ -4,8 +4,9 @@ a directory of its own, /tmp/affinityd-A/ (mode 0700), never in /tmp
 itself.  When user B got there first (B's directory, B's fake server
 answering every command), the daemon refuses to start naming the
 directory and its owner, and "affinityd reload --wait" run by A refuses
-to believe B's server.  Once the squat is gone the daemon starts, makes
-the directory itself, answers A, and refuses B (SO_PEERCRED)."""
+to believe B's server, nor does root.  Once the squat is gone the daemon
+starts, makes the directory itself, answers A and root (A owns the
+directory), and refuses B (SO_PEERCRED)."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import time
 
-from affinityd_test import (EXIT_OSERR, binary, check, fail, free_port,
+from affinityd_test import (EXIT_OSERR, binary, check, fail, free_port, run,
                             sanitizer_report, say, skip, tempdir, wait_until)
 
 UID_A = 60000 + os.getpid() % 2000
@@ -197,6 +198,11 @@ def main():
           f"reload --wait believed another user's server: {out}")
     check(str(UID_B) in out, f"reload --wait does not say whose server "
           f"answered: {out}")
+    r = run(["status", "-s", sock])
+    out = (r.stdout + r.stderr).strip()
+    say(f"squatted: status -s as root exited {r.returncode}: {out}")
+    check(r.returncode != 0 and str(UID_B) in out, f"root believed a "
+          f"server in a directory others may write to: {out}")
     for f in fakes:
         os.killpg(f.pid, signal.SIGKILL)
     shutil.rmtree(own_dir)
@@ -238,6 +244,12 @@ def main():
     check(r.returncode == 0, f"status as the daemon's user failed: "
           f"{r.stderr}")
     say(f"status as uid {UID_A}: exit 0")
+    # The operator: root asks the service's user's daemon, whose socket
+    # sits in a directory only that user may write to.
+    r = run(["status", "-s", sock])
+    check(r.returncode == 0, f"status -s as root failed against the "
+          f"daemon of uid {UID_A} in its own directory: {r.stderr}")
+    say(f"status -s as root: exit 0")
     os.killpg(p.pid, signal.SIGTERM)
     check(p.wait(20) == 0, "the daemon did not stop cleanly")
     say("PASS")
