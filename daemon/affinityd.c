@@ -29,6 +29,8 @@ static const struct {
 	    "the system off the worker CPUs" },
 	{ "boot-config", cmd_boot_config, "print the boot-time CPU binding "
 	    "(systemd drop-ins, kernel command line)" },
+	{ "doctor", cmd_doctor, "explain what on this host keeps flows off "
+	    "their queue's CPU" },
 };
 
 static void

@@ -41,4 +41,7 @@ void	 cmd_bind_plan_free(struct bind_plan *plan);
 /* cmd_boot_config.c */
 int	 cmd_boot_config(int argc, char *argv[]);
 
+/* cmd_doctor.c */
+int	 cmd_doctor(int argc, char *argv[]);
+
 #endif
