@@ -1,156 +1,19 @@
 /*
- * The doctor's report: findings kept as data (a check name, OK, WARN or
- * FAIL, why and how to fix it), and the run of every check in the order a
- * person reads them: the plan, its queue IRQs, steering outside the plan,
- * sysctls and limits, then the boot binding.  Printing is the caller's.
+ * The doctor's run: every check in the order a person reads them: the
+ * plan, its queue IRQs, steering outside the plan, sysctls and limits,
+ * then the boot binding.  Printing the report is the caller's.
  */
 #include "acconfig.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpuset.h"
 #include "doctor.h"
-#include "log.h"
 #include "topology.h"
 #include "util.h"
-
-static char *
-doctor_vformat(const char *fmt, va_list ap)
-{
-	char	*text;
-
-	if (vasprintf(&text, fmt, ap) == -1)
-		return NULL;
-	return text;
-}
-
-struct doctor_finding *
-doctor_add(struct doctor_report *rep, const char *check,
-    enum doctor_status status, const char *fmt, ...)
-{
-	struct doctor_finding	*f, *grown;
-	va_list			 ap;
-	size_t			 cap;
-	char			*why;
-
-	va_start(ap, fmt);
-	why = doctor_vformat(fmt, ap);
-	va_end(ap);
-	if (why != NULL && rep->n == rep->cap) {
-		cap = rep->cap ? rep->cap * 2 : 16;
-		if ((grown = reallocarray(rep->v, cap, sizeof(*grown))) ==
-		    NULL) {
-			free(why);
-			why = NULL;
-		} else {
-			rep->v = grown;
-			rep->cap = cap;
-		}
-	}
-	if (why == NULL) {
-		rep->nomem = 1;
-		return NULL;
-	}
-	f = &rep->v[rep->n++];
-	f->check = check;
-	f->status = status;
-	f->why = why;
-	f->fix = NULL;
-	return f;
-}
-
-void
-doctor_fix(struct doctor_report *rep, struct doctor_finding *f,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (f == NULL)
-		return;
-	va_start(ap, fmt);
-	free(f->fix);
-	if ((f->fix = doctor_vformat(fmt, ap)) == NULL)
-		rep->nomem = 1;
-	va_end(ap);
-}
-
-void
-doctor_report_free(struct doctor_report *rep)
-{
-	size_t	 i;
-
-	for (i = 0; i < rep->n; i++) {
-		free(rep->v[i].why);
-		free(rep->v[i].fix);
-	}
-	free(rep->v);
-	memset(rep, 0, sizeof(*rep));
-}
-
-size_t
-doctor_count(const struct doctor_report *rep, enum doctor_status status)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < rep->n; i++)
-		n += rep->v[i].status == status;
-	return n;
-}
-
-const char *
-doctor_status_name(enum doctor_status status)
-{
-	switch (status) {
-	case DOCTOR_OK:
-		return "OK";
-	case DOCTOR_WARN:
-		return "WARN";
-	case DOCTOR_FAIL:
-		return "FAIL";
-	}
-	return "?";
-}
-
-/* The daemon's way to show findings: each one not OK, as a warning. */
-void
-doctor_log(const struct doctor_report *rep, const char *prefix)
-{
-	const struct doctor_finding	*f;
-	size_t				 i;
-
-	for (i = 0; i < rep->n; i++) {
-		f = &rep->v[i];
-		if (f->status == DOCTOR_OK)
-			continue;
-		log_warnx("%s%s%s%s%s", prefix ? prefix : "", f->why,
-		    f->fix ? "; " : "", f->fix ? "fix: " : "",
-		    f->fix ? f->fix : "");
-	}
-}
-
-/* The CPUs of the plan's workers. */
-int
-doctor_worker_cpus(const struct topology *topo, struct cpuset **setp)
-{
-	struct cpuset	*set;
-	size_t		 i;
-	int		 r = 0;
-
-	if ((set = cpuset_new()) == NULL)
-		return -ENOMEM;
-	for (i = 0; topo != NULL && i < topo->nworkers && r == 0; i++)
-		r = cpuset_add(set, topo->workers[i].cpu);
-	if (r < 0) {
-		cpuset_free(set);
-		return r;
-	}
-	*setp = set;
-	return 0;
-}
 
 /* The plan itself: without workers nothing else matters much. */
 static int

@@ -45,9 +45,9 @@ struct doctor_host {
 };
 
 /*
- * doctor.c: the report, and every check in order.  doctor_add() returns
- * the new finding (NULL when out of memory, noted in rep->nomem), which
- * doctor_fix() completes; both take printf formats.
+ * doctor_report.c: doctor_add() returns the new finding (NULL when out of
+ * memory, noted in rep->nomem), which doctor_fix() completes; both take
+ * printf formats.
  */
 struct doctor_finding *doctor_add(struct doctor_report *rep,
 	    const char *check, enum doctor_status status, const char *fmt, ...)
@@ -60,6 +60,8 @@ size_t	 doctor_count(const struct doctor_report *rep,
 const char *doctor_status_name(enum doctor_status status);
 void	 doctor_log(const struct doctor_report *rep, const char *prefix);
 int	 doctor_worker_cpus(const struct topology *topo, struct cpuset **set);
+
+/* doctor.c: every check, in order. */
 int	 doctor_run(const struct doctor_host *host, struct doctor_report *rep);
 
 /* doctor_irq.c: irqbalance and the queue IRQs the plan relies on. */

@@ -386,9 +386,10 @@ doctor_irq_elsewhere(const char *sysroot, int irq, const char *name,
 		    "%s asks for CPU %d, but %s still says %s: the kernel moves "
 		    "it at its next interrupt", irq, name, smp_path, cpu, path,
 		    list);
-		doctor_fix(rep, f, "the worker plan keeps its present CPU "
-		    "until a reload: run \"affinityd reload\" once the queue "
-		    "has had traffic");
+		doctor_fix(rep, f, "none needed if it is on its way: the "
+		    "worker plan keeps its present CPU until the rescan sees "
+		    "it arrive (topology.rescan_interval); an idle queue moves "
+		    "with its first packet");
 	} else {
 		f = doctor_add(rep, "irq-moved", DOCTOR_WARN, "IRQ %d (%s): "
 		    "CPU %d was written to %s, but the kernel did not take it: "

@@ -8,10 +8,8 @@
  */
 #include "acconfig.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +19,7 @@
 #include <unistd.h>
 
 #include "cpuset.h"
+#include "doctor.h"
 #include "irqmap.h"
 #include "irqspread.h"
 #include "log.h"
@@ -186,39 +185,41 @@ irqspread_where(struct irqspread_ctx *ctx, const struct irqspread_move *mv,
 	return irqspread_on(*after, mv->cpu);
 }
 
-/* An IRQ that is not where it was written to go, after the wait. */
+/* Adds a doctor's findings that are not OK to the warnings. */
+static void
+irqspread_findings(struct irqspread_ctx *ctx, struct doctor_report *rep)
+{
+	size_t	 i;
+
+	if (rep->nomem)
+		ctx->nomem = 1;
+	for (i = 0; i < rep->n; i++)
+		if (rep->v[i].status != DOCTOR_OK)
+			irqspread_warn(ctx, "%s%s%s", rep->v[i].why,
+			    rep->v[i].fix ? "; " : "",
+			    rep->v[i].fix ? rep->v[i].fix : "");
+	doctor_report_free(rep);
+}
+
+/*
+ * An IRQ that is not where it was written to go, after the wait: the
+ * doctor's irq-moved check says why, so that both say the same.
+ */
 static void
 irqspread_unmoved(struct irqspread_ctx *ctx, const struct irqspread_move *mv)
 {
-	struct cpuset	*after = NULL, *smp = NULL;
-	const char	*file = "effective_affinity_list";
-	char		*path, *smp_path, *list;
+	struct doctor_report	 rep = { 0 };
+	struct cpuset		*after = NULL;
+	const char		*file;
 
 	irqspread_where(ctx, mv, &after, &file);
-	path = sysroot_path(ctx->sysroot, "proc/irq/%d/%s", mv->irq, file);
-	smp_path = sysroot_path(ctx->sysroot, "proc/irq/%d/smp_affinity_list",
-	    mv->irq);
-	list = after != NULL ? cpuset_format_list(after) : strdup("nothing");
-	if (path == NULL || smp_path == NULL || list == NULL)
+	if (doctor_check_irq_moved(ctx->sysroot, mv->irq, mv->name, mv->cpu,
+	    &rep) == -ENOMEM)
 		ctx->nomem = 1;
-	else if (cpuset_read_list_file(smp_path, &smp) == 0 &&
-	    irqspread_on(smp, mv->cpu))
-		irqspread_warn(ctx, "IRQ %d (%s): wrote CPU %d to %s, but %s "
-		    "still says %s: the kernel moves it at its next interrupt; "
-		    "the worker plan keeps its present CPU until the rescan sees it "
-		    "arrive (topology.rescan_interval)",
-		    mv->irq, mv->name, mv->cpu, smp_path, path, list);
-	else
-		irqspread_warn(ctx, "IRQ %d (%s): wrote CPU %d to %s, but the "
-		    "kernel did not take it: %s says %s", mv->irq, mv->name,
-		    mv->cpu, smp_path, path, list);
+	irqspread_findings(ctx, &rep);
 	if (after != NULL && (mv->before == NULL ||
 	    !cpuset_equal(after, mv->before)))
 		ctx->changed++;
-	free(list);
-	free(smp_path);
-	free(path);
-	cpuset_free(smp);
 	cpuset_free(after);
 }
 
@@ -298,17 +299,16 @@ irqspread_iface(struct irqspread_ctx *ctx, const struct topo_iface *ifc,
 	}
 }
 
+/* irqbalance would move the IRQs again: the doctor's check says so. */
 static void
-irqspread_warn_irqbalance(struct irqspread_ctx *ctx)
+irqspread_warn_irqbalance(struct irqspread_ctx *ctx,
+    const struct topology *topo)
 {
-	pid_t	 pid;
+	struct doctor_report	 rep = { 0 };
 
-	if ((pid = irqspread_irqbalance(ctx->sysroot)) == -ENOMEM)
+	if (doctor_check_irqbalance(ctx->sysroot, topo, &rep) == -ENOMEM)
 		ctx->nomem = 1;
-	else if (pid > 0)
-		irqspread_warn(ctx, "irqbalance is running (pid %ld) and may "
-		    "move the queue IRQs again; stop it, or have it leave them "
-		    "alone (IRQBALANCE_BANNED_CPULIST, --banirq)", (long)pid);
+	irqspread_findings(ctx, &rep);
 }
 
 int
@@ -333,49 +333,10 @@ irqspread_apply(const char *sysroot, const struct topology *topo,
 	if (!ctx.nomem)
 		irqspread_settle(&ctx);
 	if (ctx.nmoves > 0 && !ctx.nomem)
-		irqspread_warn_irqbalance(&ctx);
+		irqspread_warn_irqbalance(&ctx, topo);
 	for (i = 0; i < ctx.nmoves; i++)
 		cpuset_free(ctx.moves[i].before);
 	free(ctx.moves);
 	*changed = ctx.changed;
 	return ctx.nomem ? -ENOMEM : 0;
-}
-
-pid_t
-irqspread_irqbalance(const char *sysroot)
-{
-	struct dirent	*de;
-	DIR		*dir;
-	char		*path, *comm;
-	unsigned int	 pid;
-	pid_t		 found = 0;
-	int		 r;
-
-	if ((path = sysroot_path(sysroot, "proc")) == NULL)
-		return -ENOMEM;
-	dir = opendir(path);
-	free(path);
-	if (dir == NULL)
-		return -errno;
-	while (found == 0 && (de = readdir(dir)) != NULL) {
-		if (parse_uint(de->d_name, INT_MAX, &pid) < 0)
-			continue;
-		if ((path = sysroot_path(sysroot, "proc/%u/comm", pid)) == NULL) {
-			found = -ENOMEM;
-			break;
-		}
-		/* A process that exits meanwhile is simply not there. */
-		r = read_file_line(path, &comm);
-		free(path);
-		if (r == -ENOMEM) {
-			found = -ENOMEM;
-			break;
-		}
-		if (r == 0 && strcmp(comm, "irqbalance") == 0)
-			found = (pid_t)pid;
-		if (r == 0)
-			free(comm);
-	}
-	closedir(dir);
-	return found;
 }

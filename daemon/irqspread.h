@@ -5,8 +5,6 @@
 #ifndef AFFINITYD_IRQSPREAD_H
 #define AFFINITYD_IRQSPREAD_H
 
-#include <sys/types.h>
-
 #include "topology.h"
 
 struct cpuset;
@@ -28,18 +26,16 @@ struct strv;
  * or keep the move for the IRQ's next interrupt (written IRQs get
  * IRQSPREAD_SETTLE_MS, 100 ms, to move).  Every IRQ that did not move,
  * and a running irqbalance (which would move them again), add a warning
- * naming the IRQ and the file.  *changed is the number of IRQs whose
- * effective affinity changed: when it is not 0 the plan must be
- * discovered again.  Returns 0, or -ENOMEM; -EINVAL when cpus is empty.
- *
- * irqspread_irqbalance() looks for a process named "irqbalance" in
- * proc/PID/comm: its pid, 0 when none, or -errno when proc cannot be read.
+ * naming the IRQ and the file: the findings of the doctor's irq-moved
+ * and irqbalance checks, so that the daemon and "affinityd doctor" say
+ * the same.  *changed is the number of IRQs whose effective affinity
+ * changed: when it is not 0 the plan must be discovered again.  Returns
+ * 0, or -ENOMEM; -EINVAL when cpus is empty.
  */
 int	 irqspread_targets(const struct topology *topo,
 	    enum topo_workers workers, struct cpuset **cpus);
 int	 irqspread_apply(const char *sysroot, const struct topology *topo,
 	    const struct cpuset *cpus, struct strv *warnings,
 	    unsigned int *changed);
-pid_t	 irqspread_irqbalance(const char *sysroot);
 
 #endif
