@@ -194,7 +194,7 @@ static int
 doctor_ib_read(struct doctor_ib *ib, const char *sysroot)
 {
 	static const char *const	 files[] = {
-		"etc/default/irqbalance", "etc/sysconfig/irqbalance",
+		"/etc/default/irqbalance", "/etc/sysconfig/irqbalance",
 	};
 	char				*path, text[4096];
 	size_t				 i, len = 0;
@@ -214,13 +214,12 @@ doctor_ib_read(struct doctor_ib *ib, const char *sysroot)
 	text[len] = '\0';
 	if ((r = doctor_ib_args(ib, text, len, 1)) < 0)
 		return r;
+	/* Debian's file, or Red Hat's; the first one found is named. */
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		if ((r = doctor_ib_file(ib, sysroot, files[i])) < 0)
 			return r;
-		if (r > 0) {
-			ib->source = files[i] + 3;
-			break;
-		}
+		if (r > 0 && strcmp(ib->source, "its command line") == 0)
+			ib->source = files[i];
 	}
 	return 0;
 }

@@ -460,10 +460,10 @@ doctor_check_nofile(const struct doctor_host *host, struct doctor_report *rep)
 
 	need = doctor_nofile_need(host);
 	if (host->sysroot == NULL || strcmp(host->sysroot, "/") == 0)
-		snprintf(whose, sizeof(whose), "this process's (pid %ld)",
+		snprintf(whose, sizeof(whose), "this process (pid %ld)",
 		    (long)getpid());
 	else
-		snprintf(whose, sizeof(whose), "proc/self/limits'");
+		snprintf(whose, sizeof(whose), "proc/self/limits");
 	if ((r = doctor_nofile_read(host->sysroot, &soft, &hard)) < 0) {
 		if (r == -ENOMEM)
 			return r;
@@ -472,8 +472,9 @@ doctor_check_nofile(const struct doctor_host *host, struct doctor_report *rep)
 		doctor_fix(rep, f, "check it with \"ulimit -n\"; a worker "
 		    "needs %llu", need);
 	} else if (soft < need) {
-		f = doctor_add(rep, "nofile", DOCTOR_FAIL, "%s open-file limit "
-		    "is %llu (hard %llu), below the %llu a worker needs for "
+		f = doctor_add(rep, "nofile", DOCTOR_FAIL, "the open-file "
+		    "limit of %s is %llu (hard %llu), below the %llu a worker "
+		    "needs for "
 		    "daemon.max_connections = %d: accept() fails with EMFILE "
 		    "before that; a daemon started from here inherits it "
 		    "(under systemd LimitNOFILE= of the unit applies instead, "
@@ -484,8 +485,9 @@ doctor_check_nofile(const struct doctor_host *host, struct doctor_report *rep)
 		    "/etc/security/limits.conf), or lower "
 		    "daemon.max_connections", need);
 	} else
-		doctor_add(rep, "nofile", DOCTOR_OK, "%s open-file limit %llu "
-		    "covers the %llu a worker needs for daemon.max_connections "
+		doctor_add(rep, "nofile", DOCTOR_OK, "the open-file limit of "
+		    "%s, %llu, covers the %llu a worker needs for "
+		    "daemon.max_connections "
 		    "= %d (under systemd LimitNOFILE= of the unit applies "
 		    "instead, which cannot be seen from here)", whose, soft,
 		    need, host->conf->max_connections);
