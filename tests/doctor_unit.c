@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,19 +24,6 @@
 #define FIXTURES	UNIT_SRCPATH("tests/fixtures/sysroot")
 
 /* ---- Files, plans and reports. ---- */
-
-static void LOG_PRINTF(3, 4)
-put(struct tree *t, const char *text, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*rel;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&rel, fmt, ap) >= 0);
-	va_end(ap);
-	tree_put(t, rel, text);
-	free(rel);
-}
 
 /* One "Q=IRQ@CPU[IRQ_CPUS]{RPS_CPUS}" token; "-" for no IRQ or CPU. */
 static void
@@ -276,11 +264,11 @@ test_irqbalance_pid(void **state)
 {
 	struct tree	*t = *state;
 
-	put(t, "sshd\n", "proc/1/comm");
-	put(t, "irqbalance-helper\n", "proc/17/comm");
-	put(t, "", "proc/self/comm");
+	tree_putf(t, "sshd\n", "proc/1/comm");
+	tree_putf(t, "irqbalance-helper\n", "proc/17/comm");
+	tree_putf(t, "", "proc/self/comm");
 	assert_int_equal(doctor_irqbalance_pid(t->dir), 0);
-	put(t, "irqbalance\n", "proc/4242/comm");
+	tree_putf(t, "irqbalance\n", "proc/4242/comm");
 	assert_int_equal(doctor_irqbalance_pid(t->dir), 4242);
 	/* No proc at all: an error, not a find. */
 	assert_int_equal(doctor_irqbalance_pid("/nonexistent/doctor"),
@@ -304,12 +292,12 @@ test_irqbalance(void **state)
 	    "-i\0" "38\0";
 
 	host_init(&host, t, plan("eth0 0=38@0[0] 1=39@1[1]", "0-1", NULL));
-	put(t, "sshd\n", "proc/1/comm");
+	tree_putf(t, "sshd\n", "proc/1/comm");
 	irqbalance(&host);
 	expect(&host.rep, "irqbalance", DOCTOR_OK, "not running");
 
 	/* Running, told nothing: it will move both. */
-	put(t, "irqbalance\n", "proc/700/comm");
+	tree_putf(t, "irqbalance\n", "proc/700/comm");
 	irqbalance(&host);
 	expect(&host.rep, "irqbalance", DOCTOR_FAIL, "pid 700", "38, 39",
 	    "--banirq=38 --banirq=39", "systemctl disable --now irqbalance");
@@ -330,7 +318,7 @@ test_irqbalance(void **state)
 	irqbalance(&host);
 	expect(&host.rep, "irqbalance", DOCTOR_FAIL, "queue IRQs 39 ",
 	    "--banirq=39\"");
-	put(t, "# IRQBALANCE_ARGS=\"--banirq=1\"\n"
+	tree_putf(t, "# IRQBALANCE_ARGS=\"--banirq=1\"\n"
 	    "IRQBALANCE_BANNED_CPUS=\"00000001\"\n"
 	    "IRQBALANCE_ARGS=\"--banirq 39 --foreground\"\n",
 	    "etc/default/irqbalance");
@@ -339,15 +327,15 @@ test_irqbalance(void **state)
 	    "alone", "default/irqbalance");
 
 	/* The banned CPUs alone do not keep it off the queue IRQs. */
-	put(t, "IRQBALANCE_BANNED_CPULIST=0-1\n", "etc/default/irqbalance");
+	tree_putf(t, "IRQBALANCE_BANNED_CPULIST=0-1\n", "etc/default/irqbalance");
 	irqbalance(&host);
 	expect(&host.rep, "irqbalance", DOCTOR_FAIL, "queue IRQs 39 ",
 	    "IRQBALANCE_BANNED_CPULIST=0-1", "banned CPUs only");
 
 	/* A policy script may ban them: a warning, not a failure. */
-	put(t, "OPTIONS=\"--policyscript=/etc/irqbalance.d/policy\"\n",
+	tree_putf(t, "OPTIONS=\"--policyscript=/etc/irqbalance.d/policy\"\n",
 	    "etc/sysconfig/irqbalance");
-	put(t, "", "etc/default/irqbalance");
+	tree_putf(t, "", "etc/default/irqbalance");
 	irqbalance(&host);
 	expect(&host.rep, "irqbalance", DOCTOR_WARN, "/etc/irqbalance.d/policy",
 	    "ban=true for IRQs 39");
@@ -374,7 +362,7 @@ test_queues(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
 	host_init(&host, t, NULL);
 	queues(&host, plan("eth0 0=30@0[0] 1=31@1[1]", "0-3", NULL));
 	expect(&host.rep, "irq-affinity", DOCTOR_OK, "each of the 2 queue "
@@ -383,7 +371,7 @@ test_queues(void **state)
 
 	/* Spread over several CPUs; on an excluded CPU; on an offline one. */
 	assert_int_equal(cpuset_add(host.conf->exclude_cpus, 2), 0);
-	put(t, "0-2\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0-2\n", "sys/devices/system/cpu/online");
 	queues(&host, plan("eth0 0=30@0[0-1] 1=31@2[2] 2=32@3[3] "
 	    "3=33@0[0]{0-1}", "0-1", NULL));
 	expect(&host.rep, "irq-affinity", DOCTOR_WARN, "eth0 queue 0: IRQ 30",
@@ -409,16 +397,16 @@ test_irq_moved(void **state)
 	struct host	 host;
 	char		*smp, *eff;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
-	put(t, "2\n", "proc/irq/30/smp_affinity_list");
-	put(t, "2\n", "proc/irq/30/effective_affinity_list");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "2\n", "proc/irq/30/smp_affinity_list");
+	tree_putf(t, "2\n", "proc/irq/30/effective_affinity_list");
 	host_init(&host, t, NULL);
 	queues(&host, plan("eth0 0=30@2[2]", "0-3", NULL));
 	expect_all_ok(&host.rep, "irq-affinity");
 	assert_int_equal(host.rep.n, 1);
 
 	/* Asked for CPU 2, still delivered to 0: it moves at its next IRQ. */
-	put(t, "0\n", "proc/irq/30/effective_affinity_list");
+	tree_putf(t, "0\n", "proc/irq/30/effective_affinity_list");
 	queues(&host, plan("eth0 0=30@0[0]", "0-3", NULL));
 	assert_non_null(smp = sysroot_path(t->dir,
 	    "proc/irq/30/smp_affinity_list"));
@@ -430,7 +418,7 @@ test_irq_moved(void **state)
 
 	/* Written by irqspread, refused by the kernel. */
 	host_reset(&host, NULL);
-	put(t, "0-1\n", "proc/irq/30/smp_affinity_list");
+	tree_putf(t, "0-1\n", "proc/irq/30/smp_affinity_list");
 	assert_int_equal(doctor_check_irq_moved(t->dir, 30, "eth0 queue 0", 3,
 	    &host.rep), 1);
 	expect(&host.rep, "irq-moved", DOCTOR_WARN, "CPU 3 was written",
@@ -503,16 +491,16 @@ test_rps_rfs(void **state)
 	expect(&host.rep, "rps", DOCTOR_OK, "to one CPU");
 
 	/* RPS over several CPUs; RFS on: the table and a flow count. */
-	put(t, "32768\n", "proc/sys/net/core/rps_sock_flow_entries");
+	tree_putf(t, "32768\n", "proc/sys/net/core/rps_sock_flow_entries");
 	net(&host, plan("eth0 0=30@0[0]{0-3}", "0-3", NULL), doctor_check_rps);
 	expect(&host.rep, "rps", DOCTOR_WARN, "eth0 queue 0", "CPUs 0-3",
 	    "queues/rx-0/rps_cpus");
 	expect(&host.rep, "rfs", DOCTOR_OK, "RFS is off", "= 32768");
-	put(t, "4096\n", "sys/class/net/eth0/queues/rx-0/rps_flow_cnt");
+	tree_putf(t, "4096\n", "sys/class/net/eth0/queues/rx-0/rps_flow_cnt");
 	net(&host, NULL, doctor_check_rps);
 	expect(&host.rep, "rfs", DOCTOR_WARN, "RFS is on", "32768",
 	    "rps_sock_flow_entries=0");
-	put(t, "0\n", "proc/sys/net/core/rps_sock_flow_entries");
+	tree_putf(t, "0\n", "proc/sys/net/core/rps_sock_flow_entries");
 	net(&host, NULL, doctor_check_rps);
 	expect(&host.rep, "rfs", DOCTOR_OK, "RFS is off");
 	host_free(&host);
@@ -525,24 +513,24 @@ test_xps_threaded(void **state)
 	struct host	 host;
 
 	host_init(&host, t, NULL);
-	put(t, "1\n", "sys/class/net/eth0/queues/tx-0/xps_cpus");
+	tree_putf(t, "1\n", "sys/class/net/eth0/queues/tx-0/xps_cpus");
 	net(&host, plan("eth0 0=30@0[0] 1=31@1[1]", "0-3", NULL),
 	    doctor_check_xps);
 	expect(&host.rep, "xps", DOCTOR_OK, "one TX queue");
 
 	/* Two TX queues, both for CPU 0: CPU 1 sends on either. */
-	put(t, "1\n", "sys/class/net/eth0/queues/tx-1/xps_cpus");
+	tree_putf(t, "1\n", "sys/class/net/eth0/queues/tx-1/xps_cpus");
 	net(&host, NULL, doctor_check_xps);
 	expect(&host.rep, "xps", DOCTOR_WARN, "eth0: worker CPU 1 is in no",
 	    "tx-N/xps_cpus");
-	put(t, "2\n", "sys/class/net/eth0/queues/tx-1/xps_cpus");
+	tree_putf(t, "2\n", "sys/class/net/eth0/queues/tx-1/xps_cpus");
 	net(&host, NULL, doctor_check_xps);
 	expect(&host.rep, "xps", DOCTOR_OK, "every worker CPU");
 
-	put(t, "0\n", "sys/class/net/eth0/threaded");
+	tree_putf(t, "0\n", "sys/class/net/eth0/threaded");
 	net(&host, NULL, doctor_check_threaded);
 	expect(&host.rep, "threaded-napi", DOCTOR_OK, "softirq");
-	put(t, "1\n", "sys/class/net/eth0/threaded");
+	tree_putf(t, "1\n", "sys/class/net/eth0/threaded");
 	net(&host, NULL, doctor_check_threaded);
 	expect(&host.rep, "threaded-napi", DOCTOR_WARN, "napi/eth0-",
 	    "echo 0 > /sys/class/net/eth0/threaded");
@@ -558,7 +546,7 @@ test_sysctls(void **state)
 	struct host	 host;
 
 	host_init(&host, t, plan("eth0 0=30@0[0]", "0-1", NULL));
-	put(t, "4096\n", "proc/sys/net/core/somaxconn");
+	tree_putf(t, "4096\n", "proc/sys/net/core/somaxconn");
 	net(&host, NULL, doctor_check_somaxconn);
 	expect(&host.rep, "somaxconn", DOCTOR_OK, "= 4096", "largest 4096");
 	host.conf->listeners[0].backlog = 8192;
@@ -569,12 +557,12 @@ test_sysctls(void **state)
 	host_reset(&host, NULL);
 	assert_int_equal(doctor_check_tcp_migrate_req(t->dir, &host.rep), 0);
 	expect(&host.rep, "tcp-migrate-req", DOCTOR_WARN, "before 5.14");
-	put(t, "0\n", "proc/sys/net/ipv4/tcp_migrate_req");
+	tree_putf(t, "0\n", "proc/sys/net/ipv4/tcp_migrate_req");
 	host_reset(&host, NULL);
 	assert_int_equal(doctor_check_tcp_migrate_req(t->dir, &host.rep), 0);
 	expect(&host.rep, "tcp-migrate-req", DOCTOR_WARN, "is 0", "reset",
 	    "tcp_migrate_req=1");
-	put(t, "1\n", "proc/sys/net/ipv4/tcp_migrate_req");
+	tree_putf(t, "1\n", "proc/sys/net/ipv4/tcp_migrate_req");
 	host_reset(&host, NULL);
 	assert_int_equal(doctor_check_tcp_migrate_req(t->dir, &host.rep), 0);
 	expect(&host.rep, "tcp-migrate-req", DOCTOR_OK, "is on");
@@ -597,18 +585,18 @@ test_nofile(void **state)
 
 	host_init(&host, t, plan("eth0 0=30@0[0] 1=31@1[1]", "0-1", NULL));
 	snprintf(text, sizeof(text), limits, "1024", "524288");
-	put(t, text, "proc/self/limits");
+	tree_putf(t, text, "proc/self/limits");
 	net(&host, NULL, doctor_check_nofile);
 	expect(&host.rep, "nofile", DOCTOR_FAIL, "is 1024 (hard 524288)",
 	    "max_connections = 10000", "LimitNOFILE=", "cannot be seen");
 	snprintf(text, sizeof(text), limits, "65536", "524288");
-	put(t, text, "proc/self/limits");
+	tree_putf(t, text, "proc/self/limits");
 	net(&host, NULL, doctor_check_nofile);
 	expect(&host.rep, "nofile", DOCTOR_OK, ", 65536, covers");
 	assert_int_equal(host.rep.n, 1);
 
 	/* The system's table against every worker at once. */
-	put(t, "15000\n", "proc/sys/fs/file-max");
+	tree_putf(t, "15000\n", "proc/sys/fs/file-max");
 	net(&host, NULL, doctor_check_nofile);
 	expect(&host.rep, "nofile", DOCTOR_WARN, "fs.file-max = 15000",
 	    "10000 x 2 = 20000");
@@ -626,10 +614,10 @@ task(struct tree *t, int pid, const char *comm, unsigned long flags,
 
 	snprintf(text, sizeof(text), "%d (%s) S 0 1 1 0 -1 %lu 0 0\n", pid,
 	    comm, flags);
-	put(t, text, "proc/%d/task/%d/stat", pid, pid);
+	tree_putf(t, text, "proc/%d/task/%d/stat", pid, pid);
 	snprintf(text, sizeof(text), "Name:\t%s\nCpus_allowed_list:\t%s\n",
 	    comm, cpus);
-	put(t, text, "proc/%d/task/%d/status", pid, pid);
+	tree_putf(t, text, "proc/%d/task/%d/status", pid, pid);
 }
 
 static void
@@ -638,7 +626,7 @@ test_housekeeping(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
 	host_init(&host, t, NULL);
 	net(&host, plan("eth0 0=30@1[1] 1=31@2[2]", "1-3", "1-3"),
 	    doctor_check_housekeeping);
@@ -657,7 +645,7 @@ test_tasks(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
 	task(t, 1, "systemd", 0x400100, "0");
 	task(t, 2, "kthreadd", 0x208040, "0-3");
 	task(t, 50, "pinned", 0x400000, "3");
@@ -681,7 +669,7 @@ test_tasks(void **state)
 static void
 cmdline(struct host *host, struct tree *t, const char *line)
 {
-	put(t, line, "proc/cmdline");
+	tree_putf(t, line, "proc/cmdline");
 	net(host, NULL, doctor_check_cmdline);
 }
 
@@ -691,7 +679,7 @@ test_cmdline(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
 	host_init(&host, t, plan("eth0 0=30@1[1] 1=31@2[2] 2=32@3[3]", "0-3",
 	    NULL));
 	cmdline(&host, t, "BOOT_IMAGE=/vmlinuz root=/dev/sda1 quiet\n");
@@ -728,9 +716,9 @@ test_cpuset(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "0-3\n", "sys/devices/system/cpu/online");
-	put(t, "0::/affinityd.slice/affinityd.service\n", "proc/self/cgroup");
-	put(t, "0-3\n", "sys/fs/cgroup/affinityd.slice/cpuset.cpus.effective");
+	tree_putf(t, "0-3\n", "sys/devices/system/cpu/online");
+	tree_putf(t, "0::/affinityd.slice/affinityd.service\n", "proc/self/cgroup");
+	tree_putf(t, "0-3\n", "sys/fs/cgroup/affinityd.slice/cpuset.cpus.effective");
 	host_init(&host, t, NULL);
 	net(&host, plan("eth0 0=30@1[1] 1=31@3[3]", "0-3", NULL),
 	    doctor_check_cpuset);
@@ -739,9 +727,9 @@ test_cpuset(void **state)
 	expect(&host.rep, "cpu-quota", DOCTOR_OK, "no CPU quota");
 
 	/* Hides CPU 3, where eth0:1 is processed; a quota of one CPU. */
-	put(t, "0-2\n", "sys/fs/cgroup/affinityd.slice/cpuset.cpus.effective");
-	put(t, "100000 100000\n", "sys/fs/cgroup/affinityd.slice/cpu.max");
-	put(t, "max 100000\n",
+	tree_putf(t, "0-2\n", "sys/fs/cgroup/affinityd.slice/cpuset.cpus.effective");
+	tree_putf(t, "100000 100000\n", "sys/fs/cgroup/affinityd.slice/cpu.max");
+	tree_putf(t, "max 100000\n",
 	    "sys/fs/cgroup/affinityd.slice/affinityd.service/cpu.max");
 	net(&host, NULL, doctor_check_cpuset);
 	expect(&host.rep, "cpuset", DOCTOR_WARN, "holds CPUs 0-2",
@@ -750,7 +738,7 @@ test_cpuset(void **state)
 	    "its 2 workers", "CPUQuota=");
 
 	/* Hides CPU 3, where nothing is processed. */
-	put(t, "400000 100000\n", "sys/fs/cgroup/affinityd.slice/cpu.max");
+	tree_putf(t, "400000 100000\n", "sys/fs/cgroup/affinityd.slice/cpu.max");
 	net(&host, plan("eth0 0=30@1[1]", "0-2", NULL), doctor_check_cpuset);
 	expect(&host.rep, "cpuset", DOCTOR_OK, "hides CPU 3, where no queue");
 	expect(&host.rep, "cpu-quota", DOCTOR_OK, "covers every worker");
@@ -791,7 +779,7 @@ test_run_no_plan(void **state)
 	struct tree	*t = *state;
 	struct host	 host;
 
-	put(t, "1\n", "proc/sys/net/ipv4/tcp_migrate_req");
+	tree_putf(t, "1\n", "proc/sys/net/ipv4/tcp_migrate_req");
 	host_init(&host, t, NULL);
 	host.h.plan_error = -EINVAL;
 	assert_int_equal(doctor_run(&host.h, &host.rep), 0);

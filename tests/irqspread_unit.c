@@ -52,19 +52,6 @@ fx_path(const struct tree *t, const char *fmt, ...)
 	return path;
 }
 
-static void LOG_PRINTF(3, 4)
-fx_put(struct tree *t, const char *text, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*rel;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&rel, fmt, ap) >= 0);
-	va_end(ap);
-	tree_put(t, rel, text);
-	free(rel);
-}
-
 static void
 fx_mkdirs(const char *path)
 {
@@ -178,7 +165,7 @@ assert_warning(const struct strv *warnings, ...)
 static void
 irq_files(struct tree *t, unsigned int irq, const char *smp)
 {
-	fx_put(t, smp, "proc/irq/%u/smp_affinity_list", irq);
+	tree_putf(t, smp, "proc/irq/%u/smp_affinity_list", irq);
 }
 
 /*
@@ -276,9 +263,9 @@ test_readback(void **state)
 	irq_files(t, 70, "0-3\n");
 	irq_files(t, 71, "0-3\n");
 	irq_files(t, 72, "0-3\n");
-	fx_put(t, "0\n", "proc/irq/71/effective_affinity_list");
-	fx_put(t, "0\n", "proc/irq/72/effective_affinity_list");
-	fx_put(t, "0-1\n", "proc/irq/73/effective_affinity_list");
+	tree_putf(t, "0\n", "proc/irq/71/effective_affinity_list");
+	tree_putf(t, "0\n", "proc/irq/72/effective_affinity_list");
+	tree_putf(t, "0-1\n", "proc/irq/73/effective_affinity_list");
 	path = fx_path(t, "proc/irq/71/effective_affinity_list");
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(symlink("smp_affinity_list", path), 0);
@@ -369,9 +356,9 @@ test_irqbalance(void **state)
 	struct strv	 warnings;
 	unsigned int	 changed;
 
-	fx_put(t, "sshd\n", "proc/1/comm");
-	fx_put(t, "irqbalance-helper\n", "proc/17/comm");
-	fx_put(t, "irqbalance\n", "proc/4242/comm");
+	tree_putf(t, "sshd\n", "proc/1/comm");
+	tree_putf(t, "irqbalance-helper\n", "proc/17/comm");
+	tree_putf(t, "irqbalance\n", "proc/4242/comm");
 
 	irq_files(t, 90, "0\n");
 	irq_files(t, 91, "1\n");

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,20 @@ tree_put(struct tree *t, const char *rel, const char *text)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	assert_int_equal(close(fd), 0);
 	free(path);
+}
+
+/* tree_put() with the relative path as a printf format. */
+void
+tree_putf(struct tree *t, const char *text, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*rel;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&rel, fmt, ap) >= 0);
+	va_end(ap);
+	tree_put(t, rel, text);
+	free(rel);
 }
 
 int

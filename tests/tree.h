@@ -12,6 +12,8 @@ struct tree {
 
 /* tree.c */
 void	 tree_put(struct tree *t, const char *rel, const char *text);
+void	 tree_putf(struct tree *t, const char *text, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 int	 tree_setup(void **state);
 int	 tree_teardown(void **state);
 
