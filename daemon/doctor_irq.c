@@ -533,9 +533,10 @@ doctor_check_queues(const struct doctor_host *host, struct doctor_report *rep)
 		    "plan has an IRQ of its own: packets are processed where "
 		    "they were sent or where RPS puts them");
 	else if (!warned)
-		doctor_add(rep, "irq-affinity", DOCTOR_OK, "each of the %zu "
-		    "queue IRQs is delivered to one online CPU, where it was "
-		    "asked to go", nirqs);
+		doctor_add(rep, "irq-affinity", DOCTOR_OK, "%s%zu queue IRQ%s "
+		    "is delivered to one online CPU, where it was asked to go",
+		    nirqs == 1 ? "the " : "each of the ", nirqs,
+		    nirqs == 1 ? "" : "s");
 	return 0;
 }
 

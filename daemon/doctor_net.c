@@ -78,7 +78,7 @@ doctor_check_rps_cpus(const struct topology *topo, struct doctor_report *rep)
 	}
 	if (many == 0 && one == 0)
 		doctor_add(rep, "rps", DOCTOR_OK, "RPS is off on the plan's "
-		    "queues: each is processed on its IRQ's CPU");
+		    "queues: nothing hands their packets to another CPU");
 	else if (many == 0)
 		doctor_add(rep, "rps", DOCTOR_OK, "RPS sends each of %zu "
 		    "queue%s to one CPU, where the plan puts its worker", one,
