@@ -156,6 +156,7 @@ cmd_doctor(int argc, char *argv[])
 	};
 	struct doctor_report	 rep = { 0 };
 	const char		*path = NULL, *sysroot = NULL;
+	char			*root = NULL;
 	int			 ch, json = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -181,20 +182,28 @@ cmd_doctor(int argc, char *argv[])
 		cmd_doctor_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cmd_doctor_check(path, sysroot, &rep) < 0) {
-		fprintf(stderr, "affinityd: doctor: %s\n", strerror(ENOMEM));
-		doctor_report_free(&rep);
-		return EXIT_OSERR;
+	/* Discovery follows links inside the tree by absolute paths. */
+	if (sysroot != NULL && (root = realpath(sysroot, NULL)) == NULL) {
+		fprintf(stderr, "affinityd: doctor: --sysroot %s: %s\n",
+		    sysroot, strerror(errno));
+		return EXIT_USAGE;
 	}
-	r = 0;
+	r = cmd_doctor_check(path, root, &rep);
+	if (r < 0) {
+		fprintf(stderr, "affinityd: doctor: %s\n", strerror(ENOMEM));
+		r = EXIT_OSERR;
+		goto out;
+	}
 	if (json)
 		r = cmd_doctor_json(&rep);
 	else
-		cmd_doctor_text(&rep, path, sysroot);
+		cmd_doctor_text(&rep, path, root);
 	if (r != 0 || fflush(stdout) != 0 || ferror(stdout))
 		r = EXIT_OSERR;
 	else
 		r = doctor_count(&rep, DOCTOR_FAIL) > 0 ? 1 : 0;
+out:
 	doctor_report_free(&rep);
+	free(root);
 	return r;
 }
