@@ -355,7 +355,8 @@ doctor_check_tcp_migrate_req(const char *sysroot, struct doctor_report *rep)
 		f = doctor_add(rep, "tcp-migrate-req", DOCTOR_WARN, "this "
 		    "kernel has no net.ipv4.tcp_migrate_req (before 5.14): "
 		    "connections queued on a socket that closes (fewer workers "
-		    "after a reload, a worker given up) are reset");
+		    "after a reload, a worker given up or not back within a "
+		    "second) are reset");
 		doctor_fix(rep, f, "run Linux 5.14 or later to keep them");
 		return 0;
 	}
@@ -368,8 +369,9 @@ doctor_check_tcp_migrate_req(const char *sysroot, struct doctor_report *rep)
 	}
 	f = doctor_add(rep, "tcp-migrate-req", DOCTOR_WARN,
 	    "net.ipv4.tcp_migrate_req is 0: connections queued on a socket "
-	    "that closes (fewer workers after a reload, a worker given up) "
-	    "are reset instead of moved to the other workers");
+	    "that closes (fewer workers after a reload, a worker given up or "
+	    "not back within a second) are reset instead of moved to the "
+	    "other workers");
 	doctor_fix(rep, f, "sysctl -w net.ipv4.tcp_migrate_req=1; the shipped "
 	    "sysctl.d file sets it at boot");
 	return 0;

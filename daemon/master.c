@@ -23,6 +23,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "daemonize.h"
+#include "doctor.h"
 #include "generation.h"
 #include "listener.h"
 #include "log.h"
@@ -971,15 +972,18 @@ master_stats(struct master *m)
 	return generation_pool_init(&m->pool, n);
 }
 
+/*
+ * tcp_migrate_req off: the doctor's check, logged in the words
+ * "affinityd doctor" prints, so that the two never disagree.
+ */
 static void
 master_check_sysctl(void)
 {
-	if (listener_migrates() == 0)
-		log_warnx("net.ipv4.tcp_migrate_req is 0: connections queued "
-		    "on a socket that closes (fewer workers after a reload, "
-		    "a worker given up or not back within a second) are "
-		    "reset instead of moved to the other workers; the "
-		    "shipped sysctl.d file sets it to 1");
+	struct doctor_report	 rep = { 0 };
+
+	if (doctor_check_tcp_migrate_req(NULL, &rep) == 0)
+		doctor_log(&rep, NULL);
+	doctor_report_free(&rep);
 }
 
 /* Frees everything, the configurations with their generations. */
