@@ -1,7 +1,8 @@
 /*
  * The doctor's run: every check in the order a person reads them: the
- * plan, its queue IRQs, steering outside the plan, sysctls and limits,
- * then the boot binding.  Printing the report is the caller's.
+ * plan, its queue IRQs, steering outside the plan, the kernel's own
+ * steering, sysctls and limits, then the boot binding.  Printing the
+ * report is the caller's.
  */
 #include "acconfig.h"
 
@@ -84,6 +85,7 @@ doctor_run(const struct doctor_host *host, struct doctor_report *rep)
 		{ doctor_check_rps, 1 },
 		{ doctor_check_xps, 1 },
 		{ doctor_check_threaded, 1 },
+		{ doctor_check_steering, 1 },
 		{ doctor_check_somaxconn, 0 },
 		{ doctor_check_tcp_migrate_req_host, 0 },
 		{ doctor_check_nofile, 1 },

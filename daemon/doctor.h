@@ -14,6 +14,7 @@
 
 struct config;
 struct cpuset;
+struct steer_result;
 struct topology;
 
 enum doctor_status {
@@ -42,6 +43,12 @@ struct doctor_host {
 	const struct config	*conf;
 	const struct topology	*topo;		/* NULL: no plan could be made */
 	int			 plan_error;	/* 0, or discovery's -errno */
+	/*
+	 * Stands in for steer_selftest() (tests); NULL: the real one, run
+	 * only when sysroot is this machine.
+	 */
+	int			(*selftest)(const struct cpuset *cpus,
+				    struct steer_result *res);
 };
 
 /*
@@ -87,6 +94,10 @@ int	 doctor_check_somaxconn(const struct doctor_host *host,
 int	 doctor_check_tcp_migrate_req(const char *sysroot,
 	    struct doctor_report *rep);
 int	 doctor_check_nofile(const struct doctor_host *host,
+	    struct doctor_report *rep);
+
+/* doctor_steer.c: SO_INCOMING_CPU on this kernel, and what auto picks. */
+int	 doctor_check_steering(const struct doctor_host *host,
 	    struct doctor_report *rep);
 
 /* doctor_boot.c: boot binding, the kernel command line, cgroups. */

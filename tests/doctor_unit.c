@@ -2,7 +2,8 @@
  * doctor*.c: every check's OK and its WARN or FAIL, on file trees made
  * here (proc, sys and etc below a sysroot) and plans written by hand in
  * the compact form "eth0 0=38@1[1] 1=39@0[0-3]{0-1}" (queue=IRQ@CPU,
- * the IRQ's CPUs, the RPS CPUs); then the whole run on a driver fixture.
+ * the IRQ's CPUs, the RPS CPUs), with a stand-in for the steering
+ * self-test; then the whole run on a driver fixture.
  */
 #include "acconfig.h"
 
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "doctor.h"
+#include "steer_selftest.h"
 #include "topology.h"
 #include "tree.h"
 #include "util.h"
@@ -537,6 +539,95 @@ test_xps_threaded(void **state)
 	host_free(&host);
 }
 
+/* ---- The kernel's steering, as stand-ins for the self-test find it. ---- */
+
+static enum steer_outcome	 fake_in, fake_bpf;
+static char			*fake_cpus;	/* the CPUs it was given */
+
+static int
+fake_selftest(const struct cpuset *cpus, struct steer_result *res)
+{
+	struct steer_count	 all = { 16, 16, 0 }, half = { 16, 8, 0 };
+
+	free(fake_cpus);
+	assert_non_null(fake_cpus = cpuset_format_list(cpus));
+	memset(res, 0, sizeof(*res));
+	res->cpus[0] = cpuset_first(cpus);
+	res->cpus[1] = cpuset_next(cpus, res->cpus[0]);
+	res->incoming_cpu.outcome = fake_in;
+	res->cbpf.outcome = fake_bpf;
+	res->incoming_cpu.tcp = res->incoming_cpu.udp =
+	    fake_in == STEER_STEERS ? all : half;
+	res->cbpf.tcp = res->cbpf.udp = fake_bpf == STEER_STEERS ? all : half;
+	if (fake_in == STEER_FAILED)
+		snprintf(res->incoming_cpu.detail,
+		    sizeof(res->incoming_cpu.detail), "socket: %s",
+		    strerror(EACCES));
+	if (fake_bpf == STEER_FAILED)
+		snprintf(res->cbpf.detail, sizeof(res->cbpf.detail),
+		    "socket: %s", strerror(EACCES));
+	return 0;
+}
+
+static void
+steering(struct host *host, enum steering conf, enum steer_outcome in,
+    enum steer_outcome bpf)
+{
+	host->conf->steering = conf;
+	fake_in = in;
+	fake_bpf = bpf;
+	net(host, NULL, doctor_check_steering);
+}
+
+static void
+test_steering(void **state)
+{
+	struct tree	*t = *state;
+	struct host	 host;
+
+	host_init(&host, t, plan("eth0 0=30@1[1] 1=31@3[3]", "0-3", NULL));
+	/* Below a sysroot the running kernel says nothing about it. */
+	net(&host, NULL, doctor_check_steering);
+	expect(&host.rep, "steering", DOCTOR_OK, "not tested");
+
+	host.h.selftest = fake_selftest;
+	steering(&host, STEERING_INCOMING_CPU, STEER_STEERS, STEER_STEERS);
+	expect(&host.rep, "steering", DOCTOR_OK, "\"incoming-cpu\" serves",
+	    "would pick incoming-cpu", "CPUs 1 and 3");
+	assert_string_equal(fake_cpus, "1,3");
+	steering(&host, STEERING_AUTO, STEER_STEERS, STEER_STEERS);
+	expect(&host.rep, "steering", DOCTOR_OK, "\"auto\" picks "
+	    "incoming-cpu");
+
+	/* A kernel without the reuseport fix. */
+	steering(&host, STEERING_INCOMING_CPU, STEER_HASHES, STEER_STEERS);
+	expect(&host.rep, "steering", DOCTOR_FAIL, "ignores SO_INCOMING_CPU",
+	    "8 of 16 TCP", "would pick cbpf", "steering = \"auto\" (cbpf "
+	    "here)", "Linux 6.2");
+	steering(&host, STEERING_AUTO, STEER_HASHES, STEER_STEERS);
+	expect(&host.rep, "steering", DOCTOR_OK, "\"auto\" picks cbpf");
+	steering(&host, STEERING_AUTO, STEER_HASHES, STEER_HASHES);
+	expect(&host.rep, "steering", DOCTOR_WARN, "falls back to hashing");
+	steering(&host, STEERING_CBPF, STEER_HASHES, STEER_HASHES);
+	expect(&host.rep, "steering", DOCTOR_WARN, "\"cbpf\", but",
+	    "does not steer");
+
+	/* Hashing on purpose, where the kernel would steer. */
+	steering(&host, STEERING_NONE, STEER_STEERS, STEER_STEERS);
+	expect(&host.rep, "steering", DOCTOR_WARN, "about one in 2",
+	    "\"auto\" would pick incoming-cpu");
+	steering(&host, STEERING_NONE, STEER_HASHES, STEER_HASHES);
+	expect(&host.rep, "steering", DOCTOR_OK, "\"none\" serves");
+
+	/* Nothing learnt. */
+	steering(&host, STEERING_AUTO, STEER_FAILED, STEER_FAILED);
+	expect(&host.rep, "steering", DOCTOR_WARN, "could not run",
+	    strerror(EACCES));
+	free(fake_cpus);
+	fake_cpus = NULL;
+	host_free(&host);
+}
+
 /* ---- Sysctls and limits. ---- */
 
 static void
@@ -809,6 +900,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rps_rfs, tree_setup,
 		    tree_teardown),
 		cmocka_unit_test_setup_teardown(test_xps_threaded, tree_setup,
+		    tree_teardown),
+		cmocka_unit_test_setup_teardown(test_steering, tree_setup,
 		    tree_teardown),
 		cmocka_unit_test_setup_teardown(test_sysctls, tree_setup,
 		    tree_teardown),

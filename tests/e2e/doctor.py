@@ -3,8 +3,9 @@
 that is not OK, a closing count), the --json document and its "failures",
 the exit code (1 exactly when something FAILs: an open-file limit too low
 for max_connections makes one), findings that match what this host says
-(tcp_migrate_req), a configuration that does not load, usage errors, and
-the daemon's start-up warning worded as the doctor words it."""
+(tcp_migrate_req), the steering "topology" reports for the same file, a
+configuration that does not load, usage errors, and the daemon's start-up
+warning worded as the doctor words it."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -44,8 +45,9 @@ def parse_text(out):
         check(f, f"not a finding line: {line!r}")
         findings.append((f.group(1), f.group(2), f.group(3), None))
     for status, name, why, fix in findings:
+        where = "missing" if fix is None else "on an OK finding"
         check((fix is None) == (status == "OK"),
-              f"{status} {name}: fix line {'missing' if fix is None else 'on an OK'}")
+              f"{status} {name}: fix line {where}")
     counts = [sum(1 for f in findings if f[0] == s) for s in STATUSES]
     check(counts == [int(g) for g in m.groups()],
           f"the closing count {m.group(0)!r} does not match {counts}")
@@ -79,8 +81,8 @@ def test_this_machine():
     text = parse_text(r.stdout)
     check(r.returncode == (1 if any(f[0] == "FAIL" for f in text) else 0),
           f"exit {r.returncode} with {[f[:2] for f in text]}")
-    for name in ("plan", "tcp-migrate-req", "somaxconn", "nofile",
-                 "housekeeping", "init-cpus", "isolcpus", "cpuset"):
+    for name in ("plan", "steering", "tcp-migrate-req", "somaxconn",
+                 "nofile", "housekeeping", "init-cpus", "isolcpus", "cpuset"):
         finding(text, name)
     r2 = run(["doctor", "--json"])
     check(r2.returncode == r.returncode, f"--json exited {r2.returncode}, "
@@ -178,8 +180,29 @@ def test_daemon_agrees():
     d.stop()
 
 
+def test_steering_agrees():
+    """The doctor's steering finding names the method and reason that
+    "affinityd topology" prints for the same configuration."""
+    conf = os.path.join(srcdir(), "conf", "affinityd.conf")
+    r = run(["topology", "--json", "-c", conf])
+    check(r.returncode == 0, f"topology exited {r.returncode}: {r.stderr}")
+    steer = json.loads(r.stdout).get("steering")
+    check(steer and steer.get("method") and steer.get("reason"),
+          f"topology --json has no steering: {r.stdout[:300]}")
+    r = run(["doctor", "--json", "-c", conf])
+    doc = check_json(r.stdout)
+    why = [f["why"] for f in doc["findings"] if f["check"] == "steering"]
+    check(len(why) == 1, f"{len(why)} steering findings")
+    check(f"picks {steer['method']} here" in why[0] or
+          f"would pick {steer['method']}" in why[0],
+          f"doctor says {why[0]!r}, topology {steer['method']}")
+    # The self-test's counts may differ between runs; the method may not.
+    say(f"steering: {why[0]}")
+
+
 def main():
     test_this_machine()
+    test_steering_agrees()
     test_nofile_fails()
     test_fixture()
     test_bad_config_and_usage()
