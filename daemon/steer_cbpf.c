@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "steer_cbpf.h"
 
@@ -171,11 +172,12 @@ steer_cbpf_free(struct steer_cbpf *prog)
 int
 steer_cbpf_attach(int fd, const struct steer_cbpf *prog)
 {
-	struct sock_fprog	 fprog = {
-		.len = prog->len,
-		.filter = prog->insns,
-	};
+	struct sock_fprog	 fprog;
 
+	/* The kernel copies the padding after len too: zero it. */
+	memset(&fprog, 0, sizeof(fprog));
+	fprog.len = prog->len;
+	fprog.filter = prog->insns;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &fprog,
 	    sizeof(fprog)) == -1)
 		return -errno;
