@@ -65,6 +65,7 @@ void	 doctor_report_free(struct doctor_report *rep);
 size_t	 doctor_count(const struct doctor_report *rep,
 	    enum doctor_status status);
 const char *doctor_status_name(enum doctor_status status);
+int	 doctor_warnings(const struct doctor_report *rep, struct strv *out);
 void	 doctor_log(const struct doctor_report *rep, const char *prefix);
 int	 doctor_worker_cpus(const struct topology *topo, struct cpuset **set);
 

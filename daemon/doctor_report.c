@@ -15,6 +15,7 @@
 #include "doctor.h"
 #include "log.h"
 #include "topology.h"
+#include "util.h"
 
 static char *
 doctor_vformat(const char *fmt, va_list ap)
@@ -113,21 +114,38 @@ doctor_status_name(enum doctor_status status)
 	return "?";
 }
 
-/* The daemon's way to show findings: each one not OK, as a warning. */
-void
-doctor_log(const struct doctor_report *rep, const char *prefix)
+/*
+ * Appends each finding that is not OK to out as one line, "WHY; fix:
+ * FIX", the way the daemon shows them: 0 or -ENOMEM.
+ */
+int
+doctor_warnings(const struct doctor_report *rep, struct strv *out)
 {
 	const struct doctor_finding	*f;
 	size_t				 i;
+	int				 r = 0;
 
-	for (i = 0; i < rep->n; i++) {
+	for (i = 0; i < rep->n && r == 0; i++) {
 		f = &rep->v[i];
-		if (f->status == DOCTOR_OK)
-			continue;
-		log_warnx("%s%s%s%s%s", prefix ? prefix : "", f->why,
-		    f->fix ? "; " : "", f->fix ? "fix: " : "",
-		    f->fix ? f->fix : "");
+		if (f->status != DOCTOR_OK)
+			r = strv_addf(out, "%s%s%s", f->why,
+			    f->fix ? "; fix: " : "", f->fix ? f->fix : "");
 	}
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* Logs each finding that is not OK as a warning, after prefix. */
+void
+doctor_log(const struct doctor_report *rep, const char *prefix)
+{
+	struct strv	 lines = { 0 };
+	size_t		 i;
+
+	if (doctor_warnings(rep, &lines) < 0)
+		log_warnx("%sout of memory", prefix ? prefix : "");
+	for (i = 0; i < lines.n; i++)
+		log_warnx("%s%s", prefix ? prefix : "", lines.v[i]);
+	strv_free(&lines);
 }
 
 /* The CPUs of the plan's workers. */

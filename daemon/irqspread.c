@@ -189,15 +189,8 @@ irqspread_where(struct irqspread_ctx *ctx, const struct irqspread_move *mv,
 static void
 irqspread_findings(struct irqspread_ctx *ctx, struct doctor_report *rep)
 {
-	size_t	 i;
-
-	if (rep->nomem)
+	if (rep->nomem || doctor_warnings(rep, ctx->warnings) < 0)
 		ctx->nomem = 1;
-	for (i = 0; i < rep->n; i++)
-		if (rep->v[i].status != DOCTOR_OK)
-			irqspread_warn(ctx, "%s%s%s", rep->v[i].why,
-			    rep->v[i].fix ? "; " : "",
-			    rep->v[i].fix ? rep->v[i].fix : "");
 	doctor_report_free(rep);
 }
 

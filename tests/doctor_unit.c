@@ -236,6 +236,7 @@ test_report(void **state)
 {
 	struct doctor_report	 rep = { 0 };
 	struct doctor_finding	*f;
+	struct strv		 lines = { 0 };
 	size_t			 i;
 
 	(void)state;
@@ -255,6 +256,11 @@ test_report(void **state)
 	assert_string_equal(doctor_status_name(DOCTOR_WARN), "WARN");
 	doctor_fix(&rep, NULL, "nothing happens");
 	assert_int_equal(rep.nomem, 0);
+	/* The daemon's lines: the findings that are not OK, with the fix. */
+	assert_int_equal(doctor_warnings(&rep, &lines), 0);
+	assert_int_equal(lines.n, 14);
+	assert_string_equal(lines.v[13], "finding 39; fix: fix 39");
+	strv_free(&lines);
 	doctor_report_free(&rep);
 	assert_int_equal(rep.n, 0);
 }
