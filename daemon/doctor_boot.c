@@ -108,7 +108,7 @@ doctor_check_init(const char *proc, const struct doctor_cpus *c,
 		if (r == -ENOMEM)
 			return r;
 		f = doctor_add(rep, "init-cpus", DOCTOR_WARN, "cannot read "
-		    "init's CPUs (%s/1/status)", proc);
+		    "init's CPUs (%s/1/task/1/status)", proc);
 		doctor_fix(rep, f, "run as root, or read Cpus_allowed_list in "
 		    "/proc/1/status by hand");
 		return 0;
