@@ -14,6 +14,10 @@
 
 #include "stats.h"
 
+/* mmap() returns whole pages, so every slot starts on a line of its own. */
+_Static_assert(sizeof(struct stats_slot) % STATS_SLOT_ALIGN == 0,
+    "stats slots share cache lines");
+
 int
 stats_map(size_t nslots, struct stats_segment *seg)
 {

@@ -2,6 +2,8 @@
  * Shared per-worker counters: one slot per worker in a memory segment the
  * master maps before forking.  Each slot has a single writer (its worker);
  * the master and the admin socket only read, so plain relaxed atomics do.
+ * Each slot fills cache lines of its own, so that two workers counting
+ * on two CPUs never write the same line.
  */
 #ifndef AFFINITYD_STATS_H
 #define AFFINITYD_STATS_H
@@ -9,6 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+/*
+ * 128: a cache line, or the pair of lines that x86 prefetches together,
+ * which otherwise would still bounce between the CPUs of two neighbours.
+ */
+#define STATS_SLOT_ALIGN	128
 
 struct stats_slot {
 	uint64_t	 accepted;	/* TCP connections accepted */
@@ -24,16 +32,22 @@ struct stats_slot {
 	int32_t		 pid;
 	uint32_t	 open_conns;
 	uint32_t	 draining;
-};
+} __attribute__((aligned(STATS_SLOT_ALIGN)));
 
 struct stats_segment {
 	struct stats_slot	*slots;
 	size_t			 nslots;
 };
 
-/* Relaxed single-writer updates; readers tolerate a torn snapshot. */
+/*
+ * Relaxed single-writer updates; readers tolerate a torn snapshot.  Only
+ * the slot's worker adds, so a load and a store do: a locked
+ * read-modify-write would cost every request a bus lock for nothing.
+ */
 #define STATS_ADD(slot, field, n) \
-	__atomic_fetch_add(&(slot)->field, (n), __ATOMIC_RELAXED)
+	__atomic_store_n(&(slot)->field, \
+	    __atomic_load_n(&(slot)->field, __ATOMIC_RELAXED) + (n), \
+	    __ATOMIC_RELAXED)
 #define STATS_SET(slot, field, v) \
 	__atomic_store_n(&(slot)->field, (v), __ATOMIC_RELAXED)
 #define STATS_GET(slot, field) \
