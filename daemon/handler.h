@@ -35,6 +35,14 @@ struct handler {
 	ssize_t		(*udp_reply)(struct serve_listener *sl,
 			    const struct serve_datagram *dg, void *out,
 			    size_t outcap);
+	/*
+	 * Optional: what the handler prepares once per TCP listener when it
+	 * starts serving (kept in sl->hdata), and frees once the listener
+	 * stopped and its last connection is gone; listener_start returns 0
+	 * or -errno.
+	 */
+	int		(*listener_start)(struct serve_listener *sl);
+	void		(*listener_stop)(struct serve_listener *sl);
 };
 
 /* handler.c */

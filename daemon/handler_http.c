@@ -11,10 +11,18 @@
  * close", and the connection closes after it.  One between requests is
  * kept for HTTP_DRAIN_IDLE_SEC more: closing it at once loses the request
  * that a back-to-back client has already sent, or is sending, on it.
+ *
+ * The answers are whole byte strings built once per listener when it
+ * starts serving (a reload starts new workers, so new answers): a request
+ * costs its parsing and one copy of the answer into the output.
  */
 #include "acconfig.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -27,8 +35,36 @@
 #include "stats.h"
 
 #define HTTP_DEFAULT_BODY	"ok\n"
-#define HTTP_BAD_REQUEST	"bad request\n"
 #define HTTP_DRAIN_IDLE_SEC	1
+#define HTTP_BAD_REQUEST	"HTTP/1.1 400 Bad Request\r\n" \
+				"Content-Type: text/plain\r\n" \
+				"Content-Length: 12\r\n" \
+				"Connection: close\r\n" \
+				"\r\nbad request\n"
+
+#define HTTP_OK_HEAD		"HTTP/1.1 200 OK\r\n" \
+				"Content-Type: text/plain\r\n" \
+				"Content-Length: %zu\r\n" \
+				"%s\r\n"
+
+/* The answers a request may get, by what the request asked for. */
+enum http_answer_kind {
+	HTTP_KEEP,		/* HTTP/1.1 keep-alive */
+	HTTP_KEEP10,		/* HTTP/1.0 keep-alive: says so */
+	HTTP_CLOSE,		/* the connection closes after it */
+	HTTP_NANSWERS
+};
+
+struct http_answer {
+	char		*buf;		/* header and body */
+	size_t		 len;
+	size_t		 head_len;	/* the header alone: HEAD */
+};
+
+/* A listener's answers (serve_listener.hdata). */
+struct http_listener {
+	struct http_answer	 answers[HTTP_NANSWERS];
+};
 
 struct http_conn {
 	struct serve_conn	 c;		/* first, see serve_conn_new() */
@@ -72,23 +108,15 @@ static const http_parser_settings http_settings = {
 static int
 http_respond(struct http_conn *hc)
 {
-	struct serve_listener	*sl = hc->c.sl;
-	struct evbuffer		*out = bufferevent_get_output(hc->c.bev);
-	const char		*body, *conn = "";
-	int			 keep;
+	const struct http_listener	*hl = hc->c.sl->hdata;
+	const struct http_answer	*a;
+	int				 keep;
 
-	body = sl->conf->http_body != NULL ? sl->conf->http_body :
-	    HTTP_DEFAULT_BODY;
 	keep = hc->keep_alive && !hc->c.serve->draining;
-	if (!keep)
-		conn = "Connection: close\r\n";
-	else if (hc->http10)
-		conn = "Connection: keep-alive\r\n";
-	if (evbuffer_add_printf(out, "HTTP/1.1 200 OK\r\n"
-	    "Content-Type: text/plain\r\n"
-	    "Content-Length: %zu\r\n"
-	    "%s\r\n", strlen(body), conn) == -1 ||
-	    (!hc->head && evbuffer_add(out, body, strlen(body)) == -1)) {
+	a = &hl->answers[!keep ? HTTP_CLOSE :
+	    hc->http10 ? HTTP_KEEP10 : HTTP_KEEP];
+	if (evbuffer_add(bufferevent_get_output(hc->c.bev), a->buf,
+	    hc->head ? a->head_len : a->len) == -1) {
 		STATS_ADD(hc->c.serve->stats, errors, 1);
 		return 0;
 	}
@@ -98,13 +126,8 @@ http_respond(struct http_conn *hc)
 static void
 http_bad_request(struct http_conn *hc)
 {
-	struct evbuffer	*out = bufferevent_get_output(hc->c.bev);
-
-	evbuffer_add_printf(out, "HTTP/1.1 400 Bad Request\r\n"
-	    "Content-Type: text/plain\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Connection: close\r\n"
-	    "\r\n%s", strlen(HTTP_BAD_REQUEST), HTTP_BAD_REQUEST);
+	evbuffer_add(bufferevent_get_output(hc->c.bev), HTTP_BAD_REQUEST,
+	    sizeof(HTTP_BAD_REQUEST) - 1);
 }
 
 /*
@@ -172,11 +195,77 @@ static const struct serve_conn_ops http_ops = {
 };
 
 static void
+http_listener_stop(struct serve_listener *sl)
+{
+	struct http_listener	*hl = sl->hdata;
+	int			 i;
+
+	if (hl == NULL)
+		return;
+	for (i = 0; i < HTTP_NANSWERS; i++)
+		free(hl->answers[i].buf);
+	free(hl);
+	sl->hdata = NULL;
+}
+
+static int
+http_answer_build(struct http_answer *a, const char *body, const char *conn)
+{
+	size_t	 blen = strlen(body);
+	int	 head;
+
+	head = snprintf(NULL, 0, HTTP_OK_HEAD, blen, conn);
+	if (head < 0 || (a->buf = malloc((size_t)head + blen + 1)) == NULL)
+		return -ENOMEM;
+	snprintf(a->buf, (size_t)head + 1, HTTP_OK_HEAD, blen, conn);
+	memcpy(a->buf + head, body, blen + 1);
+	a->head_len = (size_t)head;
+	a->len = (size_t)head + blen;
+	return 0;
+}
+
+static int
+http_listener_start(struct serve_listener *sl)
+{
+	static const char *const conn[HTTP_NANSWERS] = {
+		[HTTP_KEEP] = "",
+		[HTTP_KEEP10] = "Connection: keep-alive\r\n",
+		[HTTP_CLOSE] = "Connection: close\r\n",
+	};
+	struct http_listener	*hl;
+	const char		*body;
+	int			 i;
+
+	body = sl->conf->http_body != NULL ? sl->conf->http_body :
+	    HTTP_DEFAULT_BODY;
+	if ((hl = calloc(1, sizeof(*hl))) == NULL)
+		return -ENOMEM;
+	sl->hdata = hl;
+	for (i = 0; i < HTTP_NANSWERS; i++)
+		if (http_answer_build(&hl->answers[i], body, conn[i]) < 0) {
+			http_listener_stop(sl);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/*
+ * A listener started by tcp_serve_start() has its answers; one that was
+ * not (a caller driving the handler alone) gets them with its first
+ * connection, and loses them with its last (serve_listener_release()).
+ */
+static void
 http_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
     int incoming_cpu)
 {
 	struct http_conn	*hc;
 
+	if (sl->hdata == NULL && http_listener_start(sl) < 0) {
+		STATS_ADD(sl->serve->stats, errors, 1);
+		close(fd);
+		serve_conn_done(sl->serve);
+		return;
+	}
 	if ((hc = serve_conn_new(sl, fd, sizeof(*hc), &http_ops)) == NULL)
 		return;
 	http_parser_init(&hc->parser, HTTP_REQUEST);
@@ -189,4 +278,6 @@ const struct handler handler_http = {
 	.udp = 0,
 	.tcp_start = http_tcp_start,
 	.udp_reply = NULL,
+	.listener_start = http_listener_start,
+	.listener_stop = http_listener_stop,
 };

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "handler.h"
 #include "log.h"
 #include "serve.h"
 #include "stats.h"
@@ -103,14 +104,29 @@ serve_conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		STATS_ADD(stats, bytes_out, info->n_deleted);
 }
 
+/*
+ * What the handler prepared for a TCP listener goes once the listener
+ * stopped accepting and its last connection is gone.
+ */
+void
+serve_listener_release(struct serve_listener *sl)
+{
+	if (sl->hdata != NULL && sl->handler->listener_stop != NULL)
+		sl->handler->listener_stop(sl);
+	sl->hdata = NULL;
+}
+
 void
 serve_conn_close(struct serve_conn *c)
 {
-	struct serve	*serve = c->serve;
+	struct serve		*serve = c->serve;
+	struct serve_listener	*sl = c->sl;
 
 	LIST_REMOVE(c, entry);
 	bufferevent_free(c->bev);
 	free(c);
+	if (--sl->nconns == 0 && sl->io == NULL)
+		serve_listener_release(sl);
 	serve_conn_done(serve);
 }
 
@@ -252,6 +268,7 @@ serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
 	c->serve = serve;
 	c->sl = sl;
 	c->ops = ops;
+	sl->nconns++;
 	LIST_INSERT_HEAD(&serve->conns, c, entry);
 	if (evbuffer_add_cb(bufferevent_get_input(c->bev), serve_conn_in_cb,
 	    serve->stats) == NULL ||

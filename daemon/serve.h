@@ -77,6 +77,8 @@ struct serve_listener {
 	const struct handler		*handler;
 	evutil_socket_t			 fd;	/* never closed by tcp.c, udp.c */
 	void				*io;	/* tcp.c, udp.c state; NULL: stopped */
+	void				*hdata;	/* the handler's, see listener_start */
+	unsigned int			 nconns; /* its open connections */
 };
 
 /*
@@ -123,5 +125,6 @@ void	 serve_conn_finish(struct serve_conn *c);
 void	 serve_conn_close(struct serve_conn *c);
 void	 serve_drain(struct serve *serve, const struct serve_listener *sl);
 void	 serve_close_all(struct serve *serve);
+void	 serve_listener_release(struct serve_listener *sl);
 
 #endif

@@ -160,6 +160,7 @@ tcp_serve_start(struct serve_listener *sl)
 {
 	struct serve		*serve = sl->serve;
 	struct tcp_listener	*tl;
+	int			 r;
 
 	if (sl->io != NULL)
 		return -EALREADY;
@@ -169,8 +170,13 @@ tcp_serve_start(struct serve_listener *sl)
 	/* accept() runs until EAGAIN: a blocking socket would hang the loop. */
 	if (evutil_make_socket_nonblocking(sl->fd) == -1)
 		return -errno;
-	if ((tl = calloc(1, sizeof(*tl))) == NULL)
+	if (sl->handler->listener_start != NULL &&
+	    (r = sl->handler->listener_start(sl)) < 0)
+		return r;
+	if ((tl = calloc(1, sizeof(*tl))) == NULL) {
+		serve_listener_release(sl);
 		return -ENOMEM;
+	}
 	tl->sl = sl;
 	/*
 	 * Backlog 0: the socket already listens with the configured backlog,
@@ -185,6 +191,7 @@ tcp_serve_start(struct serve_listener *sl)
 		if (tl->backoff != NULL)
 			event_free(tl->backoff);
 		free(tl);
+		serve_listener_release(sl);
 		return -ENOMEM;
 	}
 	evconnlistener_set_error_cb(tl->evl, tcp_error_cb);
@@ -244,4 +251,6 @@ tcp_serve_stop(struct serve_listener *sl)
 	sl->io = NULL;
 	if (sl->serve->draining)
 		serve_drain(sl->serve, sl);
+	if (sl->nconns == 0)
+		serve_listener_release(sl);
 }

@@ -846,7 +846,10 @@ test_http_default_body(void **state)
 	int		 fd;
 
 	assert_non_null(s = srv_open("http", LISTEN_TCP, "127.0.0.1", NULL));
+	/* The answers are built when the listener starts serving. */
+	tcp_serve_stop(&s->sl);
 	s->lc.http_body = NULL;
+	assert_int_equal(tcp_serve_start(&s->sl), 0);
 	fd = cli_connect(s);
 	cli_send_str(fd, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
 	cli_read_eof(fd, buf, sizeof(buf));
