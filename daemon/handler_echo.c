@@ -11,8 +11,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 
 #include "handler.h"
 #include "serve.h"
@@ -26,8 +24,7 @@
 static void
 echo_pump(struct serve_conn *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*in = c->in, *out = c->out;
 	size_t		 room, queued = evbuffer_get_length(out);
 
 	room = queued < SERVE_ECHO_BACKLOG ? SERVE_ECHO_BACKLOG - queued : 0;
@@ -53,12 +50,7 @@ static void
 echo_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
     int incoming_cpu)
 {
-	struct serve_conn	*c;
-
-	if ((c = serve_conn_new(sl, fd, sizeof(*c), &echo_ops)) == NULL)
-		return;
-	/* Refill once half the backlog is written. */
-	bufferevent_setwatermark(c->bev, EV_WRITE, SERVE_ECHO_BACKLOG / 2, 0);
+	serve_conn_new(sl, fd, sizeof(struct serve_conn), &echo_ops);
 }
 
 static ssize_t

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 
 #include <http_parser.h>
 
@@ -115,7 +114,7 @@ http_respond(struct http_conn *hc)
 	keep = hc->keep_alive && !hc->c.serve->draining;
 	a = &hl->answers[!keep ? HTTP_CLOSE :
 	    hc->http10 ? HTTP_KEEP10 : HTTP_KEEP];
-	if (evbuffer_add(bufferevent_get_output(hc->c.bev), a->buf,
+	if (evbuffer_add(hc->c.out, a->buf,
 	    hc->head ? a->head_len : a->len) == -1) {
 		STATS_ADD(hc->c.serve->stats, errors, 1);
 		return 0;
@@ -126,7 +125,7 @@ http_respond(struct http_conn *hc)
 static void
 http_bad_request(struct http_conn *hc)
 {
-	evbuffer_add(bufferevent_get_output(hc->c.bev), HTTP_BAD_REQUEST,
+	evbuffer_add(hc->c.out, HTTP_BAD_REQUEST,
 	    sizeof(HTTP_BAD_REQUEST) - 1);
 }
 
@@ -139,8 +138,8 @@ static void
 http_feed(struct serve_conn *c)
 {
 	struct http_conn	*hc = (struct http_conn *)c;
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*in = c->in;
+	struct evbuffer		*out = c->out;
 	struct evbuffer_iovec	 v;
 	enum http_errno		 err;
 	size_t			 n;
@@ -179,11 +178,11 @@ http_feed(struct serve_conn *c)
 static void
 http_drain(struct serve_conn *c)
 {
-	const struct timeval	 idle = { HTTP_DRAIN_IDLE_SEC, 0 };
+	static const struct timeval idle = { HTTP_DRAIN_IDLE_SEC, 0 };
 	struct http_conn	*hc = (struct http_conn *)c;
 
 	if (!hc->in_request)
-		bufferevent_set_timeouts(c->bev, &idle, NULL);
+		serve_conn_timeout(c, &idle);
 	http_feed(c);
 }
 

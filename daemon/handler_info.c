@@ -7,7 +7,7 @@
  */
 #include "acconfig.h"
 
-#include <event2/bufferevent.h>
+#include <event2/buffer.h>
 
 #include "handler.h"
 #include "serve.h"
@@ -36,7 +36,7 @@ info_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
 	if ((c = serve_conn_new(sl, fd, sizeof(*c), &info_ops)) == NULL)
 		return;
 	n = serve_info_line(sl, incoming_cpu, line, sizeof(line));
-	if (n < 0 || bufferevent_write(c->bev, line, (size_t)n) == -1) {
+	if (n < 0 || evbuffer_add(c->out, line, (size_t)n) == -1) {
 		STATS_ADD(sl->serve->stats, errors, 1);
 		serve_conn_close(c);
 		return;

@@ -1,10 +1,16 @@
 /*
  * The worker's connection bookkeeping: the open-connection count that
- * max_connections is checked against, the info line, and the one way a
- * TCP connection is set up and torn down.  Every handler goes through
+ * max_connections is checked against, the info line, and the one path
+ * every TCP connection's I/O takes.  Every handler goes through
  * serve_conn_new() and serve_conn_close(), so each connection counts its
- * bytes the same way, frees its bufferevent and calls serve_conn_done()
+ * bytes the same way, frees what it holds and calls serve_conn_done()
  * exactly once.
+ *
+ * The path costs one recv() and one write per request: the read event
+ * stays added while the handler takes input, the answer is written from
+ * the read callback, and the write event is added only while the send
+ * buffer is full (libevent's bufferevents ask FIONREAD before each read
+ * and add and delete the write event around each answer).
  */
 #include "acconfig.h"
 
@@ -19,7 +25,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -83,26 +88,11 @@ serve_info_line(const struct serve_listener *sl, int incoming_cpu,
 	return n;
 }
 
-/* Counts bytes where they cross the socket: read in, written out. */
-static void
-serve_conn_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct stats_slot	*stats = arg;
-
-	if (info->n_added > 0)
-		STATS_ADD(stats, bytes_in, info->n_added);
-}
-
-static void
-serve_conn_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct stats_slot	*stats = arg;
-
-	if (info->n_deleted > 0)
-		STATS_ADD(stats, bytes_out, info->n_deleted);
-}
+/*
+ * What one recv() asks for at most: a whole pipelined burst of small
+ * requests, or a good share of a bulk echo, in one call.
+ */
+#define SERVE_READ_CHUNK	(16 * 1024)
 
 /*
  * What the handler prepared for a TCP listener goes once the listener
@@ -116,18 +106,66 @@ serve_listener_release(struct serve_listener *sl)
 	sl->hdata = NULL;
 }
 
-void
-serve_conn_close(struct serve_conn *c)
+static void
+serve_conn_free(struct serve_conn *c)
 {
 	struct serve		*serve = c->serve;
 	struct serve_listener	*sl = c->sl;
 
 	LIST_REMOVE(c, entry);
-	bufferevent_free(c->bev);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	close(c->fd);
 	free(c);
 	if (--sl->nconns == 0 && sl->io == NULL)
 		serve_listener_release(sl);
 	serve_conn_done(serve);
+}
+
+/* Inside a hook c stays until the hook returns (serve_conn_hook()). */
+void
+serve_conn_close(struct serve_conn *c)
+{
+	if (c->in_hook)
+		c->closed = 1;
+	else
+		serve_conn_free(c);
+}
+
+/*
+ * Reads while the handler has room for more input, the peer has not
+ * closed its half, or the connection lingers (input dropped).
+ */
+static void
+serve_conn_update_read(struct serve_conn *c)
+{
+	struct timeval	 tv = { SERVE_LINGER_SEC, 0 };
+	int		 want, r;
+
+	if (c->state == SERVE_CONN_LINGERING)
+		want = 1;
+	else
+		want = !c->held && !c->peer_eof &&
+		    evbuffer_get_length(c->in) < SERVE_INPUT_MAX;
+	if (want == c->reading)
+		return;
+	if (want)
+		r = event_add(c->rev, c->state == SERVE_CONN_LINGERING ?
+		    &tv : c->timeout);
+	else
+		r = event_del(c->rev);
+	if (r == -1) {
+		STATS_ADD(c->serve->stats, errors, 1);
+		serve_conn_close(c);
+		return;
+	}
+	c->reading = want;
 }
 
 /*
@@ -142,34 +180,98 @@ serve_conn_linger(struct serve_conn *c)
 
 	c->state = SERVE_CONN_LINGERING;
 	c->held = 0;
-	if (c->peer_eof ||
-	    shutdown(bufferevent_getfd(c->bev), SHUT_WR) == -1) {
+	if (c->peer_eof || shutdown(c->fd, SHUT_WR) == -1) {
 		serve_conn_close(c);
 		return;
 	}
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_setwatermark(c->bev, EV_READ, 0, SERVE_INPUT_MAX);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	if (bufferevent_enable(c->bev, EV_READ) == -1)
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	/* The timeout starts now, also when reading was on already. */
+	if (event_add(c->rev, &tv) == -1) {
+		STATS_ADD(c->serve->stats, errors, 1);
 		serve_conn_close(c);
+		return;
+	}
+	c->reading = 1;
+}
+
+/*
+ * Writes what the output holds, once; what the kernel does not take
+ * waits for the write event.  Returns -1 when c is closed or lingers.
+ */
+static int
+serve_conn_flush(struct serve_conn *c)
+{
+	size_t	 len = evbuffer_get_length(c->out);
+	int	 n;
+
+	if (len > 0 && !event_pending(c->wev, EV_WRITE, NULL)) {
+		n = evbuffer_write(c->out, c->fd);
+		if (n == -1 && errno != EAGAIN && errno != EINTR) {
+			serve_conn_close(c);
+			return -1;
+		}
+		if (n > 0) {
+			STATS_ADD(c->serve->stats, bytes_out, (uint64_t)n);
+			len -= (size_t)n;
+		}
+		if (len > 0 && event_add(c->wev, NULL) == -1) {
+			STATS_ADD(c->serve->stats, errors, 1);
+			serve_conn_close(c);
+			return -1;
+		}
+	}
+	if (len == 0 && c->state == SERVE_CONN_FLUSHING) {
+		serve_conn_linger(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs a handler hook, then writes what it queued and adjusts reading;
+ * a close asked for inside the hook happens here, once it returned.
+ */
+static void
+serve_conn_hook(struct serve_conn *c, void (*hook)(struct serve_conn *))
+{
+	c->in_hook = 1;
+	hook(c);
+	c->in_hook = 0;
+	if (c->closed) {
+		serve_conn_free(c);
+		return;
+	}
+	if (serve_conn_flush(c) == -1)
+		return;
+	serve_conn_update_read(c);
 }
 
 /*
  * A handler with no room for more input holds it: reading stops until it
- * lets go.  Merely leaving the input at its high-water mark is not enough,
- * since libevent then calls the read hook again on every loop turn.
+ * lets go.
  */
 void
 serve_conn_hold(struct serve_conn *c, int hold)
 {
-	if (hold == c->held)
-		return;
-	c->held = hold;
-	if (hold)
-		bufferevent_disable(c->bev, EV_READ);
-	else if (!c->peer_eof)
-		bufferevent_enable(c->bev, EV_READ);
+	c->held = hold ? 1 : 0;
+	if (!c->in_hook)
+		serve_conn_update_read(c);
+}
+
+/*
+ * Closes c when the peer sends nothing for tv (NULL: no limit), counted
+ * from now and again from each read; the timeval must outlive c's use of
+ * it.  Lingering has its own limit.
+ */
+void
+serve_conn_timeout(struct serve_conn *c, const struct timeval *tv)
+{
+	c->timeout = tv;
+	if (c->reading && c->state != SERVE_CONN_LINGERING &&
+	    event_add(c->rev, tv) == -1) {
+		STATS_ADD(c->serve->stats, errors, 1);
+		serve_conn_close(c);
+	}
 }
 
 /* Closes c once its output is written. */
@@ -179,68 +281,28 @@ serve_conn_finish(struct serve_conn *c)
 	if (c->state != SERVE_CONN_OPEN)
 		return;
 	c->state = SERVE_CONN_FLUSHING;
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		serve_conn_linger(c);
-}
-
-/*
- * Input is the handler's while the connection is open, else dropped; a
- * lingering peer that keeps sending instead of closing is cut off.
- */
-static void
-serve_conn_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct serve_conn	*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	size_t			 n = evbuffer_get_length(in);
-
-	if (c->state == SERVE_CONN_OPEN && c->ops->read != NULL) {
-		c->ops->read(c);
-		return;
-	}
-	evbuffer_drain(in, n);
-	if (c->state == SERVE_CONN_LINGERING &&
-	    (c->linger_bytes += n) > SERVE_INPUT_MAX)
-		serve_conn_close(c);
+	if (!c->in_hook)
+		serve_conn_flush(c);
 }
 
 static void
-serve_conn_write_cb(struct bufferevent *bev, void *arg)
+serve_conn_drop_cb(struct serve_conn *c)
 {
-	struct serve_conn	*c = arg;
-
-	if (c->state == SERVE_CONN_FLUSHING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			serve_conn_linger(c);
-	} else if (c->state == SERVE_CONN_OPEN && c->ops->write != NULL)
-		c->ops->write(c);
+	evbuffer_drain(c->in, evbuffer_get_length(c->in));
 }
 
-/*
- * A reset or a timeout ends the connection at once.  A FIN ends only the
- * peer's half: the handler may still have output to write.
- */
+/* The peer closed its half: the handler may still have output to write. */
 static void
-serve_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+serve_conn_eof(struct serve_conn *c)
 {
-	struct serve_conn	*c = arg;
-
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
-		serve_conn_close(c);
-		return;
-	}
-	if (!(what & BEV_EVENT_EOF))
-		return;
 	c->peer_eof = 1;
 	switch (c->state) {
 	case SERVE_CONN_OPEN:
-		if (c->ops->eof != NULL)
-			c->ops->eof(c);
-		else
-			serve_conn_finish(c);
+		serve_conn_hook(c, c->ops->eof != NULL ? c->ops->eof :
+		    serve_conn_finish);
 		break;
 	case SERVE_CONN_FLUSHING:
+		serve_conn_update_read(c);
 		break;
 	case SERVE_CONN_LINGERING:
 		serve_conn_close(c);
@@ -249,9 +311,88 @@ serve_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * Takes over an accepted socket: returns a zeroed object of size bytes
- * that starts with a struct serve_conn, reading enabled.  On failure the
- * socket is closed, serve_conn_done() called, and NULL returned.
+ * One recv() into the input, then the handler.  Input is the handler's
+ * while the connection is open, else dropped; a lingering peer that
+ * keeps sending instead of closing, or that stays silent, is cut off.
+ */
+static void
+serve_conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_conn	*c = arg;
+	struct evbuffer_iovec	 v;
+	size_t			 room;
+	ssize_t			 n;
+
+	if (what & EV_TIMEOUT) {
+		serve_conn_close(c);
+		return;
+	}
+	room = SERVE_INPUT_MAX - evbuffer_get_length(c->in);
+	if (c->state == SERVE_CONN_LINGERING || room > SERVE_READ_CHUNK)
+		room = SERVE_READ_CHUNK;
+	if (room == 0) {
+		serve_conn_update_read(c);
+		return;
+	}
+	if (evbuffer_reserve_space(c->in, (ev_ssize_t)room, &v, 1) < 1) {
+		STATS_ADD(c->serve->stats, errors, 1);
+		serve_conn_close(c);
+		return;
+	}
+	n = recv(fd, v.iov_base, room, 0);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			serve_conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		serve_conn_eof(c);
+		return;
+	}
+	v.iov_len = (size_t)n;
+	evbuffer_commit_space(c->in, &v, 1);
+	STATS_ADD(c->serve->stats, bytes_in, (uint64_t)n);
+	if (c->state == SERVE_CONN_OPEN) {
+		serve_conn_hook(c, c->ops->read != NULL ? c->ops->read :
+		    serve_conn_drop_cb);
+		return;
+	}
+	evbuffer_drain(c->in, (size_t)n);
+	if (c->state == SERVE_CONN_LINGERING &&
+	    (c->linger_bytes += (size_t)n) > SERVE_INPUT_MAX)
+		serve_conn_close(c);
+}
+
+/* Room in the send buffer again: write on, and tell the handler. */
+static void
+serve_conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_conn	*c = arg;
+	int			 n;
+
+	n = evbuffer_write(c->out, fd);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			serve_conn_close(c);
+		return;
+	}
+	STATS_ADD(c->serve->stats, bytes_out, (uint64_t)n);
+	if (evbuffer_get_length(c->out) == 0 && event_del(c->wev) == -1) {
+		STATS_ADD(c->serve->stats, errors, 1);
+		serve_conn_close(c);
+		return;
+	}
+	if (c->state == SERVE_CONN_OPEN && c->ops->write != NULL)
+		serve_conn_hook(c, c->ops->write);
+	else
+		serve_conn_flush(c);
+}
+
+/*
+ * Takes over an accepted, non-blocking socket: returns a zeroed object of
+ * size bytes that starts with a struct serve_conn, reading on.  On
+ * failure the socket is closed, serve_conn_done() called, and NULL
+ * returned.
  */
 void *
 serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
@@ -260,40 +401,38 @@ serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
 	struct serve		*serve = sl->serve;
 	struct serve_conn	*c;
 
-	if ((c = calloc(1, size)) == NULL)
-		goto fail;
-	c->bev = bufferevent_socket_new(serve->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		goto fail;
+	if ((c = calloc(1, size)) == NULL) {
+		log_debug("%s: %s", __func__, strerror(errno));
+		STATS_ADD(serve->stats, errors, 1);
+		close(fd);
+		serve_conn_done(serve);
+		return NULL;
+	}
 	c->serve = serve;
 	c->sl = sl;
 	c->ops = ops;
+	c->fd = fd;
 	sl->nconns++;
 	LIST_INSERT_HEAD(&serve->conns, c, entry);
-	if (evbuffer_add_cb(bufferevent_get_input(c->bev), serve_conn_in_cb,
-	    serve->stats) == NULL ||
-	    evbuffer_add_cb(bufferevent_get_output(c->bev), serve_conn_out_cb,
-	    serve->stats) == NULL) {
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev = event_new(serve->base, fd, EV_READ | EV_PERSIST,
+	    serve_conn_read_cb, c);
+	c->wev = event_new(serve->base, fd, EV_WRITE | EV_PERSIST,
+	    serve_conn_write_cb, c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->wev == NULL) {
 		STATS_ADD(serve->stats, errors, 1);
-		serve_conn_close(c);
+		serve_conn_free(c);
 		return NULL;
 	}
-	bufferevent_setcb(c->bev, serve_conn_read_cb, serve_conn_write_cb,
-	    serve_conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, SERVE_INPUT_MAX);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
+	if (event_add(c->rev, NULL) == -1) {
 		STATS_ADD(serve->stats, errors, 1);
-		serve_conn_close(c);
+		serve_conn_free(c);
 		return NULL;
 	}
+	c->reading = 1;
 	return c;
-fail:
-	log_debug("%s: %s", __func__, strerror(errno));
-	STATS_ADD(serve->stats, errors, 1);
-	free(c);
-	close(fd);
-	serve_conn_done(serve);
-	return NULL;
 }
 
 /*
@@ -313,7 +452,7 @@ serve_drain(struct serve *serve, const struct serve_listener *sl)
 		if (c->state == SERVE_CONN_LINGERING)
 			serve_conn_close(c);
 		else if (c->state == SERVE_CONN_OPEN && c->ops->drain != NULL)
-			c->ops->drain(c);
+			serve_conn_hook(c, c->ops->drain);
 	}
 }
 

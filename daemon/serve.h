@@ -14,7 +14,9 @@
 
 #include <event2/util.h>
 
-struct bufferevent;
+struct evbuffer;
+struct event;
+struct timeval;
 struct event_base;
 struct handler;
 struct listener_conf;
@@ -82,10 +84,14 @@ struct serve_listener {
 };
 
 /*
- * A TCP connection served through a bufferevent.  The handler allocates
- * it with serve_conn_new() (usually inside a larger struct of its own)
- * and ends it with serve_conn_finish() or serve_conn_close(); both may
- * free it, so the caller returns right after.
+ * A TCP connection.  serve.c owns its I/O: one recv() into c->in when the
+ * socket is readable, the handler's read hook, then one write of c->out
+ * at once; the write event is armed only while the socket's send buffer
+ * is full.  The handler allocates it with serve_conn_new() (usually
+ * inside a larger struct of its own), reads c->in, appends to c->out, and
+ * ends it with serve_conn_finish() or serve_conn_close().  Called from a
+ * hook, neither frees c before the hook returns; called from anywhere
+ * else, both may, so the caller returns right after.
  */
 enum serve_conn_state {
 	SERVE_CONN_OPEN,
@@ -95,7 +101,7 @@ enum serve_conn_state {
 
 struct serve_conn_ops {
 	void	(*read)(struct serve_conn *c);	/* NULL: input is dropped */
-	void	(*write)(struct serve_conn *c);	/* output at its low mark */
+	void	(*write)(struct serve_conn *c);	/* some output was written */
 	void	(*eof)(struct serve_conn *c);	/* NULL: serve_conn_finish() */
 	void	(*drain)(struct serve_conn *c);	/* NULL: serve until EOF */
 };
@@ -103,11 +109,19 @@ struct serve_conn_ops {
 struct serve_conn {
 	struct serve			*serve;
 	struct serve_listener		*sl;
-	struct bufferevent		*bev;
 	const struct serve_conn_ops	*ops;
+	evutil_socket_t			 fd;
+	struct evbuffer			*in;
+	struct evbuffer			*out;
+	struct event			*rev;		/* readable (persistent) */
+	struct event			*wev;		/* writable: send buffer full */
+	const struct timeval		*timeout;	/* reading: NULL, none */
 	enum serve_conn_state		 state;
-	int				 peer_eof;	/* the peer sent FIN */
-	int				 held;		/* reading off: no room */
+	unsigned int			 peer_eof:1;	/* the peer sent FIN */
+	unsigned int			 held:1;	/* reading off: no room */
+	unsigned int			 reading:1;	/* rev is added */
+	unsigned int			 in_hook:1;	/* a hook runs: keep c */
+	unsigned int			 closed:1;	/* close when it returns */
 	size_t				 linger_bytes;	/* dropped while lingering */
 	LIST_ENTRY(serve_conn)		 entry;
 };
@@ -121,6 +135,7 @@ int	 serve_info_line(const struct serve_listener *sl, int incoming_cpu,
 void	*serve_conn_new(struct serve_listener *sl, evutil_socket_t fd,
 	    size_t size, const struct serve_conn_ops *ops);
 void	 serve_conn_hold(struct serve_conn *c, int hold);
+void	 serve_conn_timeout(struct serve_conn *c, const struct timeval *tv);
 void	 serve_conn_finish(struct serve_conn *c);
 void	 serve_conn_close(struct serve_conn *c);
 void	 serve_drain(struct serve *serve, const struct serve_listener *sl);

@@ -1014,8 +1014,8 @@ send_until_blocked(int fd, const char *buf, size_t total, size_t *maxout,
 			quiet++;
 		}
 		step();
-		o = evbuffer_get_length(bufferevent_get_output(c->bev));
-		in = evbuffer_get_length(bufferevent_get_input(c->bev));
+		o = evbuffer_get_length(c->out);
+		in = evbuffer_get_length(c->in);
 		*maxout = o > *maxout ? o : *maxout;
 		*maxin = in > *maxin ? in : *maxin;
 	}
