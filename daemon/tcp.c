@@ -2,12 +2,14 @@
  * Accepting TCP connections on a worker's listening socket: counts each
  * one and whether it arrived on the worker's CPU, keeps the worker under
  * max_connections, backs off when out of file descriptors instead of
- * spinning, and hands the socket to the listener's handler.
+ * spinning, and hands the socket to the listener's handler.  A wakeup
+ * accepts at most TCP_ACCEPT_BATCH connections, each with accept4() and
+ * one getsockopt(SO_INCOMING_CPU), and nothing else.
  *
  * The listening socket belongs to whoever opened it: tcp.c never closes
- * it (no LEV_OPT_CLOSE_ON_FREE).  The master keeps a duplicate anyway, so
- * closing the worker's copy on a graceful stop would not take the socket
- * out of the port group; the opener closes it when it is done with it.
+ * it.  The master keeps a duplicate anyway, so closing the worker's copy
+ * on a graceful stop would not take the socket out of the port group;
+ * the opener closes it when it is done with it.
  */
 #include "acconfig.h"
 
@@ -19,7 +21,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
 #include "config.h"
 #include "handler.h"
@@ -30,10 +31,16 @@
 
 #define TCP_BACKOFF_MSEC	100
 #define TCP_WARN_INTERVAL_SEC	10
+/*
+ * Connections accepted per wakeup at most: the listening socket stays
+ * readable while more wait, so the loop turns to the connections already
+ * open before it accepts the rest (level-triggered events).
+ */
+#define TCP_ACCEPT_BATCH	16
 
 struct tcp_listener {
 	struct serve_listener		*sl;
-	struct evconnlistener		*evl;
+	struct event			*ev;		/* listening socket readable */
 	struct event			*backoff;	/* pending: paused */
 	int				 enabled;
 	time_t				 warned;	/* last warning */
@@ -51,8 +58,7 @@ tcp_listener_update(struct tcp_listener *tl)
 	    (serve->max_conns == 0 || serve->open_conns < serve->max_conns);
 	if (want == tl->enabled)
 		return;
-	r = want ? evconnlistener_enable(tl->evl) :
-	    evconnlistener_disable(tl->evl);
+	r = want ? event_add(tl->ev, NULL) : event_del(tl->ev);
 	if (r == -1) {
 		STATS_ADD(serve->stats, errors, 1);
 		return;
@@ -73,11 +79,10 @@ tcp_serve_update(struct serve *serve)
 		tcp_listener_update(tl);
 }
 
+/* Counts one accepted connection and hands it to the handler. */
 static void
-tcp_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+tcp_accepted(struct tcp_listener *tl, int fd)
 {
-	struct tcp_listener	*tl = arg;
 	struct serve_listener	*sl = tl->sl;
 	struct serve		*serve = sl->serve;
 	socklen_t		 len;
@@ -123,13 +128,11 @@ tcp_error_is_transient(int err)
  * once from the level-triggered event: stop accepting for a moment.
  */
 static void
-tcp_error_cb(struct evconnlistener *evl, void *arg)
+tcp_accept_failed(struct tcp_listener *tl, int err)
 {
-	struct tcp_listener	*tl = arg;
 	struct serve		*serve = tl->sl->serve;
 	struct timeval		 tv = { 0, TCP_BACKOFF_MSEC * 1000 };
 	struct timespec		 now;
-	int			 err = EVUTIL_SOCKET_ERROR();
 
 	STATS_ADD(serve->stats, errors, 1);
 	if (tcp_error_is_transient(err)) {
@@ -147,6 +150,32 @@ tcp_error_cb(struct evconnlistener *evl, void *arg)
 	if (evtimer_add(tl->backoff, &tv) == -1)
 		return;
 	tcp_listener_update(tl);
+}
+
+/*
+ * Accepts what waits, up to TCP_ACCEPT_BATCH, while the worker is under
+ * max_connections (accepting a connection may pause the listener).
+ */
+static void
+tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct tcp_listener	*tl = arg;
+	int			 fd, n, err;
+
+	for (n = 0; n < TCP_ACCEPT_BATCH && tl->enabled; n++) {
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			tcp_accepted(tl, fd);
+			continue;
+		}
+		if ((err = errno) == EAGAIN || err == EWOULDBLOCK)
+			return;
+		if (err == EINTR)
+			continue;
+		tcp_accept_failed(tl, err);
+		if (!tcp_error_is_transient(err))
+			return;
+	}
 }
 
 static void
@@ -178,23 +207,18 @@ tcp_serve_start(struct serve_listener *sl)
 		return -ENOMEM;
 	}
 	tl->sl = sl;
-	/*
-	 * Backlog 0: the socket already listens with the configured backlog,
-	 * and any other value makes libevent call listen() again with its own.
-	 */
-	tl->evl = evconnlistener_new(serve->base, tcp_accept_cb, tl,
-	    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_DISABLED, 0, sl->fd);
+	tl->ev = event_new(serve->base, sl->fd, EV_READ | EV_PERSIST,
+	    tcp_accept_cb, tl);
 	tl->backoff = evtimer_new(serve->base, tcp_backoff_cb, tl);
-	if (tl->evl == NULL || tl->backoff == NULL) {
-		if (tl->evl != NULL)
-			evconnlistener_free(tl->evl);
+	if (tl->ev == NULL || tl->backoff == NULL) {
+		if (tl->ev != NULL)
+			event_free(tl->ev);
 		if (tl->backoff != NULL)
 			event_free(tl->backoff);
 		free(tl);
 		serve_listener_release(sl);
 		return -ENOMEM;
 	}
-	evconnlistener_set_error_cb(tl->evl, tcp_error_cb);
 	LIST_INSERT_HEAD(&serve->tcp, tl, entry);
 	serve->conn_room = tcp_serve_update;
 	sl->io = tl;
@@ -216,13 +240,10 @@ tcp_serve_start(struct serve_listener *sl)
 static void
 tcp_accept_queued(struct tcp_listener *tl)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
 	int			 fd, n = 0;
 
 	while (n++ < TCP_DRAIN_MAX) {
-		len = sizeof(ss);
-		fd = accept4(tl->sl->fd, (struct sockaddr *)&ss, &len,
+		fd = accept4(tl->sl->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EINTR || tcp_error_is_transient(errno))
@@ -231,7 +252,7 @@ tcp_accept_queued(struct tcp_listener *tl)
 				STATS_ADD(tl->sl->serve->stats, errors, 1);
 			return;
 		}
-		tcp_accept_cb(tl->evl, fd, (struct sockaddr *)&ss, (int)len, tl);
+		tcp_accepted(tl, fd);
 	}
 }
 
@@ -245,7 +266,7 @@ tcp_serve_stop(struct serve_listener *sl)
 	if (sl->serve->draining)
 		tcp_accept_queued(tl);
 	LIST_REMOVE(tl, entry);
-	evconnlistener_free(tl->evl);
+	event_free(tl->ev);
 	event_free(tl->backoff);
 	free(tl);
 	sl->io = NULL;
