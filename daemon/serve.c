@@ -196,13 +196,14 @@ serve_conn_linger(struct serve_conn *c)
 
 /*
  * Writes what the output holds, once; what the kernel does not take
- * waits for the write event.  Returns -1 when c is closed or lingers.
+ * waits for the write event.  Returns the bytes written, or -1 when c
+ * is closed or lingers.
  */
 static int
 serve_conn_flush(struct serve_conn *c)
 {
 	size_t	 len = evbuffer_get_length(c->out);
-	int	 n;
+	int	 n = 0;
 
 	if (len > 0 && !event_pending(c->wev, EV_WRITE, NULL)) {
 		n = evbuffer_write(c->out, c->fd);
@@ -213,7 +214,8 @@ serve_conn_flush(struct serve_conn *c)
 		if (n > 0) {
 			STATS_ADD(c->serve->stats, bytes_out, (uint64_t)n);
 			len -= (size_t)n;
-		}
+		} else
+			n = 0;
 		if (len > 0 && event_add(c->wev, NULL) == -1) {
 			STATS_ADD(c->serve->stats, errors, 1);
 			serve_conn_close(c);
@@ -224,25 +226,37 @@ serve_conn_flush(struct serve_conn *c)
 		serve_conn_linger(c);
 		return -1;
 	}
-	return 0;
+	return n;
 }
 
 /*
  * Runs a handler hook, then writes what it queued and adjusts reading;
- * a close asked for inside the hook happens here, once it returned.
+ * a close asked for inside the hook happens here, once it returned.  A
+ * handler that held its input because of its backlog, and whose backlog
+ * the kernel just took whole, gets its write hook at once: no write
+ * event would come to call it.
  */
 static void
 serve_conn_hook(struct serve_conn *c, void (*hook)(struct serve_conn *))
 {
-	c->in_hook = 1;
-	hook(c);
-	c->in_hook = 0;
-	if (c->closed) {
-		serve_conn_free(c);
-		return;
+	int	 n;
+
+	for (;;) {
+		c->in_hook = 1;
+		hook(c);
+		c->in_hook = 0;
+		if (c->closed) {
+			serve_conn_free(c);
+			return;
+		}
+		if ((n = serve_conn_flush(c)) == -1)
+			return;
+		if (n == 0 || !c->held || c->ops->write == NULL ||
+		    c->state != SERVE_CONN_OPEN ||
+		    evbuffer_get_length(c->out) > 0)
+			break;
+		hook = c->ops->write;
 	}
-	if (serve_conn_flush(c) == -1)
-		return;
 	serve_conn_update_read(c);
 }
 
