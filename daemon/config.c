@@ -85,6 +85,7 @@ struct config_lparse {
 	struct listener_conf	*l;
 	const config_setting_t	*group;
 	const config_setting_t	*name_s, *handler_s, *backlog_s, *v6only_s;
+	const config_setting_t	*defer_s;
 	const config_setting_t	*http_s;
 	int			 name_ok, protocol_ok, address_ok, port_ok;
 	int			 handler_ok;
@@ -1016,6 +1017,16 @@ config_parse_backlog(struct config_ctx *ctx, const config_setting_t *s,
 }
 
 static void
+config_parse_defer_accept(struct config_ctx *ctx, const config_setting_t *s,
+    const char *key, void *obj)
+{
+	struct config_lparse	*p = obj;
+
+	p->defer_s = s;
+	p->l->defer_accept = config_setting_get_bool(s) ? 1 : 0;
+}
+
+static void
 config_parse_v6only(struct config_ctx *ctx, const config_setting_t *s,
     const char *key, void *obj)
 {
@@ -1059,6 +1070,7 @@ static const struct config_key config_listener_keys[] = {
 	{ "port", CONFIG_KIND_INT, config_parse_port },
 	{ "handler", CONFIG_KIND_STRING, config_parse_handler },
 	{ "backlog", CONFIG_KIND_INT, config_parse_backlog },
+	{ "defer_accept", CONFIG_KIND_BOOL, config_parse_defer_accept },
 	{ "v6only", CONFIG_KIND_BOOL, config_parse_v6only },
 	{ "http", CONFIG_KIND_GROUP, config_parse_http },
 };
@@ -1156,6 +1168,18 @@ config_listener_check(struct config_ctx *ctx, struct config_lparse *p)
 		config_join(key, sizeof(key), p->key, "backlog");
 		config_report(ctx, p->backlog_s, key, "applies to tcp "
 		    "listeners only");
+	}
+	if (p->defer_s != NULL && p->protocol_ok &&
+	    l->protocol == LISTEN_UDP) {
+		config_join(key, sizeof(key), p->key, "defer_accept");
+		config_report(ctx, p->defer_s, key, "applies to tcp "
+		    "listeners only");
+	} else if (l->defer_accept && p->handler_ok &&
+	    handler_speaks_first(l->handler)) {
+		config_join(key, sizeof(key), p->key, "defer_accept");
+		config_report(ctx, p->defer_s, key, "handler \"%s\" writes "
+		    "first, so its clients send nothing that accepting could "
+		    "wait for", l->handler);
 	}
 	if (p->v6only_s != NULL && p->address_ok &&
 	    l->addr.ss_family != AF_INET6) {

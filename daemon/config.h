@@ -33,6 +33,7 @@ struct listener_conf {
 	uint16_t		 port;
 	char			*handler;	/* "echo", "discard", "info", "http" */
 	int			 backlog;	/* TCP; 0 for UDP */
+	int			 defer_accept;	/* TCP: accept once data came */
 	int			 v6only;	/* -1: default (off for "::") */
 	char			*http_body;	/* handler "http" only */
 	struct sockaddr_storage	 addr;		/* resolved address and port */

@@ -44,3 +44,12 @@ handler_supports(const char *name, enum listen_proto proto)
 		return 0;
 	return proto == LISTEN_TCP ? h->tcp : h->udp;
 }
+
+/* A client of such a handler waits for it: see defer_accept. */
+int
+handler_speaks_first(const char *name)
+{
+	const struct handler	*h;
+
+	return (h = handler_find(name)) != NULL && h->speaks_first;
+}

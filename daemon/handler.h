@@ -21,6 +21,7 @@ struct handler {
 	const char	*name;
 	int		 tcp;		/* serves TCP */
 	int		 udp;		/* serves UDP */
+	int		 speaks_first;	/* TCP: writes before the client */
 	/*
 	 * TCP: takes over an accepted, non-blocking connection.  It must
 	 * call serve_conn_done() exactly once when the connection is gone
@@ -49,6 +50,7 @@ struct handler {
 const struct handler *handler_find(const char *name);
 int	 handler_exists(const char *name);
 int	 handler_supports(const char *name, enum listen_proto proto);
+int	 handler_speaks_first(const char *name);
 
 /* handler_*.c */
 extern const struct handler handler_echo;

@@ -61,6 +61,7 @@ const struct handler handler_info = {
 	.name = "info",
 	.tcp = 1,
 	.udp = 1,
+	.speaks_first = 1,
 	.tcp_start = info_tcp_start,
 	.udp_reply = info_udp_reply,
 };

@@ -4,7 +4,9 @@
  * max_connections, backs off when out of file descriptors instead of
  * spinning, and hands the socket to the listener's handler.  A wakeup
  * accepts at most TCP_ACCEPT_BATCH connections, each with accept4() and
- * one getsockopt(SO_INCOMING_CPU), and nothing else.
+ * one getsockopt(SO_INCOMING_CPU), and nothing else.  With defer_accept
+ * the kernel queues a connection only once its first data arrived
+ * (TCP_DEFER_ACCEPT), which spares a wakeup per connection.
  *
  * The listening socket belongs to whoever opened it: tcp.c never closes
  * it.  The master keeps a duplicate anyway, so closing the worker's copy
@@ -14,6 +16,8 @@
 #include "acconfig.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +41,11 @@
  * open before it accepts the rest (level-triggered events).
  */
 #define TCP_ACCEPT_BATCH	16
+/*
+ * defer_accept: seconds the kernel holds a connection whose client has
+ * sent nothing yet, as nginx's "deferred" does; then it is accepted anyway.
+ */
+#define TCP_DEFER_ACCEPT_SEC	1
 
 struct tcp_listener {
 	struct serve_listener		*sl;
@@ -189,7 +198,7 @@ tcp_serve_start(struct serve_listener *sl)
 {
 	struct serve		*serve = sl->serve;
 	struct tcp_listener	*tl;
-	int			 r;
+	int			 r, defer;
 
 	if (sl->io != NULL)
 		return -EALREADY;
@@ -198,6 +207,14 @@ tcp_serve_start(struct serve_listener *sl)
 		return -EPROTONOSUPPORT;
 	/* accept() runs until EAGAIN: a blocking socket would hang the loop. */
 	if (evutil_make_socket_nonblocking(sl->fd) == -1)
+		return -errno;
+	/*
+	 * Set either way: a reload hands an unchanged listener the same
+	 * socket, whose option the old configuration may have set.
+	 */
+	defer = sl->conf->defer_accept ? TCP_DEFER_ACCEPT_SEC : 0;
+	if (setsockopt(sl->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+	    sizeof(defer)) == -1)
 		return -errno;
 	if (sl->handler->listener_start != NULL &&
 	    (r = sl->handler->listener_start(sl)) < 0)

@@ -298,6 +298,8 @@ test_every_key(void **state)
 	assert_int_equal(conf->nlisteners, 2);
 	assert_listener(&conf->listeners[0], "web", LISTEN_TCP, "::", 80,
 	    "http", 128, 1, "hello\n");
+	assert_int_equal(conf->listeners[0].defer_accept, 1);
+	assert_int_equal(conf->listeners[1].defer_accept, 0);
 	assert_listener(&conf->listeners[1], "sink", LISTEN_UDP, "0.0.0.0",
 	    5353, "discard", 0, -1, NULL);
 	config_free(conf);
@@ -346,7 +348,7 @@ test_every_key_documented(void **state)
 		"workers", "exclude_cpus", "steering", "irq_affinity",
 		"rescan_interval", "name",
 		"protocol", "address", "port", "handler", "backlog", "v6only",
-		"http", "body",
+		"defer_accept", "http", "body",
 	};
 	char		*conf, *man, *want;
 	size_t		 i;
@@ -809,6 +811,12 @@ static const struct bad_case bad_cases[] = {
 	    ":4: listeners[0] (\"u\").backlog: applies to tcp listeners only",
 	    ":5: listeners[1] (\"t\").backlog: must be from 1 to 65535, not "
 	    "0" } },
+	{ "bad-listener-defer-accept.conf", {
+	    ":4: listeners[0] (\"u\").defer_accept: applies to tcp listeners "
+	    "only",
+	    ":5: listeners[1] (\"i\").defer_accept: handler \"info\" writes "
+	    "first, so its clients send nothing that accepting could wait "
+	    "for" } },
 	{ "bad-listener-v6only.conf", {
 	    ":4: listeners[0] (\"four\").v6only: applies to IPv6 addresses "
 	    "only",

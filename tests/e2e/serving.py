@@ -3,7 +3,8 @@ a client that reads slowly still gets every byte of a 1 MB echo; 10,000
 pipelined HTTP requests from a client that does not read keep the
 workers' memory bounded, and every one is answered, in order, once it
 reads; SIGTERM with connections in the middle of a request still answers
-them (with "Connection: close") before the daemon exits 0."""
+them (with "Connection: close") before the daemon exits 0.  The HTTP
+listener has defer_accept set, so that path is the one taken."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -184,7 +185,8 @@ def main():
                shutdown_timeout=10.0)
     text = d.config_text(d.listeners).replace(
         'handler = "http"; }',
-        f'handler = "http"; http = {{ body = "{"x" * (BODY_LEN - 1)}\\n"; }}; }}')
+        f'handler = "http"; defer_accept = true; '
+        f'http = {{ body = "{"x" * (BODY_LEN - 1)}\\n"; }}; }}')
     d.write_config(d.listeners, text)
     # answers() knows how to ask echo; http is served by the same workers.
     d.listeners = d.listeners[:1]
