@@ -75,12 +75,18 @@ struct http_conn {
 	int			 http10;
 };
 
+/*
+ * A request that has begun gets its answer, also when the worker drains
+ * and the connection was given HTTP_DRAIN_IDLE_SEC to start one.
+ */
 static int
 http_on_message_begin(http_parser *p)
 {
 	struct http_conn	*hc = p->data;
 
 	hc->in_request = 1;
+	if (hc->c.serve->draining)
+		serve_conn_timeout(&hc->c, NULL);
 	return 0;
 }
 

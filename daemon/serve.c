@@ -280,9 +280,15 @@ serve_conn_hold(struct serve_conn *c, int hold)
 void
 serve_conn_timeout(struct serve_conn *c, const struct timeval *tv)
 {
+	int	 r;
+
+	if (tv == c->timeout)
+		return;
 	c->timeout = tv;
-	if (c->reading && c->state != SERVE_CONN_LINGERING &&
-	    event_add(c->rev, tv) == -1) {
+	if (!c->reading || c->state == SERVE_CONN_LINGERING)
+		return;
+	r = tv != NULL ? event_add(c->rev, tv) : event_remove_timer(c->rev);
+	if (r == -1) {
 		STATS_ADD(c->serve->stats, errors, 1);
 		serve_conn_close(c);
 	}
