@@ -139,10 +139,12 @@ def pipelined(d, port, n=10000):
 
 
 def mid_request_shutdown(d, port):
-    """Per worker CPU, one idle keep-alive connection (it closes as soon
-    as its worker drains, which tells the test the drain began) and two
-    connections with half a request; after SIGTERM the halves are
-    completed and each gets its answer with "Connection: close"."""
+    """Per worker CPU, one idle keep-alive connection (a draining worker
+    closes it after a grace second without a request, which tells the
+    test the drain began) and two connections with half a request; after
+    SIGTERM the halves are completed and each gets its answer with
+    "Connection: close", also one the worker accepted only once it
+    drained."""
     idle, mid = [], []
     for cpu in (0, 1):
         with pinned(cpu):
