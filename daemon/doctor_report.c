@@ -17,7 +17,7 @@
 #include "topology.h"
 #include "util.h"
 
-static char *
+static char * PRINTFLIKE(1, 0)
 doctor_vformat(const char *fmt, va_list ap)
 {
 	char	*text;
