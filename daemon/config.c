@@ -34,6 +34,12 @@
 #define CONFIG_DEFAULT_HTTP_BODY	"ok\n"
 #define CONFIG_MAX_CONNECTIONS		1000000
 #define CONFIG_MAX_SHUTDOWN_TIMEOUT	3600.0
+#define CONFIG_DEFAULT_BUFFER_BUDGET	65536		/* KiB: 64 MiB */
+#define CONFIG_MIN_BUFFER_BUDGET	64
+#define CONFIG_MAX_BUFFER_BUDGET	(16 * 1024 * 1024)	/* 16 GiB */
+#define CONFIG_DEFAULT_IDLE_TIMEOUT	60.0
+#define CONFIG_DEFAULT_HEADER_TIMEOUT	60.0
+#define CONFIG_MAX_CONN_TIMEOUT		86400.0
 #define CONFIG_MIN_RESCAN		0.1
 #define CONFIG_MAX_RESCAN		3600.0
 #define CONFIG_IFNAME_MAX		15	/* IFNAMSIZ less the NUL */
@@ -87,6 +93,7 @@ struct config_lparse {
 	const config_setting_t	*name_s, *handler_s, *backlog_s, *v6only_s;
 	const config_setting_t	*defer_s;
 	const config_setting_t	*http_s;
+	const config_setting_t	*idle_s, *header_s;
 	int			 name_ok, protocol_ok, address_ok, port_ok;
 	int			 handler_ok;
 	char			 key[CONFIG_KEY_MAX];	/* listeners[2] ("x") */
@@ -658,6 +665,17 @@ config_parse_max_connections(struct config_ctx *ctx,
 }
 
 static void
+config_parse_buffer_budget(struct config_ctx *ctx,
+    const config_setting_t *s, const char *key, void *obj)
+{
+	struct config	*conf = obj;
+
+	if (config_check_range(ctx, s, key, CONFIG_MIN_BUFFER_BUDGET,
+	    CONFIG_MAX_BUFFER_BUDGET))
+		conf->buffer_budget_kib = config_setting_get_int(s);
+}
+
+static void
 config_parse_pid_file(struct config_ctx *ctx, const config_setting_t *s,
     const char *key, void *obj)
 {
@@ -691,25 +709,40 @@ config_number(const config_setting_t *s)
 	return (double)config_setting_get_int64(s);
 }
 
-static void
-config_parse_shutdown_timeout(struct config_ctx *ctx,
-    const config_setting_t *s, const char *key, void *obj)
+/*
+ * A duration in seconds, more than 0 and at most max, stored in *out;
+ * returns whether it was valid.
+ */
+static int
+config_seconds(struct config_ctx *ctx, const config_setting_t *s,
+    const char *key, double max, double *out)
 {
-	struct config	*conf = obj;
 	const char	*big;
 	double		 v;
 
 	if ((big = config_int_too_big(ctx, s)) != NULL) {
 		config_report(ctx, s, key, "must be more than 0 and at most "
-		    "%g seconds, not %s", CONFIG_MAX_SHUTDOWN_TIMEOUT, big);
-		return;
+		    "%g seconds, not %s", max, big);
+		return 0;
 	}
 	v = config_number(s);
-	if (v > 0 && v <= CONFIG_MAX_SHUTDOWN_TIMEOUT)
-		conf->shutdown_timeout = v;
-	else
+	if (!(v > 0 && v <= max)) {
 		config_report(ctx, s, key, "must be more than 0 and at most "
-		    "%g seconds, not %g", CONFIG_MAX_SHUTDOWN_TIMEOUT, v);
+		    "%g seconds, not %g", max, v);
+		return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+static void
+config_parse_shutdown_timeout(struct config_ctx *ctx,
+    const config_setting_t *s, const char *key, void *obj)
+{
+	struct config	*conf = obj;
+
+	config_seconds(ctx, s, key, CONFIG_MAX_SHUTDOWN_TIMEOUT,
+	    &conf->shutdown_timeout);
 }
 
 static const struct config_key config_daemon_keys[] = {
@@ -717,6 +750,7 @@ static const struct config_key config_daemon_keys[] = {
 	{ "admin_socket", CONFIG_KIND_STRING, config_parse_admin_socket },
 	{ "metrics", CONFIG_KIND_STRING, config_parse_metrics },
 	{ "max_connections", CONFIG_KIND_INT, config_parse_max_connections },
+	{ "buffer_budget_kib", CONFIG_KIND_INT, config_parse_buffer_budget },
 	{ "pid_file", CONFIG_KIND_STRING, config_parse_pid_file },
 	{ "log_level", CONFIG_KIND_STRING, config_parse_log_level },
 	{ "shutdown_timeout", CONFIG_KIND_NUMBER,
@@ -1027,6 +1061,28 @@ config_parse_defer_accept(struct config_ctx *ctx, const config_setting_t *s,
 }
 
 static void
+config_parse_idle_timeout(struct config_ctx *ctx, const config_setting_t *s,
+    const char *key, void *obj)
+{
+	struct config_lparse	*p = obj;
+
+	p->idle_s = s;
+	config_seconds(ctx, s, key, CONFIG_MAX_CONN_TIMEOUT,
+	    &p->l->idle_timeout);
+}
+
+static void
+config_parse_header_timeout(struct config_ctx *ctx,
+    const config_setting_t *s, const char *key, void *obj)
+{
+	struct config_lparse	*p = obj;
+
+	p->header_s = s;
+	config_seconds(ctx, s, key, CONFIG_MAX_CONN_TIMEOUT,
+	    &p->l->header_timeout);
+}
+
+static void
 config_parse_v6only(struct config_ctx *ctx, const config_setting_t *s,
     const char *key, void *obj)
 {
@@ -1072,6 +1128,8 @@ static const struct config_key config_listener_keys[] = {
 	{ "backlog", CONFIG_KIND_INT, config_parse_backlog },
 	{ "defer_accept", CONFIG_KIND_BOOL, config_parse_defer_accept },
 	{ "v6only", CONFIG_KIND_BOOL, config_parse_v6only },
+	{ "idle_timeout", CONFIG_KIND_NUMBER, config_parse_idle_timeout },
+	{ "header_timeout", CONFIG_KIND_NUMBER, config_parse_header_timeout },
 	{ "http", CONFIG_KIND_GROUP, config_parse_http },
 };
 
@@ -1193,6 +1251,18 @@ config_listener_check(struct config_ctx *ctx, struct config_lparse *p)
 		config_report(ctx, p->http_s, key, "applies to handler "
 		    "\"http\" only");
 	}
+	if (p->idle_s != NULL && p->protocol_ok &&
+	    l->protocol == LISTEN_UDP) {
+		config_join(key, sizeof(key), p->key, "idle_timeout");
+		config_report(ctx, p->idle_s, key, "applies to tcp "
+		    "listeners only");
+	}
+	if (p->header_s != NULL && p->handler_ok &&
+	    strcmp(l->handler, "http") != 0) {
+		config_join(key, sizeof(key), p->key, "header_timeout");
+		config_report(ctx, p->header_s, key, "applies to handler "
+		    "\"http\" only");
+	}
 
 	if (config_setting_get_member(p->group, "address") == NULL) {
 		config_set_string(ctx, &l->address, CONFIG_DEFAULT_ADDRESS);
@@ -1209,6 +1279,11 @@ config_listener_check(struct config_ctx *ctx, struct config_lparse *p)
 	}
 	if (p->backlog_s == NULL && l->protocol == LISTEN_TCP)
 		l->backlog = CONFIG_DEFAULT_BACKLOG;
+	if (p->idle_s == NULL && l->protocol == LISTEN_TCP)
+		l->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
+	if (p->handler_ok && strcmp(l->handler, "http") == 0 &&
+	    p->header_s == NULL)
+		l->header_timeout = CONFIG_DEFAULT_HEADER_TIMEOUT;
 	if (p->handler_ok && strcmp(l->handler, "http") == 0 &&
 	    l->http_body == NULL)
 		config_set_string(ctx, &l->http_body, CONFIG_DEFAULT_HTTP_BODY);
@@ -1372,6 +1447,8 @@ config_defaults_listeners(struct config *conf)
 		l->port = config_default_listeners[i].port;
 		l->backlog = l->protocol == LISTEN_TCP ?
 		    CONFIG_DEFAULT_BACKLOG : 0;
+		l->idle_timeout = l->protocol == LISTEN_TCP ?
+		    CONFIG_DEFAULT_IDLE_TIMEOUT : 0;
 		l->v6only = -1;
 		if ((l->name = strdup(config_default_listeners[i].name)) ==
 		    NULL || (l->address = strdup(CONFIG_DEFAULT_ADDRESS)) ==
@@ -1381,6 +1458,8 @@ config_defaults_listeners(struct config *conf)
 		if (strcmp(l->handler, "http") == 0 && (l->http_body =
 		    strdup(CONFIG_DEFAULT_HTTP_BODY)) == NULL)
 			return -ENOMEM;
+		if (strcmp(l->handler, "http") == 0)
+			l->header_timeout = CONFIG_DEFAULT_HEADER_TIMEOUT;
 		if (config_resolve(l->address, l->port, &l->addr,
 		    &l->addrlen) < 0)
 			return -EINVAL;
@@ -1396,6 +1475,7 @@ config_defaults(void)
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
 	conf->max_connections = 10000;
+	conf->buffer_budget_kib = CONFIG_DEFAULT_BUFFER_BUDGET;
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->shutdown_timeout = 10.0;
 	conf->workers = CONFIG_WORKERS_RX_QUEUES;

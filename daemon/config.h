@@ -36,6 +36,8 @@ struct listener_conf {
 	int			 defer_accept;	/* TCP: accept once data came */
 	int			 v6only;	/* -1: default (off for "::") */
 	char			*http_body;	/* handler "http" only */
+	double			 idle_timeout;	/* TCP: seconds; 0: none */
+	double			 header_timeout; /* http: seconds; 0: none */
 	struct sockaddr_storage	 addr;		/* resolved address and port */
 	socklen_t		 addrlen;
 };
@@ -50,6 +52,7 @@ struct config {
 	struct sockaddr_storage	 metrics_addr;	/* when metrics is set */
 	socklen_t		 metrics_addrlen;
 	int			 max_connections;
+	int			 buffer_budget_kib; /* per worker */
 	char			*pid_file;	/* NULL: none */
 	enum log_level		 log_level;
 	double			 shutdown_timeout;

@@ -1,6 +1,7 @@
 /*
  * echo (RFC 862): every byte read is written back.  Input moves to the
- * output only while the output backlog is under SERVE_ECHO_BACKLOG; past
+ * output only while the output backlog is under SERVE_ECHO_BACKLOG (and
+ * the worker's buffer budget allows, see serve_conn_room()); past
  * that reading stops (at most SERVE_INPUT_MAX waits in the input), so a
  * peer that sends but never reads holds a fixed amount of memory and its
  * own sends block.  A drain lets a connection
@@ -25,9 +26,8 @@ static void
 echo_pump(struct serve_conn *c)
 {
 	struct evbuffer	*in = c->in, *out = c->out;
-	size_t		 room, queued = evbuffer_get_length(out);
+	size_t		 room = serve_conn_room(c, SERVE_ECHO_BACKLOG);
 
-	room = queued < SERVE_ECHO_BACKLOG ? SERVE_ECHO_BACKLOG - queued : 0;
 	if (room > 0 && evbuffer_remove_buffer(in, out, room) == -1) {
 		STATS_ADD(c->serve->stats, errors, 1);
 		serve_conn_close(c);
@@ -37,7 +37,7 @@ echo_pump(struct serve_conn *c)
 		serve_conn_finish(c);
 		return;
 	}
-	serve_conn_hold(c, evbuffer_get_length(out) >= SERVE_ECHO_BACKLOG);
+	serve_conn_hold(c, serve_conn_room(c, SERVE_ECHO_BACKLOG) == 0);
 }
 
 static const struct serve_conn_ops echo_ops = {

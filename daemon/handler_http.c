@@ -2,9 +2,10 @@
  * http: HTTP/1.1 with keep-alive and pipelining, answering every request
  * with the listener's fixed body.  Requests are parsed by http-parser
  * straight from the input buffer and answered in order; parsing stops
- * while SERVE_HTTP_BACKLOG of answers wait to be written, and the input
- * buffer then stops reading, so a pipelining peer that never reads costs
- * bounded memory.  http-parser bounds the header size (80 KiB): a larger
+ * while SERVE_HTTP_BACKLOG of answers wait to be written (or any, once
+ * the worker's buffer budget is spent), and the connection then stops
+ * reading, so a pipelining peer that never reads costs a few KiB.  A
+ * request is timed from its first byte (header_timeout, serve.c).  http-parser bounds the header size (80 KiB): a larger
  * header, like any parse error, gets 400 and the connection closes.
  *
  * On drain, every request still gets its answer, with "Connection:
@@ -85,6 +86,7 @@ http_on_message_begin(http_parser *p)
 	struct http_conn	*hc = p->data;
 
 	hc->in_request = 1;
+	serve_conn_request(&hc->c, 1);
 	if (hc->c.serve->draining)
 		serve_conn_timeout(&hc->c, NULL);
 	return 0;
@@ -97,6 +99,7 @@ http_on_message_complete(http_parser *p)
 	struct http_conn	*hc = p->data;
 
 	hc->in_request = 0;
+	serve_conn_request(&hc->c, 0);
 	hc->head = p->method == HTTP_HEAD;
 	hc->keep_alive = http_should_keep_alive(p) && !p->upgrade;
 	hc->http10 = p->http_major == 1 && p->http_minor == 0;
@@ -145,12 +148,11 @@ http_feed(struct serve_conn *c)
 {
 	struct http_conn	*hc = (struct http_conn *)c;
 	struct evbuffer		*in = c->in;
-	struct evbuffer		*out = c->out;
 	struct evbuffer_iovec	 v;
 	enum http_errno		 err;
 	size_t			 n;
 
-	while (evbuffer_get_length(out) < SERVE_HTTP_BACKLOG &&
+	while (serve_conn_room(c, SERVE_HTTP_BACKLOG) > 0 &&
 	    evbuffer_get_length(in) > 0) {
 		/* Zero bytes would tell the parser the peer closed. */
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
@@ -171,7 +173,7 @@ http_feed(struct serve_conn *c)
 			return;
 		}
 	}
-	serve_conn_hold(c, evbuffer_get_length(out) >= SERVE_HTTP_BACKLOG);
+	serve_conn_hold(c, serve_conn_room(c, SERVE_HTTP_BACKLOG) == 0);
 	if (evbuffer_get_length(in) == 0 && c->peer_eof)
 		serve_conn_finish(c);
 }

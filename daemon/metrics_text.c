@@ -27,6 +27,10 @@ enum metrics_field {
 	MF_CPU_MISMATCHES,
 	MF_RESTARTS,
 	MF_OPEN,
+	MF_IDLE_TIMEOUTS,
+	MF_HEADER_TIMEOUTS,
+	MF_EVICTED,
+	MF_BUFFERED,
 	MF_HEARTBEAT_AGE,	/* nanoseconds; written as seconds */
 	MF_COUNT
 };
@@ -56,6 +60,16 @@ static const struct {
 	    "Times the master restarted the worker." },
 	[MF_OPEN] = { "affinityd_open_connections", "gauge",
 	    "Connections the worker holds open." },
+	[MF_IDLE_TIMEOUTS] = { "affinityd_idle_timeouts_total", "counter",
+	    "TCP connections closed after idle_timeout without traffic." },
+	[MF_HEADER_TIMEOUTS] = { "affinityd_header_timeouts_total", "counter",
+	    "HTTP connections closed when a request was not complete within "
+	    "header_timeout." },
+	[MF_EVICTED] = { "affinityd_evicted_total", "counter",
+	    "Idle TCP connections closed to make room for a new one at "
+	    "max_connections." },
+	[MF_BUFFERED] = { "affinityd_buffered_bytes", "gauge",
+	    "Bytes the worker's connections hold in their buffers." },
 	[MF_HEARTBEAT_AGE] = { "affinityd_heartbeat_age_seconds", "gauge",
 	    "Seconds since the worker's last heartbeat." },
 };
@@ -86,6 +100,10 @@ metrics_values(const struct metrics_worker *w, uint64_t now_ns,
 	mv->v[MF_ERRORS] = STATS_GET(s, errors);
 	mv->v[MF_CPU_MISMATCHES] = STATS_GET(s, cpu_mismatches);
 	mv->v[MF_OPEN] = STATS_GET(s, open_conns);
+	mv->v[MF_IDLE_TIMEOUTS] = STATS_GET(s, idle_timeouts);
+	mv->v[MF_HEADER_TIMEOUTS] = STATS_GET(s, header_timeouts);
+	mv->v[MF_EVICTED] = STATS_GET(s, evicted);
+	mv->v[MF_BUFFERED] = STATS_GET(s, buffered);
 	/* Before its first beat a worker has no age: no sample then. */
 	if ((beat = STATS_GET(s, heartbeat_ns)) != 0) {
 		mv->beaten = 1;

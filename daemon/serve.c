@@ -11,6 +11,15 @@
  * the read callback, and the write event is added only while the send
  * buffer is full (libevent's bufferevents ask FIONREAD before each read
  * and add and delete the write event around each answer).
+ *
+ * Timeouts cost no system call per request either: each read or write
+ * stamps the connection with a coarse clock read from the vDSO and moves
+ * it to the end of the worker's list, and one timer per worker sweeps
+ * the list for connections idle past their listener's idle_timeout or
+ * with a request begun longer than header_timeout ago.  The list's head
+ * is the least recently active connection: the first one given up when
+ * the worker is full (serve_find_idle()).  What all connections buffer
+ * is counted against the worker's budget after each hook.
  */
 #include "acconfig.h"
 
@@ -18,10 +27,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -93,6 +106,197 @@ serve_info_line(const struct serve_listener *sl, int incoming_cpu,
  * requests, or a good share of a bulk echo, in one call.
  */
 #define SERVE_READ_CHUNK	(16 * 1024)
+/* The sweep's period: a quarter of the shortest timeout, within these. */
+#define SERVE_SWEEP_MIN_MS	100
+#define SERVE_SWEEP_MAX_MS	1000
+/* Connections looked at, least recently active first, to find one idle. */
+#define SERVE_IDLE_SCAN		64
+/*
+ * Freed buffers stay with the process (malloc keeps them for reuse):
+ * once this much less is buffered than at the last trim, the sweep
+ * hands the free pages back to the kernel.
+ */
+#define SERVE_TRIM_BYTES	(4 * 1024 * 1024)
+
+/* A coarse monotonic clock in ms: read from the vDSO, no system call. */
+static uint64_t
+serve_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+serve_ms(double seconds)
+{
+	return (uint64_t)(seconds * 1000.0 + 0.5);
+}
+
+/* Bytes moved: c becomes the most recently active connection. */
+static void
+serve_conn_touch(struct serve_conn *c)
+{
+	struct serve	*serve = c->serve;
+
+	c->active_ms = serve_now_ms();
+	if (TAILQ_NEXT(c, entry) != NULL) {
+		TAILQ_REMOVE(&serve->conns, c, entry);
+		TAILQ_INSERT_TAIL(&serve->conns, c, entry);
+	}
+}
+
+/* Brings the worker's count of buffered bytes up to date with c's. */
+static void
+serve_conn_count(struct serve_conn *c)
+{
+	size_t	 n = evbuffer_get_length(c->in) + evbuffer_get_length(c->out);
+
+	c->serve->buffered = c->serve->buffered - c->buffered + n;
+	c->buffered = n;
+}
+
+static int
+serve_over_budget(const struct serve *serve)
+{
+	return serve->budget != 0 && serve->buffered >= serve->budget;
+}
+
+/*
+ * How much output a handler may queue on c now: what its own backlog
+ * leaves, and nothing while c owes output and the worker's budget is
+ * spent.  A connection that owes nothing always gets its backlog, so
+ * every peer that reads is served, however many others do not.
+ */
+size_t
+serve_conn_room(const struct serve_conn *c, size_t backlog)
+{
+	size_t	 queued = evbuffer_get_length(c->out);
+
+	if (queued >= backlog || (queued > 0 && serve_over_budget(c->serve)))
+		return 0;
+	return backlog - queued;
+}
+
+/*
+ * A handler tells when a request has begun (header_timeout runs from its
+ * first byte) and when it is complete.  The first byte came with the
+ * last read, so its stamp will do.
+ */
+void
+serve_conn_request(struct serve_conn *c, int begun)
+{
+	c->request_ms = begun ? c->active_ms : 0;
+}
+
+/* Gives memory that many closed connections freed back to the kernel. */
+static void
+serve_trim(struct serve *serve)
+{
+	if (serve->buffered > serve->trim_mark)
+		serve->trim_mark = serve->buffered;
+	else if (serve->trim_mark - serve->buffered >= SERVE_TRIM_BYTES) {
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+		serve->trim_mark = serve->buffered;
+	}
+}
+
+/*
+ * The least recently active connection that is open, owes nothing and
+ * has no request begun: the one to give up for a new client when the
+ * worker is full.  Looks at SERVE_IDLE_SCAN connections at most.
+ */
+struct serve_conn *
+serve_find_idle(struct serve *serve)
+{
+	struct serve_conn	*c;
+	int			 n = 0;
+
+	TAILQ_FOREACH(c, &serve->conns, entry) {
+		if (n++ == SERVE_IDLE_SCAN)
+			break;
+		if (c->state == SERVE_CONN_OPEN && !c->in_hook &&
+		    c->request_ms == 0 && evbuffer_get_length(c->in) == 0 &&
+		    evbuffer_get_length(c->out) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Gives up c, found by serve_find_idle(), for a new client. */
+void
+serve_evict(struct serve_conn *c)
+{
+	STATS_ADD(c->serve->stats, evicted, 1);
+	serve_conn_close(c);
+}
+
+/*
+ * Closes the connections past their listener's timeouts (0: none); a
+ * lingering one has its own.  A full worker accepts again once one of
+ * its connections became idle, which the next client then takes over.
+ */
+static void
+serve_sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve			*serve = arg;
+	const struct listener_conf	*lc;
+	struct serve_conn		*c, *next;
+	uint64_t			 now = serve_now_ms();
+
+	for (c = TAILQ_FIRST(&serve->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		lc = c->sl->conf;
+		if (c->state == SERVE_CONN_LINGERING || c->in_hook)
+			continue;
+		if (lc->header_timeout > 0 && c->request_ms != 0 &&
+		    now - c->request_ms >= serve_ms(lc->header_timeout)) {
+			STATS_ADD(serve->stats, header_timeouts, 1);
+			serve_conn_close(c);
+		} else if (lc->idle_timeout > 0 &&
+		    now - c->active_ms >= serve_ms(lc->idle_timeout)) {
+			STATS_ADD(serve->stats, idle_timeouts, 1);
+			serve_conn_close(c);
+		}
+	}
+	STATS_SET(serve->stats, buffered, serve->buffered);
+	serve_trim(serve);
+	if (!serve->draining && serve->max_conns != 0 &&
+	    serve->open_conns >= serve->max_conns && serve->conn_room != NULL)
+		serve->conn_room(serve);
+}
+
+/*
+ * Runs the sweep while the worker has connections, a quarter of the
+ * shortest timeout of theirs apart, so a timeout is late by that at most.
+ */
+static int
+serve_sweep_start(struct serve *serve, const struct listener_conf *lc)
+{
+	struct timeval	 tv;
+	uint64_t	 ms = SERVE_SWEEP_MAX_MS;
+
+	if (lc->idle_timeout > 0 && serve_ms(lc->idle_timeout) / 4 < ms)
+		ms = serve_ms(lc->idle_timeout) / 4;
+	if (lc->header_timeout > 0 && serve_ms(lc->header_timeout) / 4 < ms)
+		ms = serve_ms(lc->header_timeout) / 4;
+	if (ms < SERVE_SWEEP_MIN_MS)
+		ms = SERVE_SWEEP_MIN_MS;
+	if (serve->sweep == NULL && (serve->sweep = event_new(serve->base,
+	    -1, EV_PERSIST, serve_sweep_cb, serve)) == NULL)
+		return -1;
+	if (serve->sweep_ms != 0 && serve->sweep_ms <= ms &&
+	    evtimer_pending(serve->sweep, NULL))
+		return 0;
+	if (serve->sweep_ms == 0 || ms < serve->sweep_ms)
+		serve->sweep_ms = (unsigned int)ms;
+	tv.tv_sec = serve->sweep_ms / 1000;
+	tv.tv_usec = (suseconds_t)(serve->sweep_ms % 1000) * 1000;
+	return evtimer_add(serve->sweep, &tv);
+}
 
 /*
  * What the handler prepared for a TCP listener goes once the listener
@@ -112,7 +316,8 @@ serve_conn_free(struct serve_conn *c)
 	struct serve		*serve = c->serve;
 	struct serve_listener	*sl = c->sl;
 
-	LIST_REMOVE(c, entry);
+	TAILQ_REMOVE(&serve->conns, c, entry);
+	serve->buffered -= c->buffered;
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->wev != NULL)
@@ -123,6 +328,13 @@ serve_conn_free(struct serve_conn *c)
 		evbuffer_free(c->out);
 	close(c->fd);
 	free(c);
+	if (TAILQ_EMPTY(&serve->conns)) {
+		if (serve->sweep != NULL)
+			evtimer_del(serve->sweep);
+		serve->sweep_ms = 0;
+		STATS_SET(serve->stats, buffered, 0);
+		serve_trim(serve);
+	}
 	if (--sl->nconns == 0 && sl->io == NULL)
 		serve_listener_release(sl);
 	serve_conn_done(serve);
@@ -152,7 +364,9 @@ serve_conn_update_read(struct serve_conn *c)
 		want = 1;
 	else
 		want = !c->held && !c->peer_eof &&
-		    evbuffer_get_length(c->in) < SERVE_INPUT_MAX;
+		    evbuffer_get_length(c->in) < SERVE_INPUT_MAX &&
+		    (evbuffer_get_length(c->out) == 0 ||
+		    !serve_over_budget(c->serve));
 	if (want == c->reading)
 		return;
 	if (want)
@@ -257,6 +471,7 @@ serve_conn_hook(struct serve_conn *c, void (*hook)(struct serve_conn *))
 			break;
 		hook = c->ops->write;
 	}
+	serve_conn_count(c);
 	serve_conn_update_read(c);
 }
 
@@ -372,6 +587,7 @@ serve_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	v.iov_len = (size_t)n;
 	evbuffer_commit_space(c->in, &v, 1);
 	STATS_ADD(c->serve->stats, bytes_in, (uint64_t)n);
+	serve_conn_touch(c);
 	if (c->state == SERVE_CONN_OPEN) {
 		serve_conn_hook(c, c->ops->read != NULL ? c->ops->read :
 		    serve_conn_drop_cb);
@@ -397,6 +613,7 @@ serve_conn_write_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	STATS_ADD(c->serve->stats, bytes_out, (uint64_t)n);
+	serve_conn_touch(c);
 	if (evbuffer_get_length(c->out) == 0 && event_del(c->wev) == -1) {
 		STATS_ADD(c->serve->stats, errors, 1);
 		serve_conn_close(c);
@@ -404,8 +621,8 @@ serve_conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->state == SERVE_CONN_OPEN && c->ops->write != NULL)
 		serve_conn_hook(c, c->ops->write);
-	else
-		serve_conn_flush(c);
+	else if (serve_conn_flush(c) != -1)
+		serve_conn_count(c);
 }
 
 /*
@@ -432,8 +649,12 @@ serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
 	c->sl = sl;
 	c->ops = ops;
 	c->fd = fd;
+	c->active_ms = serve_now_ms();
 	sl->nconns++;
-	LIST_INSERT_HEAD(&serve->conns, c, entry);
+	/* All-zero is the empty list, but has nowhere to append yet. */
+	if (serve->conns.tqh_last == NULL)
+		TAILQ_INIT(&serve->conns);
+	TAILQ_INSERT_TAIL(&serve->conns, c, entry);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
 	c->rev = event_new(serve->base, fd, EV_READ | EV_PERSIST,
@@ -446,7 +667,8 @@ serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
 		serve_conn_free(c);
 		return NULL;
 	}
-	if (event_add(c->rev, NULL) == -1) {
+	if (event_add(c->rev, NULL) == -1 ||
+	    serve_sweep_start(serve, sl->conf) == -1) {
 		STATS_ADD(serve->stats, errors, 1);
 		serve_conn_free(c);
 		return NULL;
@@ -465,8 +687,8 @@ serve_drain(struct serve *serve, const struct serve_listener *sl)
 {
 	struct serve_conn	*c, *next;
 
-	for (c = LIST_FIRST(&serve->conns); c != NULL; c = next) {
-		next = LIST_NEXT(c, entry);
+	for (c = TAILQ_FIRST(&serve->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
 		if (sl != NULL && c->sl != sl)
 			continue;
 		if (c->state == SERVE_CONN_LINGERING)
@@ -477,12 +699,16 @@ serve_drain(struct serve *serve, const struct serve_listener *sl)
 }
 
 /*
- * Closes every connection now: a worker whose drain timed out.  Call it
- * while the listeners still exist, since handlers use their settings.
+ * Closes every connection now and frees the sweep: the worker is done
+ * (a drain ended or timed out).  Call it while the listeners still
+ * exist, since handlers use their settings.
  */
 void
 serve_close_all(struct serve *serve)
 {
-	while (!LIST_EMPTY(&serve->conns))
-		serve_conn_close(LIST_FIRST(&serve->conns));
+	while (!TAILQ_EMPTY(&serve->conns))
+		serve_conn_close(TAILQ_FIRST(&serve->conns));
+	if (serve->sweep != NULL)
+		event_free(serve->sweep);
+	serve->sweep = NULL;
 }

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -29,10 +30,13 @@ struct tcp_listener;
  * What one connection may cost: reading pauses once this much input waits,
  * and a handler stops taking input while its output backlog is above its
  * own bound, so a peer that never reads holds a fixed amount of memory.
+ * The kernel's socket buffers do the bulk of the buffering; these only
+ * have to keep a request's answers whole.  Across connections the
+ * worker's buffers are bounded by daemon.output_budget (serve->budget).
  */
-#define SERVE_INPUT_MAX		(64 * 1024)
-#define SERVE_ECHO_BACKLOG	(256 * 1024)
-#define SERVE_HTTP_BACKLOG	(256 * 1024)
+#define SERVE_INPUT_MAX		(16 * 1024)
+#define SERVE_ECHO_BACKLOG	(64 * 1024)
+#define SERVE_HTTP_BACKLOG	(4 * 1024)
 /* Seconds a closing connection waits for the peer's FIN (lingering close). */
 #define SERVE_LINGER_SEC	2
 
@@ -58,10 +62,21 @@ struct serve {
 	 */
 	void			(*conn_closed)(struct serve *serve);
 	void			*owner;		/* the worker */
+	/*
+	 * Bytes the worker's connections may hold in their buffers at once
+	 * (0: no limit); past it, a connection that owes output neither
+	 * reads nor takes more input until the output is written.
+	 */
+	size_t			 budget;
 
 	/* Kept by serve.c and tcp.c; all-zero is the empty state. */
-	LIST_HEAD(, serve_conn)	 conns;		/* open TCP connections */
+	/* Open TCP connections, the least recently active first. */
+	TAILQ_HEAD(, serve_conn) conns;
 	LIST_HEAD(, tcp_listener) tcp;		/* started TCP listeners */
+	size_t			 buffered;	/* in all conns' buffers */
+	size_t			 trim_mark;	/* buffered at the last trim */
+	struct event		*sweep;		/* the timeouts' timer */
+	unsigned int		 sweep_ms;	/* its period */
 };
 
 /* Where one datagram came from and arrived: reply from the same address. */
@@ -123,7 +138,10 @@ struct serve_conn {
 	unsigned int			 in_hook:1;	/* a hook runs: keep c */
 	unsigned int			 closed:1;	/* close when it returns */
 	size_t				 linger_bytes;	/* dropped while lingering */
-	LIST_ENTRY(serve_conn)		 entry;
+	size_t				 buffered;	/* counted in serve */
+	uint64_t			 active_ms;	/* last bytes in or out */
+	uint64_t			 request_ms;	/* 0: no request begun */
+	TAILQ_ENTRY(serve_conn)		 entry;
 };
 
 /* serve.c */
@@ -137,6 +155,10 @@ void	*serve_conn_new(struct serve_listener *sl, evutil_socket_t fd,
 void	 serve_conn_hold(struct serve_conn *c, int hold);
 void	 serve_conn_timeout(struct serve_conn *c, const struct timeval *tv);
 void	 serve_conn_finish(struct serve_conn *c);
+void	 serve_conn_request(struct serve_conn *c, int begun);
+size_t	 serve_conn_room(const struct serve_conn *c, size_t backlog);
+struct serve_conn *serve_find_idle(struct serve *serve);
+void	 serve_evict(struct serve_conn *c);
 void	 serve_conn_close(struct serve_conn *c);
 void	 serve_drain(struct serve *serve, const struct serve_listener *sl);
 void	 serve_close_all(struct serve *serve);

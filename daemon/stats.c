@@ -65,6 +65,7 @@ stats_slot_respawn(struct stats_slot *slot, pid_t pid)
 	STATS_SET(slot, heartbeat_ns, 0);
 	STATS_SET(slot, last_cpu, 0);
 	STATS_SET(slot, open_conns, 0);
+	STATS_SET(slot, buffered, 0);
 	STATS_SET(slot, draining, 0);
 	STATS_SET(slot, pid, (int32_t)pid);
 }

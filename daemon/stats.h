@@ -28,6 +28,10 @@ struct stats_slot {
 	uint64_t	 errors;
 	uint64_t	 cpu_mismatches; /* sched_getcpu() != pinned CPU */
 	uint64_t	 heartbeat_ns;	/* CLOCK_MONOTONIC of the last beat */
+	uint64_t	 idle_timeouts;	/* TCP closed: idle_timeout */
+	uint64_t	 header_timeouts; /* TCP closed: header_timeout */
+	uint64_t	 evicted;	/* TCP idle closed: worker full */
+	uint64_t	 buffered;	/* bytes in connection buffers */
 	int32_t		 last_cpu;	/* sched_getcpu() at the last beat */
 	int32_t		 pid;
 	uint32_t	 open_conns;
@@ -61,7 +65,7 @@ struct stats_segment {
  * yet.  stats_slot_reset() zeroes a slot for a worker that starts afresh;
  * stats_slot_respawn() keeps the counters of a worker restarted on the
  * same CPU, so that totals stay per CPU, and clears only its pid,
- * heartbeat, open connections and draining flag.
+ * heartbeat, open connections, buffered bytes and draining flag.
  */
 int	 stats_map(size_t nslots, struct stats_segment *seg);
 void	 stats_unmap(struct stats_segment *seg);

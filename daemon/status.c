@@ -60,6 +60,10 @@ status_snapshot(const struct stats_slot *slot, struct stats_slot *snap)
 	snap->last_cpu = STATS_GET(slot, last_cpu);
 	snap->pid = STATS_GET(slot, pid);
 	snap->open_conns = STATS_GET(slot, open_conns);
+	snap->idle_timeouts = STATS_GET(slot, idle_timeouts);
+	snap->header_timeouts = STATS_GET(slot, header_timeouts);
+	snap->evicted = STATS_GET(slot, evicted);
+	snap->buffered = STATS_GET(slot, buffered);
 	snap->draining = STATS_GET(slot, draining);
 }
 
@@ -83,7 +87,7 @@ status_worker_json(unsigned int id, unsigned int cpu,
 		last = json_integer(s.last_cpu);
 	}
 	return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I,"
-	    " s:I, s:I, s:I, s:I, s:o?, s:I, s:b, s:o?}",
+	    " s:I, s:I, s:I, s:I, s:o?, s:I, s:I, s:I, s:I, s:I, s:b, s:o?}",
 	    "id", (json_int_t)id,
 	    "pid", (json_int_t)s.pid,
 	    "cpu", (json_int_t)cpu,
@@ -99,6 +103,10 @@ status_worker_json(unsigned int id, unsigned int cpu,
 	    "cpu_mismatches", status_count(s.cpu_mismatches),
 	    "last_cpu", last,
 	    "open_conns", (json_int_t)s.open_conns,
+	    "idle_timeouts", status_count(s.idle_timeouts),
+	    "header_timeouts", status_count(s.header_timeouts),
+	    "evicted", status_count(s.evicted),
+	    "buffered_bytes", status_count(s.buffered),
 	    "draining", s.draining != 0,
 	    "heartbeat_age_ms", age);
 }

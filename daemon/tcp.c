@@ -1,7 +1,8 @@
 /*
  * Accepting TCP connections on a worker's listening socket: counts each
  * one and whether it arrived on the worker's CPU, keeps the worker under
- * max_connections, backs off when out of file descriptors instead of
+ * max_connections (giving up its least recently active idle connection
+ * for a new one when it is full), backs off when out of file descriptors instead of
  * spinning, and hands the socket to the listener's handler.  A wakeup
  * accepts at most TCP_ACCEPT_BATCH connections, each with accept4() and
  * one getsockopt(SO_INCOMING_CPU), and nothing else.  With defer_accept
@@ -56,7 +57,10 @@ struct tcp_listener {
 	LIST_ENTRY(tcp_listener)	 entry;
 };
 
-/* Accepts exactly when the worker is under its limit and not backing off. */
+/*
+ * Accepts exactly when the worker is under its limit, or at it with an
+ * idle connection to give up for the new one, and not backing off.
+ */
 static void
 tcp_listener_update(struct tcp_listener *tl)
 {
@@ -64,7 +68,8 @@ tcp_listener_update(struct tcp_listener *tl)
 	int		 want, r;
 
 	want = !evtimer_pending(tl->backoff, NULL) &&
-	    (serve->max_conns == 0 || serve->open_conns < serve->max_conns);
+	    (serve->max_conns == 0 || serve->open_conns < serve->max_conns ||
+	    serve_find_idle(serve) != NULL);
 	if (want == tl->enabled)
 		return;
 	r = want ? event_add(tl->ev, NULL) : event_del(tl->ev);
@@ -94,6 +99,7 @@ tcp_accepted(struct tcp_listener *tl, int fd)
 {
 	struct serve_listener	*sl = tl->sl;
 	struct serve		*serve = sl->serve;
+	struct serve_conn	*idle;
 	socklen_t		 len;
 	int			 cpu = -1;
 
@@ -107,8 +113,13 @@ tcp_accepted(struct tcp_listener *tl, int fd)
 	else if (cpu >= 0)
 		STATS_ADD(serve->stats, remote, 1);
 	serve_conn_start(serve);
-	if (serve->max_conns != 0 && serve->open_conns >= serve->max_conns)
-		tcp_serve_update(serve);
+	if (serve->max_conns != 0 && serve->open_conns >= serve->max_conns) {
+		/* The oldest idle connection makes room, or accepting stops. */
+		if ((idle = serve_find_idle(serve)) != NULL)
+			serve_evict(idle);
+		else
+			tcp_serve_update(serve);
+	}
 	sl->handler->tcp_start(sl, fd, cpu);
 }
 

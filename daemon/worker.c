@@ -390,6 +390,7 @@ worker_setup(struct worker *w, const struct worker_spec *spec)
 	w->serve.pid = getpid();
 	w->serve.stats = spec->slot;
 	w->serve.max_conns = (unsigned int)conf->max_connections;
+	w->serve.budget = (size_t)conf->buffer_budget_kib * 1024;
 	w->serve.conn_closed = worker_conn_closed;
 	w->serve.owner = w;
 	for (i = 0; i < conf->nlisteners; i++) {

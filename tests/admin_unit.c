@@ -784,7 +784,8 @@ test_status_worker_json(void **state)
 	static const char *keys[] = { "id", "pid", "cpu", "queues",
 	    "accepted", "datagrams", "local", "remote", "restarts",
 	    "bytes_in", "bytes_out", "errors", "cpu_mismatches", "last_cpu",
-	    "open_conns", "heartbeat_age_ms" };
+	    "open_conns", "idle_timeouts", "header_timeouts", "evicted",
+	    "buffered_bytes", "heartbeat_age_ms" };
 	struct stats_slot	 slot = { 0 };
 	struct strv		 queues = { 0 };
 	json_t			*w, *q;
@@ -804,6 +805,10 @@ test_status_worker_json(void **state)
 	slot.errors = 2;
 	slot.cpu_mismatches = 1;
 	slot.open_conns = 3;
+	slot.idle_timeouts = 6;
+	slot.header_timeouts = 7;
+	slot.evicted = 8;
+	slot.buffered = 4096;
 	stats_heartbeat(&slot, 5);
 	slot.heartbeat_ns -= 1500 * 1000000ull;
 
@@ -826,6 +831,10 @@ test_status_worker_json(void **state)
 	assert_int_equal(INT("cpu_mismatches"), 1);
 	assert_int_equal(INT("last_cpu"), 5);
 	assert_int_equal(INT("open_conns"), 3);
+	assert_int_equal(INT("idle_timeouts"), 6);
+	assert_int_equal(INT("header_timeouts"), 7);
+	assert_int_equal(INT("evicted"), 8);
+	assert_int_equal(INT("buffered_bytes"), 4096);
 	age = INT("heartbeat_age_ms");
 	assert_true(age >= 1500 && age < 60000);
 #undef INT

@@ -159,6 +159,7 @@ test_defaults(void **state)
 	assert_null(conf->metrics);
 	assert_int_equal(conf->metrics_addrlen, 0);
 	assert_int_equal(conf->max_connections, 10000);
+	assert_int_equal(conf->buffer_budget_kib, 65536);
 	assert_null(conf->pid_file);
 	assert_int_equal(conf->log_level, LOG_LEVEL_INFO);
 	assert_true(conf->shutdown_timeout == 10.0);
@@ -181,6 +182,11 @@ test_defaults(void **state)
 	    "127.0.0.1", 7778, "info", 0, -1, NULL);
 	assert_listener(&conf->listeners[4], "http", LISTEN_TCP, "127.0.0.1",
 	    8080, "http", 4096, -1, "ok\n");
+	assert_true(conf->listeners[0].idle_timeout == 60.0);
+	assert_true(conf->listeners[0].header_timeout == 0);
+	assert_true(conf->listeners[1].idle_timeout == 0);
+	assert_true(conf->listeners[4].idle_timeout == 60.0);
+	assert_true(conf->listeners[4].header_timeout == 60.0);
 	config_free(conf);
 }
 
@@ -283,6 +289,7 @@ test_every_key(void **state)
 	assert_sockaddr(&conf->metrics_addr, conf->metrics_addrlen, "::1",
 	    9477);
 	assert_int_equal(conf->max_connections, 500);
+	assert_int_equal(conf->buffer_budget_kib, 1024);
 	assert_string_equal(conf->pid_file, "/run/affinityd.pid");
 	assert_int_equal(conf->log_level, LOG_LEVEL_DEBUG);
 	assert_true(conf->shutdown_timeout == 2.5);
@@ -300,6 +307,10 @@ test_every_key(void **state)
 	    "http", 128, 1, "hello\n");
 	assert_int_equal(conf->listeners[0].defer_accept, 1);
 	assert_int_equal(conf->listeners[1].defer_accept, 0);
+	assert_true(conf->listeners[0].idle_timeout == 5.0);
+	assert_true(conf->listeners[0].header_timeout == 2.5);
+	assert_true(conf->listeners[1].idle_timeout == 0);
+	assert_true(conf->listeners[1].header_timeout == 0);
 	assert_listener(&conf->listeners[1], "sink", LISTEN_UDP, "0.0.0.0",
 	    5353, "discard", 0, -1, NULL);
 	config_free(conf);
@@ -335,6 +346,10 @@ test_listener_defaults(void **state)
 	    8000, "http", 4096, -1, "ok\n");
 	assert_listener(&conf->listeners[1], "v6", LISTEN_TCP, "::1", 8001,
 	    "echo", 4096, 0, NULL);
+	assert_true(conf->listeners[0].idle_timeout == 60.0);
+	assert_true(conf->listeners[0].header_timeout == 60.0);
+	assert_true(conf->listeners[1].idle_timeout == 60.0);
+	assert_true(conf->listeners[1].header_timeout == 0);
 	config_free(conf);
 }
 
@@ -348,7 +363,8 @@ test_every_key_documented(void **state)
 		"workers", "exclude_cpus", "steering", "irq_affinity",
 		"rescan_interval", "name",
 		"protocol", "address", "port", "handler", "backlog", "v6only",
-		"defer_accept", "http", "body",
+		"defer_accept", "http", "body", "buffer_budget_kib",
+		"idle_timeout", "header_timeout",
 	};
 	char		*conf, *man, *want;
 	size_t		 i;
@@ -723,6 +739,21 @@ static const struct bad_case bad_cases[] = {
 	    "number from 1 to 65535" } },
 	{ "bad-max-connections.conf", {
 	    ":3: daemon.max_connections: must be from 1 to 1000000, not 0" } },
+	{ "bad-conn-limits.conf", {
+	    ":3: daemon.buffer_budget_kib: must be from 64 to 16777216, not 63",
+	    ":6: listeners[0] (\"a\").idle_timeout: must be more than 0 and "
+	    "at most 86400 seconds, not 0",
+	    ":7: listeners[1] (\"b\").header_timeout: must be more than 0 "
+	    "and at most 86400 seconds, not 86401",
+	    ":8: listeners[2] (\"c\").header_timeout: applies to handler "
+	    "\"http\" only",
+	    ":10: listeners[3] (\"d\").idle_timeout: applies to tcp "
+	    "listeners only",
+	    ":11: listeners[4] (\"e\").idle_timeout: expected a number, not "
+	    "a string" } },
+	{ "bad-buffer-budget.conf", {
+	    ":3: daemon.buffer_budget_kib: must be from 64 to 16777216, not "
+	    "16777217" } },
 	{ "bad-log-level.conf", {
 	    ":3: daemon.log_level: \"verbose\" is not a log level; expected "
 	    "error, warning, info or debug" } },

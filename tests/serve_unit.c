@@ -951,10 +951,10 @@ test_max_connections(void **state)
 static struct serve_conn *
 only_conn(void)
 {
-	struct serve_conn	*c = LIST_FIRST(&W.serve.conns);
+	struct serve_conn	*c = TAILQ_FIRST(&W.serve.conns);
 
 	assert_non_null(c);
-	assert_null(LIST_NEXT(c, entry));
+	assert_null(TAILQ_NEXT(c, entry));
 	return c;
 }
 
@@ -981,7 +981,7 @@ small_client(struct srv *s)
 	assert_int_equal(connect(fd, (struct sockaddr *)&s->addr, s->addrlen),
 	    0);
 	assert_int_not_equal(fcntl(fd, F_SETFL, O_NONBLOCK), -1);
-	WAIT_FOR(!LIST_EMPTY(&W.serve.conns));
+	WAIT_FOR(!TAILQ_EMPTY(&W.serve.conns));
 	return fd;
 }
 
@@ -1049,7 +1049,7 @@ test_echo_slow_reader(void **state)
 	assert_true(maxout > 0);
 	close(fd);
 	WAIT_FOR(W.serve.open_conns == 0);
-	assert_true(LIST_EMPTY(&W.serve.conns));
+	assert_true(TAILQ_EMPTY(&W.serve.conns));
 	free(buf);
 	srv_close(s);
 }

@@ -36,6 +36,10 @@ WORKER_FAMILIES = {
     "affinityd_cpu_mismatches_total": ("cpu_mismatches", "counter"),
     "affinityd_restarts_total": ("restarts", "counter"),
     "affinityd_open_connections": ("open_conns", "gauge"),
+    "affinityd_idle_timeouts_total": ("idle_timeouts", "counter"),
+    "affinityd_header_timeouts_total": ("header_timeouts", "counter"),
+    "affinityd_evicted_total": ("evicted", "counter"),
+    "affinityd_buffered_bytes": ("buffered_bytes", "gauge"),
     "affinityd_heartbeat_age_seconds": ("heartbeat_age_s", "gauge"),
 }
 GLOBAL_FAMILIES = {"affinityd_generation": "gauge",
