@@ -103,9 +103,18 @@ serve_info_line(const struct serve_listener *sl, int incoming_cpu,
 
 /*
  * What one recv() asks for at most: a whole pipelined burst of small
- * requests, or a good share of a bulk echo, in one call.
+ * requests, or a good share of a bulk echo, in one call.  libevent
+ * allocates a chunk and its header rounded up to a power of two: this
+ * keeps the allocation at 16 KiB instead of 32.
  */
-#define SERVE_READ_CHUNK	(16 * 1024)
+#define SERVE_CHUNK_ALLOC	(16 * 1024)
+#define SERVE_READ_CHUNK	(SERVE_CHUNK_ALLOC - 256)
+/*
+ * Once the worker's budget is spent, a read takes a small chunk: every
+ * peer is still served, but one that then stops reading holds little.
+ */
+#define SERVE_LEAN_ALLOC	2048
+#define SERVE_READ_LEAN		(SERVE_LEAN_ALLOC - 256)
 /* The sweep's period: a quarter of the shortest timeout, within these. */
 #define SERVE_SWEEP_MIN_MS	100
 #define SERVE_SWEEP_MAX_MS	1000
@@ -116,7 +125,7 @@ serve_info_line(const struct serve_listener *sl, int incoming_cpu,
  * once this much less is buffered than at the last trim, the sweep
  * hands the free pages back to the kernel.
  */
-#define SERVE_TRIM_BYTES	(4 * 1024 * 1024)
+#define SERVE_TRIM_BYTES	(1024 * 1024)
 
 /* A coarse monotonic clock in ms: read from the vDSO, no system call. */
 static uint64_t
@@ -565,6 +574,8 @@ serve_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	room = SERVE_INPUT_MAX - evbuffer_get_length(c->in);
 	if (c->state == SERVE_CONN_LINGERING || room > SERVE_READ_CHUNK)
 		room = SERVE_READ_CHUNK;
+	if (room > SERVE_READ_LEAN && serve_over_budget(c->serve))
+		room = SERVE_READ_LEAN;
 	if (room == 0) {
 		serve_conn_update_read(c);
 		return;
