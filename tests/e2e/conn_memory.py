@@ -9,8 +9,8 @@ import os
 import socket
 import time
 
-from affinityd_test import Daemon, check, fail, free_port, has_data, \
-    listener, pinned, require_cpus, say, wait_until
+from affinityd_test import Daemon, binary, check, fail, free_port, \
+    has_data, listener, pinned, require_cpus, say, wait_until
 
 PEERS = 200
 REQUESTS = 300           # per peer: 300 KB of answers each
@@ -98,8 +98,16 @@ def read_all(peers, sent, data):
     return sum(answers.values())
 
 
+def sanitized():
+    """Whether the daemon is built with AddressSanitizer, whose allocator
+    adds redzones to every block and never gives memory back."""
+    with open(binary(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def main():
     require_cpus(0, 1)
+    asan_build = sanitized()
     http = free_port()
     d = Daemon([listener("http", "tcp", http, "http")])
     text = d.config_text(d.listeners).replace(
@@ -131,6 +139,8 @@ def main():
         w = d.workers()[0]
         grew = held - before
         limit = BUDGET_KIB + PEERS * PER_CONN_KIB
+        if asan_build:
+            limit *= 2
         say(f"{PEERS} peers pipelined {sum(sent.values())} of "
             f"{PEERS * len(data)} request bytes without reading; worker 0 "
             f"holds {w['open_conns']} connections, buffers "
@@ -150,6 +160,10 @@ def main():
                                     else None)(vmrss_kib(pid)), 5)
         say(f"after the peers closed: RSS {vmrss_kib(pid)} KiB "
             f"({before} before them)")
+        if asan_build:
+            say("AddressSanitizer's allocator keeps freed memory: "
+                "not checked")
+            return
         check(after is not None, f"RSS stayed at {vmrss_kib(pid)} KiB after "
               f"the peers closed ({before} KiB before)")
     finally:
