@@ -923,10 +923,13 @@ master_events(struct master *m)
 		if (m->sig_ev[i] == NULL || evsignal_add(m->sig_ev[i], NULL))
 			return -1;
 	}
-	/* Ping at least twice per watchdog interval, but do not spin. */
-	if (wd > 0 && wd / 2 < 1000000) {
+	/*
+	 * Ping four times per watchdog interval, so that a loaded machine
+	 * delaying a tick does not eat the margin, but do not spin.
+	 */
+	if (wd > 0 && wd / 4 < 1000000) {
 		tick.tv_sec = 0;
-		tick.tv_usec = (suseconds_t)(wd / 2 < 10000 ? 10000 : wd / 2);
+		tick.tv_usec = (suseconds_t)(wd / 4 < 10000 ? 10000 : wd / 4);
 	}
 	m->tick_ev = event_new(m->base, -1, EV_PERSIST, master_tick_cb, m);
 	if (m->tick_ev == NULL || event_add(m->tick_ev, &tick) == -1)

@@ -24,7 +24,7 @@ HOST = "127.0.0.1"
 CPUS = (0, 1)
 WATCHDOG_USEC = 2000000		# the master pings every second
 PING_GAP = 1.5			# seconds between pings, at most
-SHORT_WATCHDOG_USEC = 500000	# the master pings every 250 ms
+SHORT_WATCHDOG_USEC = 500000	# the master pings every 125 ms
 SHORT_PING_GAP = 0.45
 STALE_BOUND = 10.0		# a stopped worker is replaced well within this
 
@@ -303,7 +303,7 @@ def run_main(path):
 
 
 def run_short_watchdog(path):
-    """WATCHDOG_USEC of 500 ms: the master pings every 250 ms."""
+    """WATCHDOG_USEC of 500 ms: the master pings every 125 ms."""
     port = free_port()
     n = Notifications(path)
     n.start()
