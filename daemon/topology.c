@@ -862,12 +862,13 @@ out:
  * bonding_masters.
  */
 static int
-topology_auto_kind(const char *dir, const char *name)
+topology_auto_kind(struct topo_ctx *ctx, const char *name)
 {
 	char	*path;
 	int	 kind = 0;
 
-	if ((path = sysroot_path(NULL, "%s/%s/device", dir, name)) == NULL)
+	if ((path = sysroot_path(ctx->sysroot, "sys/class/net/%s/device",
+	    name)) == NULL)
 		return -ENOMEM;
 	if (access(path, F_OK) == 0)
 		kind = 2;
@@ -896,7 +897,7 @@ topology_auto_ifaces(struct topo_ctx *ctx, struct strv *out)
 	if ((r = topology_list_dir(dir, &all)) < 0 && r != -ENOMEM)
 		topology_warn(ctx, "cannot read %s: %s", dir, strerror(-r));
 	for (i = 0; r == 0 && i < all.n; i++) {
-		if ((kind = topology_auto_kind(dir, all.v[i])) < 0)
+		if ((kind = topology_auto_kind(ctx, all.v[i])) < 0)
 			r = kind;
 		else if (kind > 0)
 			r = strv_add(kind == 2 ? out : &virt, all.v[i]);

@@ -209,6 +209,16 @@ test_virtio(void **state)
 	free(root);
 }
 
+/* The mlx5 fixture's map: eth1's IRQs may go to every CPU. */
+#define MLX5_MAP \
+	"eth0 mlx5_core irq 0=30@0[0] 1=31@1[1] 2=32@2[2] 3=33@3[3]\n" \
+	"eth1 mlx5_core irq 0=37@0[0-3] 1=38@0[0-3] 2=39@0[0-3] " \
+	"3=40@0[0-3]\n" \
+	"w0@0 eth0:0,eth1:0,eth1:1,eth1:2,eth1:3\n" \
+	"w1@1 eth0:1\n" \
+	"w2@2 eth0:2\n" \
+	"w3@3 eth0:3\n"
+
 static void
 test_mlx5(void **state)
 {
@@ -218,14 +228,7 @@ test_mlx5(void **state)
 
 	(void)state;
 	check_fixture_links(root, "eth0");
-	topo = expect_map(&run,
-	    "eth0 mlx5_core irq 0=30@0[0] 1=31@1[1] 2=32@2[2] 3=33@3[3]\n"
-	    "eth1 mlx5_core irq 0=37@0[0-3] 1=38@0[0-3] 2=39@0[0-3] "
-	    "3=40@0[0-3]\n"
-	    "w0@0 eth0:0,eth1:0,eth1:1,eth1:2,eth1:3\n"
-	    "w1@1 eth0:1\n"
-	    "w2@2 eth0:2\n"
-	    "w3@3 eth0:3\n");
+	topo = expect_map(&run, MLX5_MAP);
 	/* eth1's IRQs are not pinned: smp_affinity_list 0-3. */
 	assert_int_equal(count_warnings(topo, "eth1: queue ",
 	    "may be delivered to CPUs 0-3; using CPU 0", NULL), 4);
@@ -234,6 +237,26 @@ test_mlx5(void **state)
 	assert_int_equal(topo->warnings.n, 4);
 	topology_free(topo);
 	free(root);
+}
+
+/*
+ * A relative sysroot finds the same interfaces as an absolute one: the
+ * "auto" interface list is read below the root as given, not below "/".
+ */
+static void
+test_relative_sysroot(void **state)
+{
+	struct topology	*topo;
+	struct run	 run = { .sysroot = "mlx5" };
+	char		*cwd;
+
+	(void)state;
+	assert_non_null(cwd = getcwd(NULL, 0));
+	assert_int_equal(chdir(FIXTURES), 0);
+	topo = expect_map(&run, MLX5_MAP);
+	assert_int_equal(chdir(cwd), 0);
+	topology_free(topo);
+	free(cwd);
 }
 
 static void
@@ -1587,6 +1610,7 @@ main(void)
 	const struct CMUnitTest fixtures[] = {
 		cmocka_unit_test(test_virtio),
 		cmocka_unit_test(test_mlx5),
+		cmocka_unit_test(test_relative_sysroot),
 		cmocka_unit_test(test_ixgbe),
 		cmocka_unit_test(test_i40e),
 		cmocka_unit_test(test_ena),
