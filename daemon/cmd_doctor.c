@@ -156,7 +156,6 @@ cmd_doctor(int argc, char *argv[])
 	};
 	struct doctor_report	 rep = { 0 };
 	const char		*path = NULL, *sysroot = NULL;
-	char			*root = NULL;
 	int			 ch, json = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -182,13 +181,7 @@ cmd_doctor(int argc, char *argv[])
 		cmd_doctor_usage(stderr);
 		return EXIT_USAGE;
 	}
-	/* Discovery follows links inside the tree by absolute paths. */
-	if (sysroot != NULL && (root = realpath(sysroot, NULL)) == NULL) {
-		fprintf(stderr, "affinityd: doctor: --sysroot %s: %s\n",
-		    sysroot, strerror(errno));
-		return EXIT_USAGE;
-	}
-	r = cmd_doctor_check(path, root, &rep);
+	r = cmd_doctor_check(path, sysroot, &rep);
 	if (r < 0) {
 		fprintf(stderr, "affinityd: doctor: %s\n", strerror(ENOMEM));
 		r = EXIT_OSERR;
@@ -197,13 +190,12 @@ cmd_doctor(int argc, char *argv[])
 	if (json)
 		r = cmd_doctor_json(&rep);
 	else
-		cmd_doctor_text(&rep, path, root);
+		cmd_doctor_text(&rep, path, sysroot);
 	if (r != 0 || fflush(stdout) != 0 || ferror(stdout))
 		r = EXIT_OSERR;
 	else
 		r = doctor_count(&rep, DOCTOR_FAIL) > 0 ? 1 : 0;
 out:
 	doctor_report_free(&rep);
-	free(root);
 	return r;
 }

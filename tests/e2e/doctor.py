@@ -125,7 +125,9 @@ def test_nofile_fails():
 
 
 def test_fixture():
-    root = os.path.join(srcdir(), "tests", "fixtures", "sysroot", "mlx5")
+    # Relative, as an operator types it: the tree's interfaces are found.
+    root = os.path.relpath(os.path.join(srcdir(), "tests", "fixtures",
+                                        "sysroot", "mlx5"))
     r = run(["doctor", "--sysroot", root])
     check(r.returncode == 0, f"doctor on mlx5 exited {r.returncode}: "
           f"{r.stdout[-800:]}")
@@ -135,7 +137,7 @@ def test_fixture():
                                    for f in spread),
           f"eth1's four unpinned IRQs: {spread}")
     check(finding(text, "queue-sharing")[0] == "WARN", "queue-sharing")
-    check(f"on {os.path.realpath(root)}" in r.stdout.splitlines()[0],
+    check(f"on {root}" in r.stdout.splitlines()[0],
           f"the heading does not name the sysroot: {r.stdout.splitlines()[0]}")
 
 
