@@ -14,6 +14,7 @@
 #include "affinityd.h"
 #include "config.h"
 #include "plan.h"
+#include "steer_selftest.h"
 #include "steering.h"
 #include "topology.h"
 #include "util.h"

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config_file.h"
+#include "util.h"
 
 /* One configuration being read: where problems go and what is left. */
 struct cf_ctx {

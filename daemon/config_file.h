@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "util.h"
+struct strv;
 
 /* The most a configuration holds, its @include files counted in. */
 #define CONFIG_FILE_MAX_BYTES	(1024 * 1024)

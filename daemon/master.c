@@ -36,6 +36,7 @@
 #include "rescan.h"
 #include "stats.h"
 #include "status.h"
+#include "steer_selftest.h"
 #include "steering.h"
 #include "supervise.h"
 #include "topology.h"

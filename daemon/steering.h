@@ -7,13 +7,13 @@
 #ifndef AFFINITYD_STEERING_H
 #define AFFINITYD_STEERING_H
 
-#include "config.h"
-#include "steer_selftest.h"
+#include "enums.h"
 
 struct cpuset;
 struct gen_pool;
 struct generation;
 struct mworker;
+struct steer_decision;
 
 /*
  * steering.c
