@@ -899,12 +899,3 @@ admin_request(const char *path, const char *command, json_t **reply,
 	return admin_request_timeout(path, command, ADMIN_TIMEOUT, reply, why);
 }
 
-/*
- * The listening descriptor, for a forked worker to close without touching
- * the master's event base.
- */
-int
-admin_fd(const struct admin *admin)
-{
-	return evconnlistener_get_fd(admin->listener);
-}

@@ -49,7 +49,6 @@ struct admin_ops {
 struct admin	*admin_listen(struct event_base *base, const char *path,
 		    const struct admin_ops *ops, void *arg, char **why);
 void		 admin_close(struct admin *admin);
-int		 admin_fd(const struct admin *admin);
 void		 admin_reply(struct admin_req *req, json_t *doc);
 void		 admin_set_timeout(double seconds);
 

@@ -4,7 +4,6 @@
  */
 #include "acconfig.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -55,20 +54,6 @@ void
 notify_stopping(void)
 {
 	notify_send("STOPPING=1\nSTATUS=stopping");
-}
-
-void
-notify_status(const char *fmt, ...)
-{
-	char	 text[512];
-	int	 n;
-	va_list	 ap;
-
-	n = snprintf(text, sizeof(text), "STATUS=");
-	va_start(ap, fmt);
-	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
-	va_end(ap);
-	notify_send(text);
 }
 
 void

@@ -11,8 +11,6 @@
 void	 notify_ready(const char *status);
 void	 notify_reloading(void);
 void	 notify_stopping(void);
-void	 notify_status(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
 void	 notify_watchdog(void);
 uint64_t notify_watchdog_usec(void);
 void	 notify_mainpid(int pid);

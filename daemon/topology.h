@@ -92,7 +92,6 @@ const char *topology_source_name(enum topo_source source);
 /* topology_print.c */
 struct json_t;
 struct json_t *topology_json(const struct topology *topo);
-int	 topology_print_json(FILE *out, const struct topology *topo);
 int	 topology_print_table(FILE *out, const struct topology *topo);
 
 #endif

@@ -176,22 +176,6 @@ topology_json(const struct topology *topo)
 	return root;
 }
 
-/* The JSON document of DESIGN's "topology --json" contract. */
-int
-topology_print_json(FILE *out, const struct topology *topo)
-{
-	json_t	*root;
-	int	 r = 0;
-
-	if ((root = topology_json(topo)) == NULL)
-		return -ENOMEM;
-	if (json_dumpf(root, out, JSON_INDENT(2)) < 0 || fputc('\n', out) ==
-	    EOF || fflush(out) == EOF)
-		r = -EIO;
-	json_decref(root);
-	return r;
-}
-
 /* A column of the table: its heading and width. */
 struct topology_col {
 	const char	*title;

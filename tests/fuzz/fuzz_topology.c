@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <jansson.h>
+
 #include "fuzz.h"
 #include "topology.h"
 
@@ -21,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char		 root[PATH_MAX];
 	struct topo_options	 opts = { 0 };
 	struct topology		*topo = NULL;
+	json_t			*doc;
 	char			*text;
 
 	if (root[0] == '\0') {
@@ -37,7 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    TOPO_WORKERS_RX_QUEUES;
 	(void)topology_discover(&opts, &topo);
 	if (topo != NULL) {
-		(void)topology_print_json(fuzz_null, topo);
+		if ((doc = topology_json(topo)) != NULL)
+			(void)json_dumpf(doc, fuzz_null, JSON_INDENT(2));
+		json_decref(doc);
 		(void)topology_print_table(fuzz_null, topo);
 	}
 	topology_free(topo);
