@@ -25,10 +25,10 @@ static const struct {
 	    "print RX queue -> IRQ -> CPU and the worker plan" },
 	{ "status", cmd_status, "print the running daemon's workers and counters" },
 	{ "reload", cmd_reload, "reload the running daemon's configuration" },
-	{ "bind", cmd_bind, "bind processes to CPUs; --housekeeping: keep "
-	    "the system off the worker CPUs" },
-	{ "boot-config", cmd_boot_config, "print the boot-time CPU binding "
-	    "(systemd drop-ins, kernel command line)" },
+	{ "bind", cmd_bind, "bind processes to CPUs, or the system to the "
+	    "housekeeping CPUs" },
+	{ "boot-config", cmd_boot_config, "print the boot binding: systemd "
+	    "drop-ins, kernel command line" },
 	{ "doctor", cmd_doctor, "explain what on this host keeps flows off "
 	    "their queue's CPU" },
 };
@@ -52,9 +52,9 @@ affinityd_usage(FILE *out)
 	    "\n"
 	    "commands:\n");
 	for (i = 0; i < ARRAY_SIZE(affinityd_commands); i++)
-		fprintf(out, "  %-10s %s\n", affinityd_commands[i].name,
+		fprintf(out, "  %-12s %s\n", affinityd_commands[i].name,
 		    affinityd_commands[i].summary);
-	fprintf(out, "\n'affinityd COMMAND --help' describes a command; "
+	fprintf(out, "\n'affinityd COMMAND --help' describes a command;\n"
 	    "affinityd(8) and affinityd.conf(5) say more.\n");
 }
 

@@ -36,7 +36,8 @@ cmd_reload_usage(FILE *out)
 	    "  --wait              wait for the outcome; exit 78 with the errors\n"
 	    "                      of an invalid file, 71 if the new workers failed\n"
 	    "  -c, --config FILE   find the admin socket in FILE\n"
-	    "  -s, --socket PATH   the admin socket\n");
+	    "  -s, --socket PATH   the admin socket (default: %s)\n",
+	    config_default_admin_socket());
 }
 
 /* The file does not even parse: say why; the daemon was not asked. */
