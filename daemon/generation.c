@@ -584,6 +584,25 @@ generation_running(const struct generation *gen)
 	return n;
 }
 
+/*
+ * The CPUs the daemon may use that have no serving worker of gen (one
+ * re-mapped away does not count): where the master runs, and where flows
+ * processed there fall back to other workers.  NULL when out of memory.
+ */
+struct cpuset *
+generation_idle_cpus(const struct generation *gen)
+{
+	struct cpuset	*rest;
+	size_t		 i;
+
+	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
+		return NULL;
+	for (i = 0; i < gen->nworkers; i++)
+		if (!gen->workers[i].retired)
+			cpuset_del(rest, gen->workers[i].cpu);
+	return rest;
+}
+
 /* Its workers with a process that did not say they stopped accepting. */
 size_t
 generation_accepting(const struct generation *gen)

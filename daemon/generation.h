@@ -15,6 +15,7 @@
 #include "supervise.h"
 
 struct config;
+struct cpuset;
 struct topo_worker;
 struct topology;
 
@@ -69,6 +70,7 @@ struct topology *generation_set_topology(struct generation *gen,
 void	 generation_signal(struct generation *gen, int sig);
 size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);
+struct cpuset *generation_idle_cpus(const struct generation *gen);
 void	 generation_collect(struct gen_pool *pool, const struct generation *keep);
 
 #endif

@@ -121,7 +121,6 @@ master_status_steering(json_t *doc, const struct generation *gen)
 {
 	struct cpuset	*rest;
 	char		*list = NULL;
-	size_t		 i;
 
 	json_object_set_new(doc, "steering",
 	    json_string(steer_method_name(gen->steer)));
@@ -129,10 +128,7 @@ master_status_steering(json_t *doc, const struct generation *gen)
 	    json_string(steering_name(gen->conf->steering)));
 	json_object_set_new(doc, "steering_reason",
 	    json_string(gen->steer_reason));
-	if ((rest = cpuset_dup(gen->topo->allowed)) != NULL) {
-		for (i = 0; i < gen->nworkers; i++)
-			if (!gen->workers[i].retired)
-				cpuset_del(rest, gen->workers[i].cpu);
+	if ((rest = generation_idle_cpus(gen)) != NULL) {
 		list = cpuset_format_list(rest);
 		cpuset_free(rest);
 	}
@@ -390,13 +386,9 @@ master_pin_self(const struct generation *gen)
 {
 	struct cpuset	*rest;
 	char		*list;
-	size_t		 i;
 
-	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
+	if ((rest = generation_idle_cpus(gen)) == NULL)
 		return;
-	for (i = 0; i < gen->nworkers; i++)
-		if (!gen->workers[i].retired)
-			cpuset_del(rest, gen->workers[i].cpu);
 	if (!cpuset_empty(rest)) {
 		list = cpuset_format_list(rest);
 		if (cpuset_set_affinity(0, rest) < 0)
