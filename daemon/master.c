@@ -51,8 +51,7 @@
  * the workers whose CPU lost its queues drain.
  */
 struct master_remap {
-	int			 busy;
-	struct generation	*gen;
+	struct generation	*gen;		/* NULL: no re-map running */
 	struct remap		 rm;		/* from: indices in gen->workers */
 	size_t			 next;		/* the step to take next */
 	struct mworker		*waiting;	/* the new worker starting */
@@ -573,7 +572,7 @@ master_remap_continue(struct master *m)
 	struct mworker		*mw;
 	int			 r;
 
-	if (!m->remap.busy || m->remap.waiting != NULL)
+	if (m->remap.gen == NULL || m->remap.waiting != NULL)
 		return;
 	if (m->stopping) {
 		/* Those meant to drain stop anyway; off the old plan first. */
@@ -643,7 +642,6 @@ master_remap_begin(struct master *m, struct generation *gen,
 	struct remap_step	*s;
 	size_t			 i;
 
-	m->remap.busy = 1;
 	m->remap.gen = gen;
 	for (i = 0; i < m->remap.rm.nsteps; i++) {
 		s = &m->remap.rm.steps[i];
@@ -677,7 +675,7 @@ master_rescan(void *arg, const char *why)
 	int			 r;
 
 	if (m->stopping || gen == NULL || m->starting != NULL ||
-	    m->remap.busy)
+	    m->remap.gen != NULL)
 		return;
 	memset(&cur, 0, sizeof(cur));
 	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &topo);
@@ -789,7 +787,7 @@ master_reload(struct master *m, struct admin_req *req)
 		return;
 	}
 	if (!reload_request(&m->reloads, req, m->starting != NULL ||
-	    m->remap.busy))
+	    m->remap.gen != NULL))
 		return;
 	log_info("reloading %s", m->active->conf->path ?
 	    m->active->conf->path : "the built-in defaults");
