@@ -82,6 +82,7 @@ struct master {
 };
 
 static void	master_reload(struct master *m, struct admin_req *req);
+static void	master_reload_done(struct master *m);
 static void	master_remap_continue(struct master *m);
 
 /*
@@ -93,7 +94,6 @@ master_steer(struct master *m)
 {
 	steering_apply(&m->pool, m->active != NULL ? m->active : m->starting);
 }
-static void	master_reload_done(struct master *m);
 
 static const char *
 master_worker_state(const struct mworker *mw)
