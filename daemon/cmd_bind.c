@@ -71,26 +71,6 @@ cmd_bind_no_housekeeping(const char *cmd, const struct cpuset *allowed)
 	free(list);
 }
 
-/* The worker CPUs of a plan. */
-static int
-cmd_bind_worker_cpus(const struct topology *topo, struct cpuset **setp)
-{
-	struct cpuset	*set;
-	size_t		 i;
-	int		 r;
-
-	if ((set = cpuset_new()) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < topo->nworkers; i++) {
-		if ((r = cpuset_add(set, topo->workers[i].cpu)) < 0) {
-			cpuset_free(set);
-			return r;
-		}
-	}
-	*setp = set;
-	return 0;
-}
-
 /*
  * Loads FILE (or the defaults), discovers its worker plan below sysroot,
  * and fills plan with the allowed, worker and housekeeping CPUs.  Prints
@@ -123,7 +103,7 @@ cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
 		r = EXIT_OSERR;
 		goto out;
 	}
-	if ((r = cmd_bind_worker_cpus(topo, &plan->workers)) == 0)
+	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
 		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
 	if (r == -ENOSPC) {
 		cmd_bind_no_housekeeping(cmd, plan->allowed);

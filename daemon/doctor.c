@@ -13,6 +13,7 @@
 
 #include "cpuset.h"
 #include "doctor.h"
+#include "plan.h"
 #include "topology.h"
 #include "util.h"
 
@@ -34,7 +35,7 @@ doctor_check_plan(const struct doctor_host *host, struct doctor_report *rep)
 		    "options to see the queues and the warnings that say why");
 		return 0;
 	}
-	if (doctor_worker_cpus(host->topo, &cpus) < 0)
+	if (plan_worker_cpus(host->topo, &cpus) < 0)
 		return -ENOMEM;
 	list = cpuset_format_list(cpus);
 	cpuset_free(cpus);

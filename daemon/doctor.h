@@ -67,7 +67,6 @@ size_t	 doctor_count(const struct doctor_report *rep,
 const char *doctor_status_name(enum doctor_status status);
 int	 doctor_warnings(const struct doctor_report *rep, struct strv *out);
 void	 doctor_log(const struct doctor_report *rep, const char *prefix);
-int	 doctor_worker_cpus(const struct topology *topo, struct cpuset **set);
 
 /* doctor.c: every check, in order. */
 int	 doctor_run(const struct doctor_host *host, struct doctor_report *rep);

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "doctor.h"
+#include "plan.h"
 #include "topology.h"
 #include "util.h"
 
@@ -49,7 +50,7 @@ doctor_cpus(const struct doctor_host *host, struct doctor_cpus *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((r = cpuset_allowed(host->sysroot, &c->allowed)) < 0 ||
-	    (r = doctor_worker_cpus(host->topo, &c->workers)) < 0)
+	    (r = plan_worker_cpus(host->topo, &c->workers)) < 0)
 		return r;
 	r = bind_housekeeping_cpus(c->allowed, host->topo, &c->hk);
 	if (r < 0 && r != -ENOSPC)

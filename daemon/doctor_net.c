@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "doctor.h"
+#include "plan.h"
 #include "topology.h"
 #include "util.h"
 
@@ -241,7 +242,7 @@ doctor_check_xps(const struct doctor_host *host, struct doctor_report *rep)
 	size_t		 i;
 	int		 r = 0;
 
-	if (doctor_worker_cpus(host->topo, &workers) < 0)
+	if (plan_worker_cpus(host->topo, &workers) < 0)
 		return -ENOMEM;
 	for (i = 0; i < host->topo->nifaces && r == 0; i++)
 		r = doctor_xps_iface(host->sysroot, &host->topo->ifaces[i],

@@ -1,7 +1,7 @@
 /*
  * The doctor's report: findings kept as data (a check name, OK, WARN or
  * FAIL, why and how to fix it) that the checks add to and the callers
- * print or log, and the worker CPUs of a plan that several checks need.
+ * print or log.
  */
 #include "acconfig.h"
 
@@ -11,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpuset.h"
 #include "doctor.h"
 #include "log.h"
-#include "topology.h"
 #include "util.h"
 
 static char * PRINTFLIKE(1, 0)
@@ -146,24 +144,4 @@ doctor_log(const struct doctor_report *rep, const char *prefix)
 	for (i = 0; i < lines.n; i++)
 		log_warnx("%s%s", prefix ? prefix : "", lines.v[i]);
 	strv_free(&lines);
-}
-
-/* The CPUs of the plan's workers. */
-int
-doctor_worker_cpus(const struct topology *topo, struct cpuset **setp)
-{
-	struct cpuset	*set;
-	size_t		 i;
-	int		 r = 0;
-
-	if ((set = cpuset_new()) == NULL)
-		return -ENOMEM;
-	for (i = 0; topo != NULL && i < topo->nworkers && r == 0; i++)
-		r = cpuset_add(set, topo->workers[i].cpu);
-	if (r < 0) {
-		cpuset_free(set);
-		return r;
-	}
-	*setp = set;
-	return 0;
 }

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "cpuset.h"
 #include "doctor.h"
+#include "plan.h"
 #include "steer_selftest.h"
 #include "topology.h"
 #include "util.h"
@@ -113,7 +114,7 @@ doctor_check_steering(const struct doctor_host *host,
 	}
 	if (selftest == NULL)
 		selftest = steer_selftest;
-	if (doctor_worker_cpus(host->topo, &cpus) < 0)
+	if (plan_worker_cpus(host->topo, &cpus) < 0)
 		return -ENOMEM;
 	memset(&res, 0, sizeof(res));
 	r = selftest(cpuset_count(cpus) >= 2 ? cpus : host->topo->allowed,

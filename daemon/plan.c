@@ -227,6 +227,26 @@ plan_workers(struct topology *topo, const struct topo_options *opts)
 	return r;
 }
 
+/* The CPUs that get a worker, as a set. */
+int
+plan_worker_cpus(const struct topology *topo, struct cpuset **setp)
+{
+	struct cpuset	*set;
+	size_t		 i;
+	int		 r = 0;
+
+	if ((set = cpuset_new()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < topo->nworkers && r == 0; i++)
+		r = cpuset_add(set, topo->workers[i].cpu);
+	if (r < 0) {
+		cpuset_free(set);
+		return r;
+	}
+	*setp = set;
+	return 0;
+}
+
 /* topology.workers in the plan's terms. */
 enum topo_workers
 plan_topo_workers(enum config_workers workers)

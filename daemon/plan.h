@@ -10,10 +10,12 @@
 #include "config.h"
 #include "topology.h"
 
+struct cpuset;
 struct strv;
 
 /* plan.c */
 int	 plan_workers(struct topology *topo, const struct topo_options *opts);
+int	 plan_worker_cpus(const struct topology *topo, struct cpuset **set);
 enum topo_workers plan_topo_workers(enum config_workers workers);
 
 /* plan_conf.c */
