@@ -69,24 +69,10 @@ static struct timeval admin_timeout = { (time_t)ADMIN_TIMEOUT, 0 };
 
 static void	admin_conn_free(struct admin_conn *conn);
 
-static struct timeval
-admin_seconds_tv(double seconds)
-{
-	struct timeval	 tv;
-
-	if (!(seconds > 0))
-		seconds = 0;
-	if (seconds > INT_MAX)
-		seconds = INT_MAX;
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
-	return tv;
-}
-
 void
 admin_set_timeout(double seconds)
 {
-	admin_timeout = admin_seconds_tv(seconds);
+	admin_timeout = seconds_timeval(seconds);
 }
 
 static char * PRINTFLIKE(1, 2)
@@ -715,7 +701,7 @@ static int
 admin_client_connect(const char *path, double seconds, char **why)
 {
 	struct sockaddr_un	 sun;
-	struct timeval		 tv = admin_seconds_tv(seconds);
+	struct timeval		 tv = seconds_timeval(seconds);
 	long			 uid;
 	int			 fd, r;
 

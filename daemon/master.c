@@ -851,8 +851,7 @@ master_stop(struct master *m)
 		master_finish(m);
 		return;
 	}
-	tv.tv_sec = (time_t)t;
-	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+	tv = seconds_timeval(t);
 	m->stop_ev = evtimer_new(m->base, master_stop_timeout_cb, m);
 	if (m->stop_ev == NULL || evtimer_add(m->stop_ev, &tv) == -1)
 		master_stop_timeout_cb(-1, 0, m);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "nlwatch.h"
 #include "rescan.h"
+#include "util.h"
 
 #define RESCAN_SETTLE_MS	200	/* after the last event of a burst */
 
@@ -69,8 +70,7 @@ rescan_set_interval(struct rescan *rs, double interval)
 		rs->nw = NULL;
 		return;
 	}
-	tv.tv_sec = (time_t)interval;
-	tv.tv_usec = (suseconds_t)((interval - (double)tv.tv_sec) * 1e6);
+	tv = seconds_timeval(interval);
 	if (evtimer_add(rs->timer, &tv) == -1)
 		log_warnx("cannot arm the rescan timer");
 	if (rs->nw == NULL &&

@@ -1,6 +1,7 @@
 /*
- * String vectors and bounded file reads.  Reads report -errno and log
- * nothing: the caller knows whether a missing file is an error or a hint.
+ * String vectors, bounded file reads and a few conversions.  Reads report
+ * -errno and log nothing: the caller knows whether a missing file is an
+ * error or a hint.
  */
 #include "acconfig.h"
 
@@ -272,4 +273,22 @@ parse_uint(const char *text, unsigned int max, unsigned int *value)
 		return -EINVAL;
 	*value = (unsigned int)v;
 	return 0;
+}
+
+/*
+ * A configured number of seconds as libevent takes it: negative (or NaN)
+ * is 0, and more than INT_MAX is INT_MAX.
+ */
+struct timeval
+seconds_timeval(double seconds)
+{
+	struct timeval	 tv;
+
+	if (!(seconds > 0))
+		seconds = 0;
+	if (seconds > INT_MAX)
+		seconds = INT_MAX;
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	return tv;
 }

@@ -5,6 +5,8 @@
 #ifndef AFFINITYD_UTIL_H
 #define AFFINITYD_UTIL_H
 
+#include <sys/time.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -44,5 +46,6 @@ int	 read_fd(int fd, char **text, size_t *len, size_t max_bytes);
 int	 read_file(const char *path, char **text, size_t max_bytes);
 int	 read_file_line(const char *path, char **line);
 int	 parse_uint(const char *text, unsigned int max, unsigned int *value);
+struct timeval seconds_timeval(double seconds);
 
 #endif

@@ -266,8 +266,7 @@ worker_stop(struct worker *w)
 		event_base_loopbreak(w->serve.base);
 		return;
 	}
-	tv.tv_sec = (time_t)t;
-	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+	tv = seconds_timeval(t);
 	w->drain_timer = evtimer_new(w->serve.base, worker_drain_timeout_cb, w);
 	if (w->drain_timer == NULL || evtimer_add(w->drain_timer, &tv) == -1)
 		event_base_loopbreak(w->serve.base);
