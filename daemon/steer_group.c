@@ -138,6 +138,12 @@ steer_groups_join(struct steer_groups *sg, int type,
 }
 
 /* The kernel's way: the last socket moves into the hole. */
+static void
+steer_grp_remove(struct steer_grp *g, size_t k)
+{
+	g->socks[k] = g->socks[--g->n];
+}
+
 int
 steer_groups_leave(struct steer_groups *sg, uint64_t cookie)
 {
@@ -146,7 +152,7 @@ steer_groups_leave(struct steer_groups *sg, uint64_t cookie)
 
 	if ((g = steer_groups_find(sg, cookie, &k)) == NULL)
 		return -ENOENT;
-	g->socks[k] = g->socks[--g->n];
+	steer_grp_remove(g, k);
 	return 0;
 }
 
@@ -163,7 +169,7 @@ steer_groups_prune(struct steer_groups *sg,
 			if (held(g->socks[k], arg))
 				k++;
 			else
-				g->socks[k] = g->socks[--g->n];
+				steer_grp_remove(g, k);
 		}
 	}
 }
