@@ -746,9 +746,10 @@ cpuset_cgroup_path(const char *text, const char *controller, char **path)
 
 /*
  * The cgroup directory of this process for a controller ("" for the v2
- * hierarchy) from proc/self/cgroup: 1 found, 0 none, or -errno.
+ * hierarchy) from proc/self/cgroup below root: 1 found (*dir malloc'd),
+ * 0 none or unreadable, or -ENOMEM.
  */
-static int
+int
 cpuset_cgroup_dir(const char *root, const char *controller, char **dir)
 {
 	char	*file, *text;

@@ -56,5 +56,7 @@ int		 cpuset_allowed(const char *sysroot, struct cpuset **set);
  */
 int		 cpuset_allowed_at(const char *root, struct cpuset **set,
 		    char **source);
+int		 cpuset_cgroup_dir(const char *root, const char *controller,
+		    char **dir);
 
 #endif

@@ -554,21 +554,12 @@ doctor_check_cpu_quota(const struct doctor_host *host,
     struct doctor_report *rep)
 {
 	struct doctor_finding	*f;
-	char			*path, *text = NULL, *dir, *slash;
+	char			*dir, *slash;
 	double			 cpus, least = 0;
 	int			 r, found = 0;
 
-	if ((path = sysroot_path(host->sysroot, "proc/self/cgroup")) == NULL)
-		return -ENOMEM;
-	r = read_file(path, &text, 1 << 20);
-	free(path);
-	if (r < 0 || (dir = strstr(text, "0::")) == NULL ||
-	    (dir != text && dir[-1] != '\n')) {
-		free(text);
-		return r == -ENOMEM ? r : 0;
-	}
-	dir += 3;
-	dir[strcspn(dir, "\n")] = '\0';
+	if ((r = cpuset_cgroup_dir(host->sysroot, "", &dir)) <= 0)
+		return r;
 	for (;;) {
 		if ((r = doctor_cpu_max(host->sysroot, dir, &cpus)) < 0)
 			break;
@@ -580,7 +571,7 @@ doctor_check_cpu_quota(const struct doctor_host *host,
 			break;
 		slash[slash == dir] = '\0';
 	}
-	free(text);
+	free(dir);
 	if (r < 0)
 		return r;
 	if (found && least < (double)host->topo->nworkers) {
