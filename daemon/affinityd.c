@@ -76,6 +76,35 @@ affinityd_check_host(const struct config *conf)
 	return r < 0 ? EXIT_CONFIG : 0;
 }
 
+/*
+ * Loads FILE (or the defaults) and checks it against this host; with -t
+ * says so and stops there, else runs the master.  level: --log-level,
+ * or NULL for daemon.log_level.
+ */
+static int
+affinityd_start(const char *path, int test, const enum log_level *level,
+    const struct master_options *mopts)
+{
+	struct config	*conf = NULL;
+	int		 r;
+
+	if ((r = cmd_config_load(path, &conf)) != 0)
+		return r;
+	if ((r = affinityd_check_host(conf)) != 0) {
+		config_free(conf);
+		return r;
+	}
+	if (test) {
+		fprintf(stderr, "%s: configuration OK\n",
+		    path ? path : "built-in defaults");
+		config_free(conf);
+		return 0;
+	}
+	log_init(level != NULL ? *level : conf->log_level);
+	log_procinit("master");
+	return master_run(conf, mopts);
+}
+
 static int
 affinityd_run(int argc, char *argv[])
 {
@@ -89,11 +118,9 @@ affinityd_run(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct master_options	 mopts = { 0 };
-	struct config		*conf = NULL;
 	const char		*path = NULL;
 	enum log_level		 level;
-	int			 ch, test = 0, r, level_set = 0;
-
+	int			 ch, test = 0, level_set = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:dhl:tV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -132,21 +159,7 @@ affinityd_run(int argc, char *argv[])
 		affinityd_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((r = cmd_config_load(path, &conf)) != 0)
-		return r;
-	if ((r = affinityd_check_host(conf)) != 0) {
-		config_free(conf);
-		return r;
-	}
-	if (test) {
-		fprintf(stderr, "%s: configuration OK\n",
-		    path ? path : "built-in defaults");
-		config_free(conf);
-		return 0;
-	}
-	log_init(level_set ? level : conf->log_level);
-	log_procinit("master");
-	return master_run(conf, &mopts);
+	return affinityd_start(path, test, level_set ? &level : NULL, &mopts);
 }
 
 int
