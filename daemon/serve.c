@@ -23,7 +23,10 @@
  */
 #include "acconfig.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -392,9 +395,35 @@ serve_conn_update_read(struct serve_conn *c)
 }
 
 /*
- * Output written: send FIN, then drop what the peer still sends until its
- * own FIN or SERVE_LINGER_SEC.  Closing at once with unread input would
- * send RST, and the peer could lose the answer it has not read yet.
+ * Whether c may close at once, without lingering.  Closing with unread
+ * bytes in the receive queue sends RST, and so does a segment that
+ * arrives after close(); the RST drops whatever of the answer the kernel
+ * has not sent yet, and the peer loses it.  So c closes at once only when
+ * the peer sent FIN, or when (as nginx's "lingering_close on") it seems
+ * done: the answer was written from the read that emptied the receive
+ * queue (rx_empty: recv() returned less than it asked for), the handler
+ * consumed every byte, no request is half read, and the kernel has sent
+ * every byte of the answer (SIOCOUTQNSD), so that a late segment's RST
+ * can only follow the answer.  A draining worker lingers anyway: a
+ * client sending back to back is the likely one to have sent more.
+ */
+static int
+serve_conn_may_close(const struct serve_conn *c)
+{
+	int	 unsent;
+
+	if (c->peer_eof)
+		return 1;
+	if (!c->rx_empty || c->serve->draining || c->request_ms != 0 ||
+	    evbuffer_get_length(c->in) != 0)
+		return 0;
+	return ioctl(c->fd, SIOCOUTQNSD, &unsent) == 0 && unsent == 0;
+}
+
+/*
+ * Output written: close at once when the peer is done sending, else send
+ * FIN and drop what the peer still sends until its own FIN or
+ * SERVE_LINGER_SEC, so that no RST overtakes the answer.
  */
 static void
 serve_conn_linger(struct serve_conn *c)
@@ -403,7 +432,7 @@ serve_conn_linger(struct serve_conn *c)
 
 	c->state = SERVE_CONN_LINGERING;
 	c->held = 0;
-	if (c->peer_eof || shutdown(c->fd, SHUT_WR) == -1) {
+	if (serve_conn_may_close(c) || shutdown(c->fd, SHUT_WR) == -1) {
 		serve_conn_close(c);
 		return;
 	}
@@ -480,6 +509,8 @@ serve_conn_hook(struct serve_conn *c, void (*hook)(struct serve_conn *))
 			break;
 		hook = c->ops->write;
 	}
+	/* What the read showed is old news by the next hook. */
+	c->rx_empty = 0;
 	serve_conn_count(c);
 	serve_conn_update_read(c);
 }
@@ -600,6 +631,7 @@ serve_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	STATS_ADD(c->serve->stats, bytes_in, (uint64_t)n);
 	serve_conn_touch(c);
 	if (c->state == SERVE_CONN_OPEN) {
+		c->rx_empty = (size_t)n < room;
 		serve_conn_hook(c, c->ops->read != NULL ? c->ops->read :
 		    serve_conn_drop_cb);
 		return;

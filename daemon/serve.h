@@ -137,6 +137,8 @@ struct serve_conn {
 	unsigned int			 reading:1;	/* rev is added */
 	unsigned int			 in_hook:1;	/* a hook runs: keep c */
 	unsigned int			 closed:1;	/* close when it returns */
+	unsigned int			 rx_empty:1;	/* the last recv() emptied
+						   the receive queue */
 	size_t				 linger_bytes;	/* dropped while lingering */
 	size_t				 buffered;	/* counted in serve */
 	uint64_t			 active_ms;	/* last bytes in or out */
