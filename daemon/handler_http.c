@@ -194,7 +194,17 @@ http_drain(struct serve_conn *c)
 	http_feed(c);
 }
 
+static void
+http_conn_start(struct serve_conn *c)
+{
+	struct http_conn	*hc = (struct http_conn *)c;
+
+	http_parser_init(&hc->parser, HTTP_REQUEST);
+	hc->parser.data = hc;
+}
+
 static const struct serve_conn_ops http_ops = {
+	.start = http_conn_start,
 	.read = http_feed,
 	.write = http_feed,
 	.eof = http_feed,
@@ -265,18 +275,13 @@ static void
 http_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
     int incoming_cpu)
 {
-	struct http_conn	*hc;
-
 	if (sl->hdata == NULL && http_listener_start(sl) < 0) {
 		STATS_ADD(sl->serve->stats, errors, 1);
 		close(fd);
 		serve_conn_done(sl->serve);
 		return;
 	}
-	if ((hc = serve_conn_new(sl, fd, sizeof(*hc), &http_ops)) == NULL)
-		return;
-	http_parser_init(&hc->parser, HTTP_REQUEST);
-	hc->parser.data = hc;
+	serve_conn_new(sl, fd, sizeof(struct http_conn), &http_ops);
 }
 
 const struct handler handler_http = {

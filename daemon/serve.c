@@ -620,6 +620,8 @@ serve_conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			serve_conn_close(c);
+		else	/* a first read tried at once: wait for the event */
+			serve_conn_update_read(c);
 		return;
 	}
 	if (n == 0) {
@@ -669,10 +671,28 @@ serve_conn_write_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Takes over an accepted, non-blocking socket: returns a zeroed object of
- * size bytes that starts with a struct serve_conn, reading on.  On
- * failure the socket is closed, serve_conn_done() called, and NULL
- * returned.
+ * Whether a new connection's first recv() is tried at once, before its
+ * read event is added.  With defer_accept the kernel queued it only once
+ * its first data arrived, so the read nearly always finds a request: a
+ * connection that asks for one answer and closes is then served without
+ * ever entering epoll (no epoll_ctl to add and delete it).  Without it
+ * the request mostly is not there yet, and the recv() is wasted; a
+ * handler that speaks first is not waiting for anything.
+ */
+static int
+serve_conn_read_at_once(const struct serve_listener *sl)
+{
+	return sl->conf->defer_accept && !sl->handler->speaks_first;
+}
+
+/*
+ * Takes over an accepted, non-blocking socket: allocates a zeroed object
+ * of size bytes that starts with a struct serve_conn, runs ops->start,
+ * and reads: at once with defer_accept (serve_conn_read_at_once()), else
+ * when the socket is readable.  Returns the object while it waits for
+ * its first read; NULL once it is not the caller's to touch: on failure
+ * (the socket closed, serve_conn_done() called) or after the first read
+ * (served, perhaps closed already).
  */
 void *
 serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
@@ -710,8 +730,18 @@ serve_conn_new(struct serve_listener *sl, evutil_socket_t fd, size_t size,
 		serve_conn_free(c);
 		return NULL;
 	}
-	if (event_add(c->rev, NULL) == -1 ||
-	    serve_sweep_start(serve, sl->conf) == -1) {
+	if (serve_sweep_start(serve, sl->conf) == -1) {
+		STATS_ADD(serve->stats, errors, 1);
+		serve_conn_free(c);
+		return NULL;
+	}
+	if (ops->start != NULL)
+		ops->start(c);
+	if (serve_conn_read_at_once(sl)) {
+		serve_conn_read_cb(fd, EV_READ, c);
+		return NULL;
+	}
+	if (event_add(c->rev, NULL) == -1) {
 		STATS_ADD(serve->stats, errors, 1);
 		serve_conn_free(c);
 		return NULL;

@@ -115,6 +115,7 @@ enum serve_conn_state {
 };
 
 struct serve_conn_ops {
+	void	(*start)(struct serve_conn *c);	/* once, before any read */
 	void	(*read)(struct serve_conn *c);	/* NULL: input is dropped */
 	void	(*write)(struct serve_conn *c);	/* some output was written */
 	void	(*eof)(struct serve_conn *c);	/* NULL: serve_conn_finish() */

@@ -6,8 +6,9 @@ listener with and without defer_accept (a deferred connection is served
 right after accept): a client that pipelines a second request after
 "Connection: close" and reads late gets the first answer whole; one that
 sends more once the answer arrives gets it whole too; a client that
-half-closes after its request, and one that simply reads, get the whole
-answer and a clean end of stream.  The info handler, which writes on
+half-closes after its request, one that simply reads, and one whose
+request comes in parts or late get the whole answer and a clean end of
+stream.  The info handler, which writes on
 accept, gives its line whole also to a client that sent something."""
 import sys
 sys.dont_write_bytecode = True
@@ -118,6 +119,23 @@ def plain_close(port, tag):
     expect_one(f"{tag}: Connection: close", data, reset)
 
 
+def split_request(port, tag, pause):
+    """The request comes in two parts PAUSE apart, after connecting: the
+    first read finds half a request or nothing (with defer_accept the
+    kernel queues the connection after its first data, or after a second
+    without any), and the connection waits for the rest."""
+    s = client(port)
+    half = len(CLOSE) // 2
+    if pause > 0.5:
+        time.sleep(pause)
+    s.sendall(CLOSE[:half])
+    time.sleep(min(pause, 0.5))
+    s.sendall(CLOSE[half:])
+    data, reset = read_all(s)
+    s.close()
+    expect_one(f"{tag}: request split {pause} s apart", data, reset)
+
+
 def info(port):
     """The line written on accept arrives whole, also to a client that
     sent bytes the handler never reads."""
@@ -154,6 +172,8 @@ def main():
                          half_close, plain_close):
                 for _ in range(3):
                     case(port, tag)
+            for pause in (0.2, 1.5):
+                split_request(port, tag, pause)
         info(inf)
     finally:
         d.kill()
