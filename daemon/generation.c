@@ -409,8 +409,11 @@ generation_let_go(struct mworker *mw)
 
 	if (!(gen->released || mw->retired) || (mw->pid > 0 && !mw->stopped))
 		return;
-	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++)
+	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++) {
 		held |= mw->fds[l] >= 0;
+		if (mw->fds[l] >= 0)
+			steering_before_leave(gen->pool, mw->cookies[l]);
+	}
 	if (held) {
 		supervise_close_held(mw);
 		steering_sync(gen->pool);

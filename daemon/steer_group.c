@@ -174,6 +174,17 @@ steer_groups_prune(struct steer_groups *sg,
 	}
 }
 
+/* Whether two sockets are in one group. */
+int
+steer_groups_together(const struct steer_groups *sg, uint64_t a, uint64_t b)
+{
+	const struct steer_grp	*g;
+	size_t			 k;
+
+	g = steer_groups_find(sg, a, &k);
+	return g != NULL && g == steer_groups_find(sg, b, &k);
+}
+
 int
 steer_groups_index(const struct steer_groups *sg, uint64_t cookie)
 {

@@ -50,6 +50,8 @@ int	 steer_groups_leave(struct steer_groups *sg, uint64_t cookie);
 void	 steer_groups_prune(struct steer_groups *sg,
 	    int (*held)(uint64_t cookie, void *arg), void *arg);
 int	 steer_groups_index(const struct steer_groups *sg, uint64_t cookie);
+int	 steer_groups_together(const struct steer_groups *sg, uint64_t a,
+	    uint64_t b);
 size_t	 steer_groups_count(const struct steer_groups *sg, uint64_t cookie);
 int	 steer_groups_program(const struct steer_groups *sg,
 	    const struct steer_target *targets, size_t ntargets,

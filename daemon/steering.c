@@ -109,6 +109,77 @@ steering_held(uint64_t cookie, void *arg)
 	return 0;
 }
 
+/* How many copies of the socket the generations hold. */
+static size_t
+steering_copies(const struct gen_pool *pool, uint64_t cookie)
+{
+	const struct generation	*gen;
+	const struct mworker	*mw;
+	size_t			 i, l, n = 0;
+
+	for (gen = pool->gens; gen != NULL; gen = gen->next)
+		for (i = 0; i < gen->nworkers; i++) {
+			mw = &gen->workers[i];
+			for (l = 0; mw->fds != NULL &&
+			    l < gen->conf->nlisteners; l++)
+				n += mw->fds[l] >= 0 &&
+				    mw->cookies[l] == cookie;
+		}
+	return n;
+}
+
+/* A serving socket of the socket's group at an index a close keeps. */
+static int
+steering_stable_target(const struct gen_pool *pool, uint64_t cookie,
+    struct steer_target *t, int *fd)
+{
+	const struct generation	*gen;
+	const struct mworker	*mw;
+	size_t			 i, l, last;
+	int			 hole, idx;
+
+	hole = steer_groups_index(pool->groups, cookie);
+	last = steer_groups_count(pool->groups, cookie) - 1;
+	for (gen = pool->gens; gen != NULL; gen = gen->next) {
+		if (gen->state != GEN_ACTIVE)
+			continue;
+		for (i = 0; i < gen->nworkers; i++) {
+			mw = &gen->workers[i];
+			if (mw->state == MW_GAVE_UP || mw->retired)
+				continue;
+			for (l = 0; l < gen->conf->nlisteners; l++) {
+				if (mw->fds[l] < 0 || !steer_groups_together(
+				    pool->groups, mw->cookies[l], cookie))
+					continue;
+				idx = steer_groups_index(pool->groups,
+				    mw->cookies[l]);
+				if (idx == hole || (size_t)idx == last)
+					continue;
+				*t = (struct steer_target){ mw->cpu,
+				    mw->cookies[l] };
+				*fd = mw->fds[l];
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+void
+steering_before_leave(struct gen_pool *pool, uint64_t cookie)
+{
+	struct steer_target	 t;
+	int			 fd;
+
+	if (steer_groups_index(pool->groups, cookie) < 0 ||
+	    steering_copies(pool, cookie) != 1 ||
+	    steering_stable_target(pool, cookie, &t, &fd) < 0)
+		return;
+	if (steer_groups_attach(pool->groups, &t, 1, fd) < 0)
+		log_debug("steering: no program for the moment a socket "
+		    "leaves its group; the kernel may hash meanwhile");
+}
+
 void
 steering_sync(struct gen_pool *pool)
 {

@@ -31,6 +31,14 @@ struct steer_decision;
  * generation_let_go()), so that close is when the socket left its
  * group.  Each call must follow at most one leave per group.
  *
+ * steering_before_leave() is called before the master closes the last
+ * copy of a socket: the kernel then moves the group's last socket into its
+ * place, and until steering_apply() follows, the program's indices past
+ * the hole are wrong and the kernel hashes over the whole group, draining
+ * sockets with nobody left to read them included (a datagram queued there
+ * is lost).  For that moment every flow of the group goes to one serving
+ * socket whose index the leave does not change, when there is one.
+ *
  * steering_apply() makes every listener group of serving (the active
  * generation, or the first one while it starts) steer as serving's
  * method says: with "cbpf" the program mapping each worker's CPU to the
@@ -41,6 +49,7 @@ void	 steering_choose(enum steering steering, const struct cpuset *cpus,
 	    struct steer_decision *dec);
 void	 steering_resolve(struct generation *gen);
 void	 steering_joined(struct gen_pool *pool, const struct mworker *mw);
+void	 steering_before_leave(struct gen_pool *pool, uint64_t cookie);
 void	 steering_sync(struct gen_pool *pool);
 void	 steering_apply(struct gen_pool *pool, const struct generation *serving);
 

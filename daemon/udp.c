@@ -298,12 +298,18 @@ udp_serve_start(struct serve_listener *sl)
 	return 0;
 }
 
-/* Stops reading; the socket itself stays its opener's. */
+/*
+ * Stops reading, once what already waits is answered: a socket that no
+ * later worker takes over closes with its queue, and the datagrams the
+ * kernel put there before the steering moved off it would be lost.  The
+ * socket itself stays its opener's.
+ */
 void
 udp_serve_stop(struct serve_listener *sl)
 {
 	if (sl->io == NULL)
 		return;
+	udp_read_cb(sl->fd, EV_READ, sl->io);
 	udp_listener_free(sl->io);
 	sl->io = NULL;
 }
