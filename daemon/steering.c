@@ -89,26 +89,6 @@ steering_joined(struct gen_pool *pool, const struct mworker *mw)
 	}
 }
 
-/* Whether any generation still holds a copy of the socket. */
-static int
-steering_held(uint64_t cookie, void *arg)
-{
-	const struct gen_pool	*pool = arg;
-	const struct generation	*gen;
-	const struct mworker	*mw;
-	size_t			 i, l;
-
-	for (gen = pool->gens; gen != NULL; gen = gen->next)
-		for (i = 0; i < gen->nworkers; i++) {
-			mw = &gen->workers[i];
-			for (l = 0; mw->fds != NULL &&
-			    l < gen->conf->nlisteners; l++)
-				if (mw->fds[l] >= 0 && mw->cookies[l] == cookie)
-					return 1;
-		}
-	return 0;
-}
-
 /* How many copies of the socket the generations hold. */
 static size_t
 steering_copies(const struct gen_pool *pool, uint64_t cookie)
@@ -126,6 +106,13 @@ steering_copies(const struct gen_pool *pool, uint64_t cookie)
 				    mw->cookies[l] == cookie;
 		}
 	return n;
+}
+
+/* Whether any generation still holds a copy of the socket. */
+static int
+steering_held(uint64_t cookie, void *arg)
+{
+	return steering_copies(arg, cookie) > 0;
 }
 
 /* A serving socket of the socket's group at an index a close keeps. */
