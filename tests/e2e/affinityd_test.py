@@ -103,6 +103,22 @@ def wait_until(cond, timeout, interval=0.05):
         time.sleep(interval)
 
 
+def vmrss_kib(pid):
+    """The resident memory of PID, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    fail(f"no VmRSS for {pid}")
+
+
+def asan_build():
+    """Whether the daemon is built with AddressSanitizer, whose allocator
+    adds redzones to every block and keeps freed memory in quarantine."""
+    with open(binary(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def tempdir():
     d = tempfile.mkdtemp(prefix="affinityd-e2e-")
     atexit.register(shutil.rmtree, d, True)

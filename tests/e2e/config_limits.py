@@ -18,8 +18,9 @@ sys.dont_write_bytecode = True
 import os
 import time
 
-from affinityd_test import (EXIT_CONFIG, Daemon, check, free_port, listener,
-                            run, say, tempdir)
+from affinityd_test import (EXIT_CONFIG, Daemon, asan_build, check,
+                            free_port, listener, run, say, tempdir,
+                            vmrss_kib)
 
 BIG_STRING = 3 * 1024 * 1024
 FAST = 2.0		# seconds a refused reload may take, generously
@@ -28,18 +29,6 @@ WARMUP = 30		# reloads before the memory is measured
 RSS_GROWTH_KB = 1024	# what the remaining reloads may add
 
 
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def asan(pid):
-    """True when PID runs with AddressSanitizer."""
-    with open(f"/proc/{pid}/maps") as f:
-        return "libasan" in f.read()
 
 
 def refused(r, what, where):
@@ -89,7 +78,7 @@ def test_big_and_many(d, port, scratch):
     say(f"60000 settings: refused in {took * 1000:.0f} ms: "
         f"{r.stderr.strip()}")
 
-    rss = [rss_kb(d.pid)]
+    rss = [vmrss_kib(d.pid)]
     t0 = time.monotonic()
     for i in range(RELOADS):
         name, text, want = files[i % len(files)]
@@ -97,14 +86,14 @@ def test_big_and_many(d, port, scratch):
         r = d.reload("--wait", "-s", d.sock)
         refused(r, f"reload {i + 1} ({name})", want)
         if i + 1 == WARMUP:
-            rss.append(rss_kb(d.pid))
-    rss.append(rss_kb(d.pid))
+            rss.append(vmrss_kib(d.pid))
+    rss.append(vmrss_kib(d.pid))
     took = time.monotonic() - t0
     d.unchanged(before, port)
     say(f"{RELOADS} refused reloads in {took:.1f} s: master RSS {rss[0]} kB "
         f"at the start, {rss[1]} kB after {WARMUP}, {rss[2]} kB after "
         f"{RELOADS}")
-    if asan(d.pid):
+    if asan_build():
         say("  (AddressSanitizer's quarantine holds freed memory, so the "
             "RSS says nothing here; LeakSanitizer checks the master's exit)")
     else:

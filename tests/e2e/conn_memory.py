@@ -9,8 +9,8 @@ import os
 import socket
 import time
 
-from affinityd_test import Daemon, binary, check, fail, free_port, \
-    has_data, listener, pinned, require_cpus, say, wait_until
+from affinityd_test import Daemon, asan_build, check, fail, free_port, \
+    has_data, listener, pinned, require_cpus, say, vmrss_kib, wait_until
 
 PEERS = 200
 REQUESTS = 300           # per peer: 300 KB of answers each
@@ -19,14 +19,6 @@ BUDGET_KIB = 1024
 PER_CONN_KIB = 24        # one read (16 KiB) and one backlog (4 KiB), rounded
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 ANSWER_END = b"x\n"
-
-
-def vmrss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    fail(f"no VmRSS for {pid}")
 
 
 def peer(port):
@@ -98,16 +90,9 @@ def read_all(peers, sent, data):
     return sum(answers.values())
 
 
-def sanitized():
-    """Whether the daemon is built with AddressSanitizer, whose allocator
-    adds redzones to every block and never gives memory back."""
-    with open(binary(), "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def main():
     require_cpus(0, 1)
-    asan_build = sanitized()
+    sanitized = asan_build()
     http = free_port()
     d = Daemon([listener("http", "tcp", http, "http")])
     text = d.config_text(d.listeners).replace(
@@ -139,7 +124,7 @@ def main():
         w = d.workers()[0]
         grew = held - before
         limit = BUDGET_KIB + PEERS * PER_CONN_KIB
-        if asan_build:
+        if sanitized:
             limit *= 2
         say(f"{PEERS} peers pipelined {sum(sent.values())} of "
             f"{PEERS * len(data)} request bytes without reading; worker 0 "
@@ -160,7 +145,7 @@ def main():
                                     else None)(vmrss_kib(pid)), 5)
         say(f"after the peers closed: RSS {vmrss_kib(pid)} KiB "
             f"({before} before them)")
-        if asan_build:
+        if sanitized:
             say("AddressSanitizer's allocator keeps freed memory: "
                 "not checked")
             return

@@ -15,19 +15,11 @@ import threading
 import time
 
 from affinityd_test import Daemon, check, fail, free_port, has_data, \
-    listener, pinned, require_cpus, say, wait_until
+    listener, pinned, require_cpus, say, vmrss_kib, wait_until
 
 BODY_LEN = 1000
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 HEAD_END = b"\r\n\r\n"
-
-
-def vmrss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    fail(f"no VmRSS for {pid}")
 
 
 def workers_rss(d):
