@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The affinityd program: everything else lives in libaffinityd. */
 #include "acconfig.h"
 
-#include "affinityd.h"
+#include "cli/affinityd.h"
 
 int
 main(int argc, char *argv[])

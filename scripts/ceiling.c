@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ceiling: the smallest steered server scripts/bench can think of, run
  * beside affinityd as the ceiling of its table, not as a product.  One

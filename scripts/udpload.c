@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * udpload: the UDP load generator of scripts/bench.  One thread per CPU
  * given, each pinned there, each with its own connected sockets (so that

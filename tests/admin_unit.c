@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The admin socket, the shared stats segment and the status rendering.
  * The server runs on its own event_base in a second thread; the test
@@ -26,10 +27,10 @@
 
 #include "unit.h"
 
-#include "admin.h"
-#include "stats.h"
-#include "status.h"
-#include "util.h"
+#include "master/admin.h"
+#include "common/stats.h"
+#include "master/status.h"
+#include "common/util.h"
 
 #define HELD_MAX	(ADMIN_CONNS_MAX + 8)
 

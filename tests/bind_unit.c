@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * bind.c: the housekeeping CPUs of a plan (and the refusal when there are
  * none), the decision for each task, the housekeeping walk over
@@ -21,10 +22,10 @@
 #include "unit.h"
 #include "tree.h"
 
-#include "bind.h"
-#include "cpuset.h"
-#include "topology.h"
-#include "util.h"
+#include "topology/bind.h"
+#include "common/cpuset.h"
+#include "topology/topology.h"
+#include "common/util.h"
 
 #define CHILD_THREADS	3
 

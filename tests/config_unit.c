@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of config.c: the built-in defaults, the shipped file, files
  * that set keys, and one fixture per kind of mistake, each checked for
@@ -15,8 +16,8 @@
 
 #include "unit.h"
 
-#include "config.h"
-#include "cpuset.h"
+#include "config/config.h"
+#include "common/cpuset.h"
 
 #define FIXTURE_DIR	UNIT_SRCPATH("tests/fixtures/conf")
 #define FIXTURE(name)	FIXTURE_DIR "/" name

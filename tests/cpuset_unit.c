@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cpuset.c: CPU lists and kernel masks up to 4096 CPUs and beyond, every
  * malformed input the parsers must refuse, set operations past one
@@ -19,8 +20,8 @@
 #include "unit.h"
 #include "tree.h"
 
-#include "cpuset.h"
-#include "util.h"
+#include "common/cpuset.h"
+#include "common/util.h"
 
 /* Names the case being checked, newlines shown as "\n". */
 static void

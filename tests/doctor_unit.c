@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * doctor*.c: every check's OK and its WARN or FAIL, on file trees made
  * here (proc, sys and etc below a sysroot) and plans written by hand in
@@ -15,13 +16,13 @@
 
 #include "unit.h"
 
-#include "config.h"
-#include "cpuset.h"
-#include "doctor.h"
-#include "steer_selftest.h"
-#include "topology.h"
+#include "config/config.h"
+#include "common/cpuset.h"
+#include "doctor/doctor.h"
+#include "topology/steer_selftest.h"
+#include "topology/topology.h"
 #include "tree.h"
-#include "util.h"
+#include "common/util.h"
 
 #define FIXTURES	UNIT_SRCPATH("tests/fixtures/sysroot")
 

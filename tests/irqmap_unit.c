@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of irqmap.c: every sample of tests/fixtures/irq-samples that
  * holds /proc/interrupts rows is parsed (column -> CPU mapping, counts,
@@ -14,8 +15,8 @@
 
 #include "unit.h"
 
-#include "cpuset.h"
-#include "irqmap.h"
+#include "common/cpuset.h"
+#include "topology/irqmap.h"
 
 #include "samples.h"
 

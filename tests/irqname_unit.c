@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of irqname.c: for every sample of tests/fixtures/irq-samples
  * the RX queue -> IRQ map that the names give, with the device context
@@ -11,7 +12,7 @@
 
 #include "unit.h"
 
-#include "irqmap.h"
+#include "topology/irqmap.h"
 
 #include "samples.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * irqspread.c: which CPU each queue IRQ is written, in which order, what
  * is left alone, the warnings for writes that fail or do not take effect
@@ -18,12 +19,12 @@
 
 #include "unit.h"
 
-#include "cpuset.h"
-#include "irqspread.h"
-#include "log.h"
-#include "topology.h"
+#include "common/cpuset.h"
+#include "topology/irqspread.h"
+#include "common/log.h"
+#include "topology/topology.h"
 #include "tree.h"
-#include "util.h"
+#include "common/util.h"
 
 #define FIXTURES	UNIT_SRCPATH("tests/fixtures/sysroot")
 

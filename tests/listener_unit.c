@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Listening sockets on the loopback: the options a worker's socket carries,
  * the errors a user reads when it cannot be opened, and the sock_diag check
@@ -28,10 +29,10 @@
 
 #include "unit.h"
 
-#include "config.h"
-#include "listener.h"
-#include "sockdiag.h"
-#include "util.h"
+#include "config/config.h"
+#include "worker/listener.h"
+#include "master/sockdiag.h"
+#include "common/util.h"
 
 #ifndef SO_INCOMING_CPU
 #define SO_INCOMING_CPU	49

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * netdev_nl.c: the family lookup and the queue-get / napi-get dumps parsed
  * from crafted replies (a normal dump, queues without a NAPI, NAPIs without
@@ -16,7 +17,7 @@
 
 #include "unit.h"
 
-#include "netdev_nl.h"
+#include "topology/netdev_nl.h"
 
 #define FAMILY		20
 #define IFINDEX		4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of remap.c: which workers a re-discovered plan keeps, moves,
  * starts and drains, and the line the master logs about it.
@@ -8,9 +9,9 @@
 
 #include "unit.h"
 
-#include "remap.h"
-#include "topology.h"
-#include "util.h"
+#include "master/remap.h"
+#include "topology/topology.h"
+#include "common/util.h"
 
 /* A plan from "CPU:queue,queue CPU:..." (queues may be empty). */
 static struct topology *

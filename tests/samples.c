@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The irq-samples test data, shared by the irqmap and irqname unit tests.
  */
@@ -10,7 +11,7 @@
 #include "unit.h"
 
 #include "samples.h"
-#include "util.h"
+#include "common/util.h"
 
 /* The verbatim excerpt of a sample: everything before its "---" line. */
 char *

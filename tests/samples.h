@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Reading the real /proc/interrupts samples kept as test data: the
  * verbatim excerpt of a sample, and the small repairs some of them need

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Serving, seen from a client: one worker's listeners on loopback sockets
  * made here, driven by a local event loop in this process (no master, no
@@ -26,14 +27,14 @@
 
 #include "unit.h"
 
-#include "config.h"
-#include "cpuset.h"
-#include "handler.h"
-#include "listener.h"
-#include "serve.h"
-#include "stats.h"
-#include "tcp.h"
-#include "udp.h"
+#include "config/config.h"
+#include "common/cpuset.h"
+#include "worker/handler.h"
+#include "worker/listener.h"
+#include "worker/serve.h"
+#include "common/stats.h"
+#include "worker/tcp.h"
+#include "worker/udp.h"
 
 #define TEST_DEADLINE_MS	10000
 #define TEST_QUIET_STEPS	100	/* steps without progress: blocked */

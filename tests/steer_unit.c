@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests of the steering modules: the classic BPF program run through
  * a small interpreter of the instructions it uses (every CPU lands on its
@@ -20,11 +21,11 @@
 
 #include "unit.h"
 
-#include "cpuset.h"
-#include "steer_cbpf.h"
-#include "steer_group.h"
-#include "steer_selftest.h"
-#include "util.h"
+#include "common/cpuset.h"
+#include "topology/steer_cbpf.h"
+#include "master/steer_group.h"
+#include "topology/steer_selftest.h"
+#include "common/util.h"
 
 /*
  * Runs prog for a packet processed on cpu: only the instructions the

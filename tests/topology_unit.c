@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * topology.c and topology_print.c: the queue -> IRQ -> CPU map and the
  * worker plan of every committed sysroot fixture (one per driver family),
@@ -22,11 +23,11 @@
 
 #include "unit.h"
 
-#include "cpuset.h"
-#include "log.h"
-#include "netdev_nl.h"
-#include "topology.h"
-#include "util.h"
+#include "common/cpuset.h"
+#include "common/log.h"
+#include "topology/netdev_nl.h"
+#include "topology/topology.h"
+#include "common/util.h"
 
 #define FIXTURES	UNIT_SRCPATH("tests/fixtures/sysroot")
 

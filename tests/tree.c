@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Throw-away file trees for the unit tests.
  */
@@ -17,7 +18,7 @@
 #include "unit.h"
 
 #include "tree.h"
-#include "util.h"
+#include "common/util.h"
 
 void
 tree_put(struct tree *t, const char *rel, const char *text)

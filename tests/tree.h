@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Throw-away file trees for unit tests (fake /proc, /sys and cgroup
  * roots): made in a cmocka setup, removed with everything in them in the

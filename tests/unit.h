@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What every cmocka unit test includes.  cmocka 1.1.5's skip() does not
  * make the program exit 77, so a test that lacks a privilege calls

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Slow clients cannot starve the master's sockets.  80 clients on the
 admin socket that each send one byte every 2 s (reconnecting when
 dropped) must not keep "affinityd status" out: each answers within its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Another user cannot stand in for the daemon on its admin socket.  A
 daemon run by user A without XDG_RUNTIME_DIR keeps its default socket in
 a directory of its own, /tmp/affinityd-A/ (mode 0700), never in /tmp

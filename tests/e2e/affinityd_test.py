@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Shared helpers of affinityd's end-to-end tests.
 
 Each test is a script run as "python3 FILE" from the build directory with

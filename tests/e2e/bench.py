@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """scripts/bench --smoke runs against the daemon under test: every server
 (affinityd in both steering modes, nginx, the ceiling) answers every load,
 and the report holds every row and column with numbers, so that the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Boot binding as an operator uses it: "bind CPUS PID" on every thread of
 a process (lists and hex masks, usage errors 64, a missing process 71);
 the housekeeping bind refusing (78) when the plan leaves no CPU; the

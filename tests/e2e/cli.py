@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The command line as scripts and operators use it: --help, --version,
 -t on good and bad files (exit 0 / 78, FILE:LINE on stderr), the topology
 JSON contract, the loopback fallback, usage errors (64), and "status" with

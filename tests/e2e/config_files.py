@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A configuration that is not a plain file never ends or blocks the
 daemon.  A running daemon is reloaded (by SIGHUP and by "reload --wait")
 with a file that @includes a directory, one that @includes a FIFO, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Integers that do not fit are errors, not truncated.  libconfig 1.5 keeps
 the low 32 bits of an integer written without an L suffix, so that
 "port = 4294985073" read as port 17777 and "backlog = 4294967297" as 1.

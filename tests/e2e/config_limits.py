@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The configuration's limits hold in -t, at the start and on reload.
 
 - A 3 MB string (a 3 MB file) stalled the master for seconds on each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """How connections end: a worker closes at once only when the peer has
 nothing more in flight, and lingers (FIN, then drops input until the
 peer's FIN) when it may, since closing with unread input sends RST and

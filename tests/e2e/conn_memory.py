@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What peers that pipeline HTTP requests and never read cost a worker:
 each connection buffers a few KiB, and all of them together stay within
 daemon.buffer_budget_kib plus a little per connection; every answer still

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Connections that hold a worker without being served: more silent
 connections from one CPU than its max_connections, and slowloris peers
 that send a byte now and then.  The worker gives up its least recently

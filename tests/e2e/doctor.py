@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """affinityd doctor on this machine and on a fixture tree: the text report
 (one line per finding with OK, WARN or FAIL, a "fix:" line under each one
 that is not OK, a closing count), the --json document and its "failures",

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A reload loses no request of a keep-alive HTTP client.  Draining workers
 closed their idle keep-alive connections at once, so a client sending
 requests back to back on one connection lost the one it had just sent,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Prometheus metrics: a daemon with two workers on CPUs 0 and 1 serves
 GET /metrics on a loopback port.  A client pinned to CPU 1 makes info and
 echo connections and sends datagrams; the scrape must then parse as text

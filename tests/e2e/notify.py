@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """systemd notifications: a datagram socket stands in for systemd's
 NOTIFY_SOCKET and receives, in order, MAINPID, READY=1 with STATUS,
 RELOADING=1 with a MONOTONIC_USEC taken after the reload was asked for and

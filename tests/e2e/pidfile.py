@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The pid file of "affinityd --daemon": a symlink planted where the pid
 file goes is replaced, never followed (the file it pointed to keeps its
 bytes), and the file holds the daemon's pid; on a full file system the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Reload without loss.  Clients on CPU 0 and CPU 1 keep opening TCP
 connections and exchanging a line on each, and keep sending UDP datagrams,
 with no retries, while the daemon is reloaded 20 times (every reload brings

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A reload error survives any bytes the file holds.  A listener whose
 name is not valid UTF-8 (raw bytes 0xff 0xfe) or holds an escape
 character, next to an error, made the error text unencodable as JSON:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Live re-mapping: the daemon follows the machine without a reload.
 
 RPS: the daemon serves in a network namespace behind a veth whose receive

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A worker the master cannot start again: with the master out of
 descriptors (its RLIMIT_NOFILE lowered under the descriptors it holds, so
 every new one fails with EMFILE), a killed worker cannot be forked.  The

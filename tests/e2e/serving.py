@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """What the TCP serving path must not lose while it saves system calls:
 a client that reads slowly still gets every byte of a 1 MB echo; 10,000
 pipelined HTTP requests from a client that does not read keep the

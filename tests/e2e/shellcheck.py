@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Every shell script of the tree passes shellcheck: the scripts under
 scripts/ that start with #!/bin/sh or #!/bin/bash, the init scripts under
 scripts/init.d/, .ci/run, autogen.sh and debian/postinst.  Each finding is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Steering on loopback: two workers on CPUs 0 and 1 serving info and echo
 over TCP and UDP.  Clients pinned to CPU 0 and to CPU 1 make connections
 and send datagrams; with steering "incoming-cpu" and "cbpf" at least 99%

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Steering through a veth pair: the daemon runs in its own network
 namespace behind a veth whose receive queue has rps_cpus set to CPU 1, so
 CPU 1 processes every packet it receives whatever CPU sent it.  A client

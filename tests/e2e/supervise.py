@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Supervision: a second daemon on the same ports and a daemon whose port a
 plain socket holds both exit 71 naming the listener; a worker killed with
 SIGKILL comes back on the same CPU and serves the connections that waited

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """UDP info is no reflection amplifier.  An empty datagram was answered
 with the 43-byte info line, pid included, so a forged source address got
 that much for nothing.  Datagrams shorter than 2 bytes now get no answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The fuzz targets' scratch space: one directory per process, files and
  * symlinks written below it from the fuzzer's bytes, never outside it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Helpers shared by the libFuzzer targets: a scratch directory of the
  * process's own, files written below it, and a tree described by text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The admin socket's request parser: the input is what a client sends on
  * a real connection to an admin server in this process; the server must
@@ -18,7 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "admin.h"
+#include "master/admin.h"
 #include "fuzz.h"
 
 static struct event_base	*fuzz_base;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The configuration loader: the input is a file in a scratch directory
  * that also holds files to @include (relative paths resolve there), and
@@ -15,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
-#include "util.h"
+#include "common/util.h"
 
 static const struct {
 	const char	*name;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * CPU lists ("0-3,8") and the kernel's hex masks ("ff,00000001"): any text
  * parses or is refused, and what parses prints back to the same set.
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpuset.h"
+#include "common/cpuset.h"
 #include "fuzz.h"
 
 /* A set printed as a list and as a mask must read back as itself. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The http handler through its read path: the input is what a peer sends
  * on a connection (a socketpair) served by handler_http on an event loop
@@ -17,11 +18,11 @@
 
 #include <event2/event.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
-#include "handler.h"
-#include "serve.h"
-#include "stats.h"
+#include "worker/handler.h"
+#include "worker/serve.h"
+#include "common/stats.h"
 
 static struct event_base	*fuzz_base;
 static struct serve		 fuzz_serve;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * /proc/interrupts: any text parses or is refused with a warning per bad
  * line; the IRQ names found are then matched against a few devices the
@@ -7,7 +8,7 @@
 
 #include <stdlib.h>
 
-#include "irqmap.h"
+#include "topology/irqmap.h"
 #include "fuzz.h"
 
 static const struct irqname_dev fuzz_devs[] = {

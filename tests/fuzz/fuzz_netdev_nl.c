@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The netdev netlink reply parsers: the input is a series of datagrams as
  * the kernel would send them (each a 2-byte little-endian length, then
@@ -12,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "netdev_nl.h"
+#include "topology/netdev_nl.h"
 
 #define FUZZ_SEQ	7
 #define FUZZ_PORTID	1234

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Topology discovery over a generated sysroot: the input describes a tree
  * (see fuzz_tree()) of /proc and /sys files and links, written below a
@@ -13,7 +14,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
-#include "topology.h"
+#include "topology/topology.h"
 
 static FILE	*fuzz_null;
 

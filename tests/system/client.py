@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Clients of the system test, run in the container's network namespace.
 
 The container has no python; the test runs this file with the host's python

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The Debian 12 root file system the system test boots, built once.
 
 debootstrap --variant=minbase with the packages the container needs (systemd

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """affinityd's Debian package under a real systemd as PID 1.
 
   python3 tests/system/service.py [--notify-reload] PATH/TO/affinityd_*.deb

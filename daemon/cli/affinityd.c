@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The command line: global options, the subcommands, and running the
+ * daemon.  Each subcommand parses its own options and returns a sysexits
+ * code; nothing here knows how the daemon works inside.
+ */
+#include "acconfig.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/affinityd.h"
+#include "config/config.h"
+#include "common/log.h"
+#include "master/master.h"
+#include "common/util.h"
+
+static const struct {
+	const char	*name;
+	int		(*run)(int argc, char *argv[]);
+	const char	*summary;
+} affinityd_commands[] = {
+	{ "topology", cmd_topology,
+	    "print RX queue -> IRQ -> CPU and the worker plan" },
+	{ "status", cmd_status, "print the running daemon's workers and counters" },
+	{ "reload", cmd_reload, "reload the running daemon's configuration" },
+	{ "bind", cmd_bind, "bind processes to CPUs, or the system to the "
+	    "housekeeping CPUs" },
+	{ "boot-config", cmd_boot_config, "print the boot binding: systemd "
+	    "drop-ins, kernel command line" },
+	{ "doctor", cmd_doctor, "explain what on this host keeps flows off "
+	    "their queue's CPU" },
+};
+
+static void
+affinityd_usage(FILE *out)
+{
+	size_t	 i;
+
+	fprintf(out,
+	    "usage: affinityd [-c FILE] [-d] [-l LEVEL]   run the daemon\n"
+	    "       affinityd -t [-c FILE]                check the configuration\n"
+	    "       affinityd COMMAND [OPTIONS]           see below\n"
+	    "\n"
+	    "  -c, --config FILE   configuration file (default: built-in defaults)\n"
+	    "  -d, --daemon        detach; write daemon.pid_file when set\n"
+	    "  -l, --log-level L   error, warning, info or debug\n"
+	    "  -t, --test          check the configuration and exit: 0 ok, 78 errors\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n"
+	    "\n"
+	    "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(affinityd_commands); i++)
+		fprintf(out, "  %-12s %s\n", affinityd_commands[i].name,
+		    affinityd_commands[i].summary);
+	fprintf(out, "\n'affinityd COMMAND --help' describes a command;\n"
+	    "affinityd(8) and affinityd.conf(5) say more.\n");
+}
+
+/*
+ * What only this host tells about conf: whether its worker CPUs are ones
+ * the daemon may use here.  -t checks it too, as the start would fail.
+ */
+static int
+affinityd_check_host(const struct config *conf)
+{
+	struct strv	 errors = { 0 };
+	size_t		 i;
+	int		 r;
+
+	r = config_check_host(conf, &errors);
+	for (i = 0; i < errors.n; i++)
+		log_cmd_error("%s", errors.v[i]);
+	strv_free(&errors);
+	return r < 0 ? EXIT_CONFIG : 0;
+}
+
+/*
+ * Loads FILE (or the defaults) and checks it against this host; with -t
+ * says so and stops there, else runs the master.  level: --log-level,
+ * or NULL for daemon.log_level.
+ */
+static int
+affinityd_start(const char *path, int test, const enum log_level *level,
+    const struct master_options *mopts)
+{
+	struct config	*conf = NULL;
+	int		 r;
+
+	if ((r = cmd_config_load(path, &conf)) != 0)
+		return r;
+	if ((r = affinityd_check_host(conf)) != 0) {
+		config_free(conf);
+		return r;
+	}
+	if (test) {
+		fprintf(stderr, "%s: configuration OK\n",
+		    path ? path : "built-in defaults");
+		config_free(conf);
+		return 0;
+	}
+	log_init(level != NULL ? *level : conf->log_level);
+	log_procinit("master");
+	return master_run(conf, mopts);
+}
+
+static int
+affinityd_run(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "test", no_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct master_options	 mopts = { 0 };
+	const char		*path = NULL;
+	enum log_level		 level;
+	int			 ch, test = 0, level_set = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:dhl:tV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			mopts.daemonize = 1;
+			break;
+		case 'h':
+			affinityd_usage(stdout);
+			return 0;
+		case 'l':
+			if (log_level_parse(optarg, &level) == -1) {
+				fprintf(stderr, "affinityd: --log-level: "
+				    "unknown level \"%s\" (error, warning, "
+				    "info, debug)\n", optarg);
+				return EXIT_USAGE;
+			}
+			level_set = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("affinityd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			affinityd_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "affinityd: unknown command \"%s\"\n",
+		    argv[optind]);
+		affinityd_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return affinityd_start(path, test, level_set ? &level : NULL, &mopts);
+}
+
+int
+affinityd_main(int argc, char *argv[])
+{
+	size_t	 i;
+
+	log_init(LOG_LEVEL_INFO);
+	if (argc > 1) {
+		for (i = 0; i < ARRAY_SIZE(affinityd_commands); i++) {
+			if (strcmp(argv[1], affinityd_commands[i].name) == 0)
+				return affinityd_commands[i].run(argc - 1,
+				    argv + 1);
+		}
+	}
+	return affinityd_run(argc, argv);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The command line: the entry point that main() calls, the subcommands it
+ * dispatches to, and the steps they share.  One section per file.
+ */
+#ifndef AFFINITYD_AFFINITYD_H
+#define AFFINITYD_AFFINITYD_H
+
+struct config;
+struct cpuset;
+
+/* affinityd.c */
+int	 affinityd_main(int argc, char *argv[]);
+
+/* cmd_config.c: 0, or an exit status after printing every error. */
+int	 cmd_config_load(const char *path, struct config **conf);
+
+/* cmd_topology.c */
+int	 cmd_topology(int argc, char *argv[]);
+
+/* cmd_status.c */
+int	 cmd_status(int argc, char *argv[]);
+
+/* cmd_reload.c */
+int	 cmd_reload(int argc, char *argv[]);
+
+/* cmd_bind.c */
+int	 cmd_bind(int argc, char *argv[]);
+
+/* The CPUs of a worker plan, as the boot binding sees them. */
+struct bind_plan {
+	struct cpuset	*allowed;	/* the cpuset's CPUs, excluded ones too */
+	struct cpuset	*workers;	/* the CPUs that get a worker */
+	struct cpuset	*hk;		/* allowed minus workers, never empty */
+};
+
+/* Returns 0 or an exit status, having said what went wrong. */
+int	 cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
+	    struct bind_plan *plan);
+void	 cmd_bind_plan_free(struct bind_plan *plan);
+
+/* cmd_boot_config.c */
+int	 cmd_boot_config(int argc, char *argv[]);
+
+/* cmd_doctor.c */
+int	 cmd_doctor(int argc, char *argv[]);
+
+#endif

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * "affinityd bind": binds every thread of processes to CPUs, or with
+ * --housekeeping narrows every movable task to the CPUs that get no
+ * worker.  It also owns the worker plan -> housekeeping CPUs step that
+ * "boot-config" shares, with its messages.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/affinityd.h"
+#include "topology/bind.h"
+#include "config/config.h"
+#include "common/cpuset.h"
+#include "topology/plan.h"
+#include "topology/topology.h"
+#include "common/util.h"
+
+struct cmd_bind_opts {
+	int		 verbose;
+	int		 dry_run;
+	const char	*cpus;		/* the target set, formatted */
+};
+
+static void
+cmd_bind_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: affinityd bind CPUS PID ...\n"
+	    "       affinityd bind --housekeeping [-c FILE] [-n] [-v]\n"
+	    "\n"
+	    "Binds every thread of each PID to CPUS, a CPU list (\"0-3,8\") or\n"
+	    "a hex mask of any size (\"0xff\").\n"
+	    "\n"
+	    "With --housekeeping, narrows init and every task that may move to\n"
+	    "the CPUs that get no worker in FILE's worker plan (the housekeeping\n"
+	    "CPUs): each task's mask is intersected with them, so a task pinned\n"
+	    "to worker CPUs keeps its choice; kernel threads are skipped.\n"
+	    "\n"
+	    "  --housekeeping      bind the system to the housekeeping CPUs\n"
+	    "  -c, --config FILE   the configuration whose plan decides\n"
+	    "  -n, --dry-run       print what would be done; change nothing\n"
+	    "  -v, --verbose       print every task moved or kept\n");
+}
+
+void
+cmd_bind_plan_free(struct bind_plan *plan)
+{
+	cpuset_free(plan->allowed);
+	cpuset_free(plan->workers);
+	cpuset_free(plan->hk);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* Says that the plan leaves no housekeeping CPU, and how to fix it. */
+static void
+cmd_bind_no_housekeeping(const char *cmd, const struct cpuset *allowed)
+{
+	char	*list;
+
+	list = cpuset_format_list(allowed);
+	fprintf(stderr, "affinityd: %s: no housekeeping CPU: workers use "
+	    "every allowed CPU (%s); set topology.exclude_cpus or "
+	    "topology.workers to leave at least one CPU\n", cmd,
+	    list ? list : "?");
+	free(list);
+}
+
+/*
+ * Loads FILE (or the defaults), discovers its worker plan below sysroot,
+ * and fills plan with the allowed, worker and housekeeping CPUs.  Prints
+ * what went wrong as command cmd; returns 0 or an exit status.
+ */
+int
+cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
+    struct bind_plan *plan)
+{
+	struct config	*conf = NULL;
+	struct topology	*topo = NULL;
+	int		 r;
+
+	memset(plan, 0, sizeof(*plan));
+	if ((r = cmd_config_load(path, &conf)) != 0)
+		return r;
+	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
+	if (topo != NULL)
+		plan_conf_log_warnings(topo);
+	if (r < 0) {
+		fprintf(stderr, "affinityd: %s: no worker plan: %s\n", cmd,
+		    r == -EINVAL ? "no worker" : strerror(-r));
+		r = r == -ENODEV ? EXIT_DATAERR :
+		    r == -EINVAL ? EXIT_CONFIG : EXIT_OSERR;
+		goto out;
+	}
+	if ((r = cpuset_allowed(sysroot, &plan->allowed)) < 0) {
+		fprintf(stderr, "affinityd: %s: cannot tell which CPUs may be "
+		    "used: %s\n", cmd, strerror(-r));
+		r = EXIT_OSERR;
+		goto out;
+	}
+	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
+		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
+	if (r == -ENOSPC) {
+		cmd_bind_no_housekeeping(cmd, plan->allowed);
+		r = EXIT_CONFIG;
+	} else if (r < 0) {
+		fprintf(stderr, "affinityd: %s: %s\n", cmd, strerror(-r));
+		r = EXIT_OSERR;
+	}
+out:
+	if (r != 0)
+		cmd_bind_plan_free(plan);
+	topology_free(topo);
+	config_free(conf);
+	return r;
+}
+
+/* Prints a thread that could not be bound. */
+static void
+cmd_bind_pid_cb(const struct bind_task *task, void *arg)
+{
+	const struct cmd_bind_opts	*opts = arg;
+
+	if (task->action != BIND_MOVE || task->error == 0)
+		return;
+	if (task->error == -EINVAL)
+		fprintf(stderr, "affinityd: bind: pid %d tid %d: %s (no CPU "
+		    "of %s that it may run on: offline, or outside its "
+		    "cpuset)\n", (int)task->pid, (int)task->tid,
+		    strerror(-task->error), opts->cpus);
+	else
+		fprintf(stderr, "affinityd: bind: pid %d tid %d: %s\n",
+		    (int)task->pid, (int)task->tid, strerror(-task->error));
+}
+
+/* "bind CPUS PID ...": every PID is checked before any is bound. */
+static int
+cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
+{
+	struct bind_stats	 stats;
+	struct cpuset		*set = NULL;
+	unsigned int		 pid;
+	char			*list = NULL;
+	int			 i, r, status = 0;
+
+	if (argc < 2) {
+		cmd_bind_usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = cpuset_parse(argv[0], &set);
+	if (r == -ENOMEM)
+		return EXIT_OSERR;
+	if (r < 0 || cpuset_empty(set)) {
+		fprintf(stderr, "affinityd: bind: \"%s\" is not a CPU list "
+		    "(\"0-3,8\") or a hex mask (\"0xff\") naming a CPU\n",
+		    argv[0]);
+		cpuset_free(set);
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++) {
+		if (parse_uint(argv[i], INT_MAX, &pid) < 0 || pid == 0) {
+			fprintf(stderr, "affinityd: bind: \"%s\" is not a "
+			    "process ID\n", argv[i]);
+			cpuset_free(set);
+			return EXIT_USAGE;
+		}
+	}
+	if ((list = cpuset_format_list(set)) == NULL) {
+		cpuset_free(set);
+		return EXIT_OSERR;
+	}
+	opts->cpus = list;
+	for (i = 1; i < argc; i++) {
+		(void)parse_uint(argv[i], INT_MAX, &pid);
+		r = bind_pid("/proc", (pid_t)pid, set, cmd_bind_pid_cb, opts,
+		    &stats);
+		if (r < 0) {
+			fprintf(stderr, "affinityd: bind: pid %u: %s\n", pid,
+			    strerror(-r));
+			status = EXIT_OSERR;
+			continue;
+		}
+		if (stats.failed > 0)
+			status = EXIT_OSERR;
+		if (stats.moved > 0)
+			printf("pid %u: %u thread%s bound to %s\n", pid,
+			    stats.moved, stats.moved == 1 ? "" : "s", list);
+	}
+	free(list);
+	cpuset_free(set);
+	return status;
+}
+
+/* Prints a task of the housekeeping walk, as verbose or errors ask. */
+static void
+cmd_bind_task_cb(const struct bind_task *task, void *arg)
+{
+	const struct cmd_bind_opts	*opts = arg;
+	char				*from = NULL, *to = NULL;
+
+	switch (task->action) {
+	case BIND_UNREADABLE:
+		fprintf(stderr, "affinityd: bind: %s: %s%s%s, skipped\n",
+		    task->file ? task->file : "?", task->why,
+		    task->error ? ": " : "",
+		    task->error ? strerror(-task->error) : "");
+		return;
+	case BIND_MOVE:
+	case BIND_KEPT:
+		break;
+	default:
+		return;
+	}
+	from = cpuset_format_list(task->from);
+	if (task->action == BIND_MOVE)
+		to = cpuset_format_list(task->to);
+	if (task->action == BIND_MOVE && task->error < 0)
+		fprintf(stderr, "affinityd: bind: pid %d tid %d (%s): %s\n",
+		    (int)task->pid, (int)task->tid, task->comm,
+		    strerror(-task->error));
+	else if (task->action == BIND_MOVE && opts->verbose)
+		printf("pid %d tid %d (%s): %s -> %s\n", (int)task->pid,
+		    (int)task->tid, task->comm, from ? from : "?",
+		    to ? to : "?");
+	else if (task->action == BIND_KEPT && opts->verbose)
+		printf("pid %d tid %d (%s): kept on %s, pinned to worker "
+		    "CPUs\n", (int)task->pid, (int)task->tid, task->comm,
+		    from ? from : "?");
+	free(from);
+	free(to);
+}
+
+static int
+cmd_bind_housekeeping(const char *path, struct cmd_bind_opts *opts)
+{
+	struct bind_plan	 plan;
+	struct bind_stats	 st;
+	const char		*would;
+	char			*list;
+	int			 r;
+
+	if ((r = cmd_bind_plan("bind", path, NULL, &plan)) != 0)
+		return r;
+	if ((list = cpuset_format_list(plan.hk)) == NULL) {
+		cmd_bind_plan_free(&plan);
+		return EXIT_OSERR;
+	}
+	opts->cpus = list;
+	r = bind_housekeeping("/proc", plan.hk, opts->dry_run ? BIND_DRY_RUN :
+	    0, cmd_bind_task_cb, opts, &st);
+	if (r < 0) {
+		fprintf(stderr, "affinityd: bind: /proc: %s\n", strerror(-r));
+		r = EXIT_OSERR;
+		goto out;
+	}
+	would = opts->dry_run ? "would " : "";
+	printf("%s%s %u task%s to CPUs %s; %s%s %u pinned elsewhere; "
+	    "%s%s %u kernel thread%s", would, opts->dry_run ? "move" : "moved",
+	    st.moved, st.moved == 1 ? "" : "s", list, would,
+	    opts->dry_run ? "keep" : "kept", st.kept, would,
+	    opts->dry_run ? "skip" : "skipped", st.kthreads,
+	    st.kthreads == 1 ? "" : "s");
+	if (st.failed > 0)
+		printf("; %u failed", st.failed);
+	if (st.unreadable > 0)
+		printf("; %u unreadable", st.unreadable);
+	printf("\n");
+	r = st.failed > 0 ? EXIT_OSERR : 0;
+out:
+	free(list);
+	cmd_bind_plan_free(&plan);
+	return r;
+}
+
+int
+cmd_bind(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "housekeeping", no_argument, NULL, 'H' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cmd_bind_opts	 opts = { 0 };
+	const char		*path = NULL;
+	int			 ch, housekeeping = 0;
+
+	while ((ch = getopt_long(argc, argv, "+c:hnv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			cmd_bind_usage(stdout);
+			return 0;
+		case 'H':
+			housekeeping = 1;
+			break;
+		case 'n':
+			opts.dry_run = opts.verbose = 1;
+			break;
+		case 'v':
+			opts.verbose = 1;
+			break;
+		default:
+			cmd_bind_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (housekeeping) {
+		if (argc > 0) {
+			fprintf(stderr, "affinityd: bind: --housekeeping "
+			    "takes no CPUS or PID\n");
+			return EXIT_USAGE;
+		}
+		return cmd_bind_housekeeping(path, &opts);
+	}
+	if (path != NULL || opts.dry_run) {
+		fprintf(stderr, "affinityd: bind: -c and --dry-run go with "
+		    "--housekeeping\n");
+		return EXIT_USAGE;
+	}
+	return cmd_bind_pids(argc, argv, &opts);
+}

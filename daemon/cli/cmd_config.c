@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The configuration as the command line loads it: FILE, or the built-in
+ * defaults without one, with every error printed to stderr.  Running the
+ * daemon and the subcommands that read a configuration share it.
+ */
+#include "acconfig.h"
+
+#include <stdio.h>
+
+#include "cli/affinityd.h"
+#include "config/config.h"
+#include "common/log.h"
+#include "common/util.h"
+
+int
+cmd_config_load(const char *path, struct config **conf)
+{
+	struct strv	 errors = { 0 };
+	size_t		 i;
+
+	if (path == NULL) {
+		if ((*conf = config_defaults()) == NULL) {
+			fprintf(stderr, "affinityd: out of memory\n");
+			return EXIT_OSERR;
+		}
+		return 0;
+	}
+	if (config_load(path, conf, &errors) == 0) {
+		strv_free(&errors);
+		return 0;
+	}
+	for (i = 0; i < errors.n; i++)
+		log_cmd_error("%s", errors.v[i]);
+	strv_free(&errors);
+	return EXIT_CONFIG;
+}

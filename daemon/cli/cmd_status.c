@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * "affinityd status": asks the running master for its workers and counters
+ * over the admin socket and prints them as a table or as JSON.
+ */
+#include "acconfig.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "master/admin.h"
+#include "cli/affinityd.h"
+#include "config/config.h"
+#include "master/status.h"
+#include "common/util.h"
+
+static void
+cmd_status_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: affinityd status [-c FILE | -s SOCKET] [--json]\n"
+	    "\n"
+	    "Prints each worker's CPU, queues, connections, datagrams and how\n"
+	    "many connections arrived on the worker's own CPU.\n"
+	    "\n"
+	    "  -c, --config FILE    find the admin socket in FILE\n"
+	    "  -s, --socket PATH    the admin socket (default: %s)\n"
+	    "  --json               print JSON (the layout is stable)\n",
+	    config_default_admin_socket());
+}
+
+int
+cmd_status(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config	*conf = NULL;
+	const char	*path = NULL, *sock = NULL;
+	json_t		*doc = NULL;
+	char		*why = NULL, *peeked = NULL;
+	int		 ch, json = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "c:hs:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			cmd_status_usage(stdout);
+			return 0;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			cmd_status_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cmd_status_usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* A file being edited may be invalid: only its socket matters here. */
+	if (sock == NULL && (sock = peeked = config_peek_admin_socket(path))
+	    == NULL) {
+		if ((r = cmd_config_load(path, &conf)) == 0)
+			r = EXIT_SOFTWARE;
+		config_free(conf);
+		return r;
+	}
+	if (admin_request(sock, "status", &doc, &why) < 0) {
+		fprintf(stderr, "affinityd: status: %s\n", why ? why : "failed");
+		r = EXIT_UNAVAIL;
+		goto out;
+	}
+	if (json) {
+		r = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 ? 0 : EXIT_OSERR;
+		putchar('\n');
+	} else
+		r = status_print_table(stdout, doc) == 0 ? 0 : EXIT_SOFTWARE;
+out:
+	free(why);
+	free(peeked);
+	json_decref(doc);
+	return r;
+}

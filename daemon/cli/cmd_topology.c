@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * "affinityd topology": prints each RX queue's IRQ and CPU and the worker
+ * plan the daemon would fork, as a table or as the JSON contract.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/affinityd.h"
+#include "config/config.h"
+#include "topology/plan.h"
+#include "topology/steer_selftest.h"
+#include "master/steering.h"
+#include "topology/topology.h"
+#include "common/util.h"
+
+static void
+cmd_topology_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: affinityd topology [-c FILE] [--sysroot DIR] [--json] [IFACE ...]\n"
+	    "\n"
+	    "Maps each RX queue of IFACE (default: every interface with a device,\n"
+	    "or with -c the interfaces of the configured listen addresses) to its\n"
+	    "IRQ and CPU, and prints the worker plan.\n"
+	    "\n"
+	    "  -c, --config FILE  take interfaces, workers and exclude_cpus from FILE\n"
+	    "  --sysroot DIR      read proc/ and sys/ below DIR instead of /\n"
+	    "  --json             print JSON (the layout is stable)\n");
+}
+
+/*
+ * The steering the configuration gets on this machine; "auto" runs the
+ * self-test, which says nothing about a --sysroot tree.
+ */
+static int
+cmd_topology_steering(const struct config *conf, const struct topology *topo,
+    const char *sysroot, struct steer_decision *dec)
+{
+	if (conf->steering == STEERING_AUTO && sysroot != NULL &&
+	    strcmp(sysroot, "/") != 0) {
+		snprintf(dec->reason, sizeof(dec->reason), "the self-test "
+		    "runs on this machine, not on a --sysroot tree");
+		return 0;
+	}
+	steering_choose(conf->steering, topo->allowed, dec);
+	return 1;
+}
+
+static int
+cmd_topology_print(const struct config *conf, const struct topology *topo,
+    const char *sysroot, int json)
+{
+	struct steer_decision	 dec;
+	json_t			*root;
+	int			 known, r = 0;
+
+	known = cmd_topology_steering(conf, topo, sysroot, &dec);
+	if (!json) {
+		if (topology_print_table(stdout, topo) < 0)
+			return -1;
+		printf("steering %s (%s): %s\n", known ?
+		    steer_method_name(dec.method) : "unknown",
+		    steering_name(conf->steering), dec.reason);
+		return fflush(stdout) == EOF ? -1 : 0;
+	}
+	if ((root = topology_json(topo)) == NULL ||
+	    json_object_set_new(root, "steering", json_pack("{s:o, s:s, s:s}",
+	    "method", known ? json_string(steer_method_name(dec.method)) :
+	    json_null(), "config", steering_name(conf->steering), "reason",
+	    dec.reason)) == -1 ||
+	    json_dumpf(root, stdout, JSON_INDENT(2)) < 0 ||
+	    putchar('\n') == EOF || fflush(stdout) == EOF)
+		r = -1;
+	json_decref(root);
+	return r;
+}
+
+int
+cmd_topology(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "sysroot", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config	*conf = NULL;
+	struct topology	*topo = NULL;
+	struct strv	 ifaces = { 0 };
+	const char	*path = NULL, *sysroot = NULL;
+	int		 ch, json = 0, r, status = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			cmd_topology_usage(stdout);
+			return 0;
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			sysroot = optarg;
+			break;
+		default:
+			cmd_topology_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (; optind < argc; optind++)
+		if (strv_add(&ifaces, argv[optind]) < 0)
+			return EXIT_OSERR;
+	if ((r = cmd_config_load(path, &conf)) != 0)
+		goto out_status;
+	/* Without -c, show every interface rather than the loopback defaults. */
+	r = plan_conf_discover(conf, sysroot, &ifaces, path == NULL && ifaces.n == 0,
+	    &topo);
+	if (topo != NULL)
+		plan_conf_log_warnings(topo);
+	if (r < 0) {
+		fprintf(stderr, "affinityd: topology: %s\n", strerror(-r));
+		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
+		goto out_status;
+	}
+	status = cmd_topology_print(conf, topo, sysroot, json);
+	r = status < 0 ? EXIT_OSERR : 0;
+out_status:
+	topology_free(topo);
+	config_free(conf);
+	strv_free(&ifaces);
+	return r;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Logging to stderr with the process role in every line.  Under systemd the
+ * journal reads a "<N>" prefix as the priority (sd-daemon(3)), so it is added
+ * when JOURNAL_STREAM says stderr is connected to the journal.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+
+static enum log_level	 log_max = LOG_LEVEL_INFO;
+static int		 log_journal;
+static int		 log_to_syslog;
+static char		 log_role[32] = "affinityd";
+
+/* libevent's own messages go through the same vocabulary. */
+static void
+log_libevent(int severity, const char *msg)
+{
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		log_debug("libevent: %s", msg);
+		break;
+	case EVENT_LOG_MSG:
+		log_info("libevent: %s", msg);
+		break;
+	case EVENT_LOG_WARN:
+		log_warnx("libevent: %s", msg);
+		break;
+	default:
+		log_errorx("libevent: %s", msg);
+		break;
+	}
+}
+
+void
+log_init(enum log_level level)
+{
+	log_max = level;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	event_set_log_callback(log_libevent);
+}
+
+void
+log_setlevel(enum log_level level)
+{
+	log_max = level;
+}
+
+/* Detached (--daemon): stderr goes nowhere, so lines go to syslog. */
+void
+log_syslog(void)
+{
+	openlog("affinityd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to_syslog = 1;
+}
+
+void
+log_procinit(const char *role)
+{
+	snprintf(log_role, sizeof(log_role), "%s", role);
+}
+
+static const struct {
+	const char	*name;
+	enum log_level	 level;
+} log_levels[] = {
+	{ "error", LOG_LEVEL_ERROR },
+	{ "warning", LOG_LEVEL_WARNING },
+	{ "info", LOG_LEVEL_INFO },
+	{ "debug", LOG_LEVEL_DEBUG },
+};
+
+int
+log_level_parse(const char *text, enum log_level *level)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++) {
+		if (strcasecmp(text, log_levels[i].name) == 0) {
+			*level = log_levels[i].level;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+log_vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char	 line[2048];
+	int	 saved_errno = errno;
+
+	if (level > log_max)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_to_syslog)
+		syslog((int)level, "%s: %s", log_role, line);
+	else if (log_journal)
+		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, line);
+	else
+		fprintf(stderr, "%s: %s\n", log_role, line);
+	errno = saved_errno;
+}
+
+static void
+log_with_errno(enum log_level level, const char *fmt, va_list ap)
+{
+	char	 msg[1536];
+	int	 saved_errno = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (level <= log_max && log_to_syslog)
+		syslog((int)level, "%s: %s: %s", log_role, msg,
+		    strerror(saved_errno));
+	else if (level <= log_max) {
+		if (log_journal)
+			fprintf(stderr, "<%d>%s: %s: %s\n", (int)level,
+			    log_role, msg, strerror(saved_errno));
+		else
+			fprintf(stderr, "%s: %s: %s\n", log_role, msg,
+			    strerror(saved_errno));
+	}
+	errno = saved_errno;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_with_errno(LOG_LEVEL_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A command's error for its user, as written: no role, since the command
+ * names itself, but with the error priority when stderr is the journal, so
+ * that a refused "systemctl reload" or a failed start is logged as one.
+ */
+void
+log_cmd_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved_errno = errno;
+
+	va_start(ap, fmt);
+	if (log_journal)
+		fprintf(stderr, "<%d>", (int)LOG_LEVEL_ERROR);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	errno = saved_errno;
+}

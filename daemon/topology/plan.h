@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The worker plan: the CPUs that get a worker and the queues each one
+ * serves, decided from the discovered topology (plan.c); and the plan for
+ * a configuration, whose "auto" interfaces are those of its listen
+ * addresses (plan_conf.c).
+ */
+#ifndef AFFINITYD_PLAN_H
+#define AFFINITYD_PLAN_H
+
+#include "config/config.h"
+#include "topology/topology.h"
+
+struct cpuset;
+struct strv;
+
+/* plan.c */
+int	 plan_workers(struct topology *topo, const struct topo_options *opts);
+int	 plan_worker_cpus(const struct topology *topo, struct cpuset **set);
+enum topo_workers plan_topo_workers(enum config_workers workers);
+
+/* plan_conf.c */
+int	 plan_conf_discover(const struct config *conf, const char *sysroot,
+	    const struct strv *cli_ifaces, int every_iface,
+	    struct topology **topo);
+void	 plan_conf_log_warnings(const struct topology *topo);
+
+#endif

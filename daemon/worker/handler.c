@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The table of protocol handlers: the only list of them, used to find a
+ * listener's handler and to check a configuration against what each one
+ * serves.
+ */
+#include "acconfig.h"
+
+#include <string.h>
+
+#include "config/config.h"
+#include "worker/handler.h"
+#include "common/util.h"
+
+static const struct handler *const handler_table[] = {
+	&handler_echo,
+	&handler_discard,
+	&handler_info,
+	&handler_http,
+};
+
+const struct handler *
+handler_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ARRAY_SIZE(handler_table); i++)
+		if (strcmp(handler_table[i]->name, name) == 0)
+			return handler_table[i];
+	return NULL;
+}
+
+int
+handler_exists(const char *name)
+{
+	return handler_find(name) != NULL;
+}
+
+int
+handler_supports(const char *name, enum listen_proto proto)
+{
+	const struct handler	*h;
+
+	if ((h = handler_find(name)) == NULL)
+		return 0;
+	return proto == LISTEN_TCP ? h->tcp : h->udp;
+}
+
+/* A client of such a handler waits for it: see defer_accept. */
+int
+handler_speaks_first(const char *name)
+{
+	const struct handler	*h;
+
+	return (h = handler_find(name)) != NULL && h->speaks_first;
+}

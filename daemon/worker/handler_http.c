@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * http: HTTP/1.1 with keep-alive and pipelining, answering every request
+ * with the listener's fixed body.  Requests are parsed by http-parser
+ * straight from the input buffer and answered in order; parsing stops
+ * while SERVE_HTTP_BACKLOG of answers wait to be written (or any, once
+ * the worker's buffer budget is spent), and the connection then stops
+ * reading, so a pipelining peer that never reads costs a few KiB.  A
+ * request is timed from its first byte (header_timeout, serve.c).  http-parser bounds the header size (80 KiB): a larger
+ * header, like any parse error, gets 400 and the connection closes.
+ *
+ * On drain, every request still gets its answer, with "Connection:
+ * close", and the connection closes after it.  One between requests is
+ * kept for HTTP_DRAIN_IDLE_SEC more: closing it at once loses the request
+ * that a back-to-back client has already sent, or is sending, on it.
+ *
+ * The answers are whole byte strings built once per listener when it
+ * starts serving (a reload starts new workers, so new answers): a request
+ * costs its parsing and one copy of the answer into the output.
+ */
+#include "acconfig.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include <http_parser.h>
+
+#include "config/config.h"
+#include "worker/handler.h"
+#include "worker/serve.h"
+#include "common/stats.h"
+
+#define HTTP_DEFAULT_BODY	"ok\n"
+#define HTTP_DRAIN_IDLE_SEC	1
+#define HTTP_BAD_REQUEST	"HTTP/1.1 400 Bad Request\r\n" \
+				"Content-Type: text/plain\r\n" \
+				"Content-Length: 12\r\n" \
+				"Connection: close\r\n" \
+				"\r\nbad request\n"
+
+#define HTTP_OK_HEAD		"HTTP/1.1 200 OK\r\n" \
+				"Content-Type: text/plain\r\n" \
+				"Content-Length: %zu\r\n" \
+				"%s\r\n"
+
+/* The answers a request may get, by what the request asked for. */
+enum http_answer_kind {
+	HTTP_KEEP,		/* HTTP/1.1 keep-alive */
+	HTTP_KEEP10,		/* HTTP/1.0 keep-alive: says so */
+	HTTP_CLOSE,		/* the connection closes after it */
+	HTTP_NANSWERS
+};
+
+struct http_answer {
+	char		*buf;		/* header and body */
+	size_t		 len;
+	size_t		 head_len;	/* the header alone: HEAD */
+};
+
+/* A listener's answers (serve_listener.hdata). */
+struct http_listener {
+	struct http_answer	 answers[HTTP_NANSWERS];
+};
+
+struct http_conn {
+	struct serve_conn	 c;		/* first, see serve_conn_new() */
+	http_parser		 parser;
+	int			 in_request;	/* a request has begun */
+	/* The request just parsed. */
+	int			 head;
+	int			 keep_alive;
+	int			 http10;
+};
+
+/*
+ * A request that has begun gets its answer, also when the worker drains
+ * and the connection was given HTTP_DRAIN_IDLE_SEC to start one.
+ */
+static int
+http_on_message_begin(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+
+	hc->in_request = 1;
+	serve_conn_request(&hc->c, 1);
+	if (hc->c.serve->draining)
+		serve_conn_timeout(&hc->c, NULL);
+	return 0;
+}
+
+/* Pauses the parser after each request so it is answered before the next. */
+static int
+http_on_message_complete(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+
+	hc->in_request = 0;
+	serve_conn_request(&hc->c, 0);
+	hc->head = p->method == HTTP_HEAD;
+	hc->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+	hc->http10 = p->http_major == 1 && p->http_minor == 0;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_message_complete = http_on_message_complete,
+};
+
+/* Queues the answer to the request just parsed; false: close after it. */
+static int
+http_respond(struct http_conn *hc)
+{
+	const struct http_listener	*hl = hc->c.sl->hdata;
+	const struct http_answer	*a;
+	int				 keep;
+
+	keep = hc->keep_alive && !hc->c.serve->draining;
+	a = &hl->answers[!keep ? HTTP_CLOSE :
+	    hc->http10 ? HTTP_KEEP10 : HTTP_KEEP];
+	if (evbuffer_add(hc->c.out, a->buf,
+	    hc->head ? a->head_len : a->len) == -1) {
+		STATS_ADD(hc->c.serve->stats, errors, 1);
+		return 0;
+	}
+	return keep;
+}
+
+static void
+http_bad_request(struct http_conn *hc)
+{
+	evbuffer_add(hc->c.out, HTTP_BAD_REQUEST,
+	    sizeof(HTTP_BAD_REQUEST) - 1);
+}
+
+/*
+ * Feeds the input to the parser and answers each complete request, until
+ * the input is used up or the backlog is full: then reading stops until
+ * the write hook finds the backlog written.
+ */
+static void
+http_feed(struct serve_conn *c)
+{
+	struct http_conn	*hc = (struct http_conn *)c;
+	struct evbuffer		*in = c->in;
+	struct evbuffer_iovec	 v;
+	enum http_errno		 err;
+	size_t			 n;
+
+	while (serve_conn_room(c, SERVE_HTTP_BACKLOG) > 0 &&
+	    evbuffer_get_length(in) > 0) {
+		/* Zero bytes would tell the parser the peer closed. */
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		n = http_parser_execute(&hc->parser, &http_settings,
+		    v.iov_base, v.iov_len);
+		evbuffer_drain(in, n);
+		err = HTTP_PARSER_ERRNO(&hc->parser);
+		if (err == HPE_PAUSED) {
+			http_parser_pause(&hc->parser, 0);
+			if (!http_respond(hc)) {
+				serve_conn_finish(c);
+				return;
+			}
+		} else if (err != HPE_OK || n < v.iov_len) {
+			http_bad_request(hc);
+			serve_conn_finish(c);
+			return;
+		}
+	}
+	serve_conn_hold(c, serve_conn_room(c, SERVE_HTTP_BACKLOG) == 0);
+	if (evbuffer_get_length(in) == 0 && c->peer_eof)
+		serve_conn_finish(c);
+}
+
+/*
+ * The worker drains: the next request gets its answer and the connection
+ * closes after it (http_respond()); a connection without one within
+ * HTTP_DRAIN_IDLE_SEC closes then (the read timeout).
+ */
+static void
+http_drain(struct serve_conn *c)
+{
+	static const struct timeval idle = { HTTP_DRAIN_IDLE_SEC, 0 };
+	struct http_conn	*hc = (struct http_conn *)c;
+
+	if (!hc->in_request)
+		serve_conn_timeout(c, &idle);
+	http_feed(c);
+}
+
+static void
+http_conn_start(struct serve_conn *c)
+{
+	struct http_conn	*hc = (struct http_conn *)c;
+
+	http_parser_init(&hc->parser, HTTP_REQUEST);
+	hc->parser.data = hc;
+}
+
+static const struct serve_conn_ops http_ops = {
+	.start = http_conn_start,
+	.read = http_feed,
+	.write = http_feed,
+	.eof = http_feed,
+	.drain = http_drain,
+};
+
+static void
+http_listener_stop(struct serve_listener *sl)
+{
+	struct http_listener	*hl = sl->hdata;
+	int			 i;
+
+	if (hl == NULL)
+		return;
+	for (i = 0; i < HTTP_NANSWERS; i++)
+		free(hl->answers[i].buf);
+	free(hl);
+	sl->hdata = NULL;
+}
+
+static int
+http_answer_build(struct http_answer *a, const char *body, const char *conn)
+{
+	size_t	 blen = strlen(body);
+	int	 head;
+
+	head = snprintf(NULL, 0, HTTP_OK_HEAD, blen, conn);
+	if (head < 0 || (a->buf = malloc((size_t)head + blen + 1)) == NULL)
+		return -ENOMEM;
+	snprintf(a->buf, (size_t)head + 1, HTTP_OK_HEAD, blen, conn);
+	memcpy(a->buf + head, body, blen + 1);
+	a->head_len = (size_t)head;
+	a->len = (size_t)head + blen;
+	return 0;
+}
+
+static int
+http_listener_start(struct serve_listener *sl)
+{
+	static const char *const conn[HTTP_NANSWERS] = {
+		[HTTP_KEEP] = "",
+		[HTTP_KEEP10] = "Connection: keep-alive\r\n",
+		[HTTP_CLOSE] = "Connection: close\r\n",
+	};
+	struct http_listener	*hl;
+	const char		*body;
+	int			 i;
+
+	body = sl->conf->http_body != NULL ? sl->conf->http_body :
+	    HTTP_DEFAULT_BODY;
+	if ((hl = calloc(1, sizeof(*hl))) == NULL)
+		return -ENOMEM;
+	sl->hdata = hl;
+	for (i = 0; i < HTTP_NANSWERS; i++)
+		if (http_answer_build(&hl->answers[i], body, conn[i]) < 0) {
+			http_listener_stop(sl);
+			return -ENOMEM;
+		}
+	return 0;
+}
+
+/*
+ * A listener started by tcp_serve_start() has its answers; one that was
+ * not (a caller driving the handler alone) gets them with its first
+ * connection, and loses them with its last (serve_listener_release()).
+ */
+static void
+http_tcp_start(struct serve_listener *sl, evutil_socket_t fd,
+    int incoming_cpu)
+{
+	if (sl->hdata == NULL && http_listener_start(sl) < 0) {
+		STATS_ADD(sl->serve->stats, errors, 1);
+		close(fd);
+		serve_conn_done(sl->serve);
+		return;
+	}
+	serve_conn_new(sl, fd, sizeof(struct http_conn), &http_ops);
+}
+
+const struct handler handler_http = {
+	.name = "http",
+	.tcp = 1,
+	.udp = 0,
+	.tcp_start = http_tcp_start,
+	.udp_reply = NULL,
+	.listener_start = http_listener_start,
+	.listener_stop = http_listener_stop,
+};
