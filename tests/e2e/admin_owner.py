@@ -63,6 +63,19 @@ print(data.decode(errors="replace").strip())
 
 _procs = []
 PYTHON = None
+BINARY = None
+
+
+def reachable_binary():
+    """A copy of the binary under test that other users can run: the
+    build tree may sit in a directory only root may enter (a home
+    directory), which the test's users could not reach."""
+    d = tempdir()
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "affinityd")
+    shutil.copy2(binary(), path)
+    os.chmod(path, 0o755)
+    return path
 
 
 def runs_as(uid, python):
@@ -108,7 +121,7 @@ def env():
 
 def run_as(uid, args, timeout=30):
     try:
-        r = subprocess.run([binary()] + args, preexec_fn=as_user(uid),
+        r = subprocess.run([BINARY] + args, preexec_fn=as_user(uid),
                            env=env(), stdin=subprocess.DEVNULL,
                            capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -120,7 +133,7 @@ def run_as(uid, args, timeout=30):
 
 
 def start_as(uid, conf, log):
-    p = subprocess.Popen([binary(), "-c", conf], preexec_fn=as_user(uid),
+    p = subprocess.Popen([BINARY, "-c", conf], preexec_fn=as_user(uid),
                          env=env(), stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT, start_new_session=True)
     _procs.append(p)
@@ -154,8 +167,10 @@ def main():
     if os.geteuid() != 0:
         skip("needs root to run the daemon and a squatter as two other "
              "users")
+    global BINARY
+    BINARY = reachable_binary()
     if run_as(UID_A, ["--version"]).returncode != 0:
-        skip(f"uid {UID_A} cannot run {binary()}")
+        skip(f"uid {UID_A} cannot run {BINARY}")
     global PYTHON
     PYTHON = next((p for p in (sys.executable, "/usr/bin/python3")
                    if runs_as(UID_B, p)), None)
