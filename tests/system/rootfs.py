@@ -17,11 +17,64 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 
 CACHE = os.environ.get("AFFINITYD_SYSTEM_CACHE",
                        "/var/cache/affinityd-system-test")
 SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
+APT_SOURCES = "/etc/apt/sources.list"
+APT_SOURCES_DIR = "/etc/apt/sources.list.d"
+
+
+def _one_line_sources(text):
+    """(URI, suites) of each "deb" line of a sources.list."""
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 3 and words[0] == "deb":
+            words = [w for w in words[1:] if not w.startswith("[")
+                     and not w.endswith("]") and "=" not in w]
+            if len(words) >= 2:
+                yield words[0], words[1:2]
+
+
+def _deb822_sources(text):
+    """(URI, suites) of each "Types: deb" stanza of a .sources file."""
+    for stanza in re.split(r"\n\s*\n", text):
+        fields = {}
+        for line in stanza.splitlines():
+            m = re.match(r"^([A-Za-z-]+):\s*(.*)$", line)
+            if m and not line.startswith("#"):
+                fields[m.group(1).lower()] = m.group(2).split()
+        if "deb" in fields.get("types", []) and \
+                fields.get("enabled", ["yes"])[0] != "no":
+            for uri in fields.get("uris", []):
+                yield uri, fields.get("suites", [])
+
+
+def host_mirror(suite=SUITE):
+    """The Debian archive this host's apt uses for SUITE, read from its
+    sources (one-line and deb822 formats), or None: the tree names no
+    mirror of its own."""
+    files = [APT_SOURCES]
+    if os.path.isdir(APT_SOURCES_DIR):
+        files += sorted(os.path.join(APT_SOURCES_DIR, f)
+                        for f in os.listdir(APT_SOURCES_DIR)
+                        if f.endswith((".list", ".sources")))
+    for path in files:
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            continue
+        parse = _deb822_sources if path.endswith(".sources") \
+            else _one_line_sources
+        for uri, suites in parse(text):
+            if suite in suites:
+                return uri.rstrip("/")
+    return None
+
+
+MIRROR = os.environ.get("AFFINITYD_MIRROR") or host_mirror()
 # systemd as PID 1, and what the package's Depends resolve to on bookworm, so
 # that the freshly built .deb installs with dpkg alone inside a container
 # without network.
@@ -33,14 +86,18 @@ STAMP = "complete"
 
 
 def key(packages=PACKAGES, extra=""):
-    text = "\n".join([SUITE, "minbase", MIRROR, extra] + sorted(packages))
+    text = "\n".join([SUITE, "minbase", MIRROR or "", extra] + sorted(packages))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def registry_reachable(timeout=5.0):
-    host = MIRROR.split("/")[2]
+    if not MIRROR:
+        return False
+    url = urllib.parse.urlsplit(MIRROR)
+    port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        socket.create_connection((host, 80), timeout=timeout).close()
+        socket.create_connection((url.hostname, port),
+                                 timeout=timeout).close()
         return True
     except OSError:
         return False
@@ -76,6 +133,10 @@ def get(packages=PACKAGES, extra="", prepare=None, say=print):
             return root, 0.0
         if shutil.which("debootstrap") is None:
             return None, "debootstrap is not installed"
+        if not MIRROR:
+            return None, (f"no {SUITE} archive in this host's apt sources "
+                          f"({APT_SOURCES}, {APT_SOURCES_DIR}); set "
+                          "AFFINITYD_MIRROR")
         if not registry_reachable():
             return None, f"no network to the package registry ({MIRROR})"
         say(f"building the {SUITE} root file system in {entry} (once)")
@@ -149,6 +210,10 @@ def get_backports(say=print):
                 time.time() - os.path.getmtime(missing) < NEGATIVE_TTL):
             with open(missing) as f:
                 return None, f.read().strip()
+        if not MIRROR:
+            return None, (f"no {SUITE} archive in this host's apt sources "
+                          f"({APT_SOURCES}, {APT_SOURCES_DIR}); set "
+                          "AFFINITYD_MIRROR")
         if not registry_reachable():
             return None, f"no network to the package registry ({MIRROR})"
         say(f"building the {SUITE} root file system with systemd from "
