@@ -75,9 +75,28 @@ struct config {
 };
 
 /*
+ * What the configuration needs to know of a protocol handler to check a
+ * listener.  The owner of the handlers (worker/handler.c's table today,
+ * modules found by name later) answers through struct config_handlers,
+ * so that the configuration knows no handler itself.
+ */
+struct config_handler_caps {
+	int		 tcp;		/* serves TCP */
+	int		 udp;		/* serves UDP */
+	int		 speaks_first;	/* TCP: writes before the client */
+};
+
+struct config_handlers {
+	/* 0 and *caps for the handler named name, -ENOENT when none is. */
+	int		(*find)(const char *name,
+			    struct config_handler_caps *caps);
+};
+
+/*
  * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
  * *conf untouched and every problem appended to errors (may be NULL) as
- * "FILE:LINE: KEY: what is wrong".  config_check_cpus() checks conf
+ * "FILE:LINE: KEY: what is wrong"; each listener's handler is looked up
+ * through handlers.  config_check_cpus() checks conf
  * against the CPUs allowed, config_check_host() against those this host
  * lets the daemon use, the same way: -1 when they added an error.
  */
@@ -88,8 +107,9 @@ struct config {
  */
 #define CONFIG_MAX_LISTENERS	250
 struct config	*config_defaults(void);
-int		 config_load(const char *path, struct config **conf,
-		    struct strv *errors);
+int		 config_load(const char *path,
+		    const struct config_handlers *handlers,
+		    struct config **conf, struct strv *errors);
 int		 config_check_cpus(const struct config *conf,
 		    const struct cpuset *allowed, struct strv *errors);
 int		 config_check_host(const struct config *conf,

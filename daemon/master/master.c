@@ -26,6 +26,7 @@
 #include "master/daemonize.h"
 #include "doctor/doctor.h"
 #include "master/generation.h"
+#include "worker/handler.h"
 #include "worker/listener.h"
 #include "common/log.h"
 #include "master/master.h"
@@ -739,7 +740,7 @@ master_reload_read(struct master *m)
 
 	if (path == NULL)
 		return config_defaults();
-	if (config_load(path, &conf, &errors) == 0 &&
+	if (config_load(path, &handler_catalogue, &conf, &errors) == 0 &&
 	    config_check_host(conf, &errors) == 0) {
 		strv_free(&errors);
 		return conf;
