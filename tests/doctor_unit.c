@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "common/cpuset.h"
 #include "doctor/doctor.h"
+#include "topology/irqcheck.h"
 #include "topology/steer_selftest.h"
 #include "topology/topology.h"
 #include "tree.h"
@@ -276,11 +277,11 @@ test_irqbalance_pid(void **state)
 	tree_putf(t, "sshd\n", "proc/1/comm");
 	tree_putf(t, "irqbalance-helper\n", "proc/17/comm");
 	tree_putf(t, "", "proc/self/comm");
-	assert_int_equal(doctor_irqbalance_pid(t->dir), 0);
+	assert_int_equal(irqcheck_irqbalance_pid(t->dir), 0);
 	tree_putf(t, "irqbalance\n", "proc/4242/comm");
-	assert_int_equal(doctor_irqbalance_pid(t->dir), 4242);
+	assert_int_equal(irqcheck_irqbalance_pid(t->dir), 4242);
 	/* No proc at all: an error, not a find. */
-	assert_int_equal(doctor_irqbalance_pid("/nonexistent/doctor"),
+	assert_int_equal(irqcheck_irqbalance_pid("/nonexistent/doctor"),
 	    -ENOENT);
 }
 
