@@ -23,6 +23,14 @@ enum topo_workers plan_topo_workers(enum config_workers workers);
 int	 plan_conf_discover(const struct config *conf, const char *sysroot,
 	    const struct strv *cli_ifaces, int every_iface,
 	    struct topology **topo);
+/*
+ * plan_conf_log_warnings() logs topo's warnings (a command's; its notes
+ * are not worth an operator's stderr).  plan_conf_log_changes() is the
+ * master's: it logs the facts of topo (warnings, and notes at info) that
+ * last does not hold, then makes last hold topo's, so that a fact is
+ * logged when it appears, not at every rescan that sees it again.
+ */
 void	 plan_conf_log_warnings(const struct topology *topo);
+void	 plan_conf_log_changes(const struct topology *topo, struct strv *last);
 
 #endif

@@ -59,6 +59,8 @@ struct topo_cands {
 
 static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
+static void
+topology_note(struct topo_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
 
 static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
@@ -67,6 +69,18 @@ topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (strv_vaddf(&ctx->topo->warnings, fmt, ap) < 0)
+		ctx->nomem = 1;
+	va_end(ap);
+}
+
+/* A fact worth an info line rather than a warning. */
+static void
+topology_note(struct topo_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (strv_vaddf(&ctx->topo->notes, fmt, ap) < 0)
 		ctx->nomem = 1;
 	va_end(ap);
 }
@@ -688,8 +702,8 @@ topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface,
 	/* Loopback never has per-queue IRQs: the fallback is expected. */
 	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES &&
 	    strcmp(iface->name, "lo") == 0)
-		log_info("%s: no per-queue IRQs and no RPS; one worker per "
-		    "allowed CPU", iface->name);
+		topology_note(ctx, "%s: no per-queue IRQs and no RPS; one "
+		    "worker per allowed CPU", iface->name);
 	else if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
 		topology_warn(ctx, "%s: no per-queue IRQs and no RPS; one "
 		    "worker per allowed CPU", iface->name);
@@ -1022,5 +1036,6 @@ topology_free(struct topology *topo)
 	free(topo->workers);
 	cpuset_free(topo->allowed);
 	strv_free(&topo->warnings);
+	strv_free(&topo->notes);
 	free(topo);
 }

@@ -59,6 +59,7 @@ struct topology {
 	size_t			 nworkers;
 	struct cpuset		*allowed;	/* CPUs the daemon may use */
 	struct strv		 warnings;	/* for the caller to log */
+	struct strv		 notes;		/* facts for an info line */
 };
 
 struct topo_options {
