@@ -221,37 +221,6 @@ config_join(char *buf, size_t len, const char *prefix, const char *name)
 }
 
 /*
- * Names and values.
- */
-
-const char *
-listen_proto_name(enum listen_proto proto)
-{
-	return proto == LISTEN_UDP ? "udp" : "tcp";
-}
-
-const char *
-steering_name(enum steering steering)
-{
-	switch (steering) {
-	case STEERING_NONE:
-		return "none";
-	case STEERING_CBPF:
-		return "cbpf";
-	case STEERING_AUTO:
-		return "auto";
-	default:
-		return "incoming-cpu";
-	}
-}
-
-const char *
-irq_affinity_name(enum irq_affinity_mode mode)
-{
-	return mode == IRQ_AFFINITY_SPREAD ? "spread" : "keep";
-}
-
-/*
  * Writes the admin socket's default path for a process whose effective
  * user is euid: the system path for root; else the user's runtime
  * directory, which only that user can enter; else a directory of that

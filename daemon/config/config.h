@@ -22,11 +22,6 @@ enum config_workers {
 	CONFIG_WORKERS_LIST,		/* a CPU list: worker_cpus */
 };
 
-enum irq_affinity_mode {
-	IRQ_AFFINITY_KEEP,
-	IRQ_AFFINITY_SPREAD,
-};
-
 struct listener_conf {
 	char			*name;
 	enum listen_proto	 protocol;
@@ -118,8 +113,5 @@ void		 config_free(struct config *conf);
 const char	*config_default_admin_socket(void);
 char		*config_peek_admin_socket(const char *path);
 int		 config_admin_socket_path(uid_t euid, char *buf, size_t len);
-const char	*listen_proto_name(enum listen_proto proto);
-const char	*steering_name(enum steering steering);
-const char	*irq_affinity_name(enum irq_affinity_mode mode);
 
 #endif
