@@ -21,6 +21,7 @@
 #include "doctor/doctor.h"
 #include "topology/irqcheck.h"
 #include "topology/steer_selftest.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "tree.h"
 #include "common/util.h"
@@ -857,7 +858,7 @@ test_run_fixture(void **state)
 
 	memset(&o, 0, sizeof(o));
 	o.sysroot = FIXTURES "/mlx5";
-	assert_int_equal(topology_discover(&o, &topo), 0);
+	assert_int_equal(plan_discover(&o, &topo), 0);
 	host_init(&host, t, topo);
 	host.h.sysroot = o.sysroot;
 	assert_int_equal(doctor_run(&host.h, &host.rep), 0);

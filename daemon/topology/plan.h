@@ -14,7 +14,13 @@
 struct cpuset;
 struct strv;
 
-/* plan.c */
+/*
+ * plan.c: plan_discover() discovers the map (topology_discover()) and
+ * decides its workers (plan_workers()): 0, or its error, or -EINVAL when
+ * the plan has no worker (the warnings say why).
+ */
+int	 plan_discover(const struct topo_options *opts,
+	    struct topology **topo);
 int	 plan_workers(struct topology *topo, const struct topo_options *opts);
 int	 plan_worker_cpus(const struct topology *topo, struct cpuset **set);
 enum topo_workers plan_topo_workers(enum config_workers workers);

@@ -133,7 +133,7 @@ plan_conf_discover(const struct config *conf, const char *sysroot,
 	opts.workers = plan_topo_workers(conf->workers);
 	opts.worker_cpus = conf->worker_cpus;
 	opts.exclude_cpus = conf->exclude_cpus;
-	r = topology_discover(&opts, topo);
+	r = plan_discover(&opts, topo);
 	/* The listeners' warnings join discovery's, as facts of the plan. */
 	for (i = 0; i < warnings.n; i++)
 		if (*topo == NULL || strv_add(&(*topo)->warnings,

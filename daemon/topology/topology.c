@@ -4,9 +4,10 @@
  * each queue (from the netdev netlink family on the machine itself when
  * the driver links every queue, else by the vectors' names), the CPU that
  * processes its packets, and the CPUs the daemon may use, all read below
- * a root prefix; plan.c then decides the workers from that map.  Nothing
- * here logs above debug: whatever looks wrong becomes a warning for the
- * caller, and only a missing interface or an empty plan is an error.
+ * a root prefix.  Discovery decides no worker: plan.c does that from the
+ * map, for the caller (plan_discover()).  Nothing here logs above debug:
+ * whatever looks wrong becomes a warning (or a note) for the caller, and
+ * only a missing interface is an error.
  */
 #include "acconfig.h"
 
@@ -24,7 +25,6 @@
 #include "topology/irqmap.h"
 #include "common/log.h"
 #include "topology/netdev_nl.h"
-#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -1003,9 +1003,8 @@ topology_discover(const struct topo_options *opts, struct topology **topop)
 	ctx.opts = opts;
 	ctx.sysroot = opts->sysroot;
 	if ((r = topology_allowed(&ctx)) == 0 &&
-	    (r = topology_irqmap(&ctx)) == 0 &&
-	    (r = topology_ifaces(&ctx)) == 0)
-		r = plan_workers(ctx.topo, opts);
+	    (r = topology_irqmap(&ctx)) == 0)
+		r = topology_ifaces(&ctx);
 	if (r == 0 && ctx.nomem)
 		r = -ENOMEM;
 	irqmap_free(ctx.map);
