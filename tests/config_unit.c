@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "common/cpuset.h"
+#include "worker/handler.h"
 
 #define FIXTURE_DIR	UNIT_SRCPATH("tests/fixtures/conf")
 #define FIXTURE(name)	FIXTURE_DIR "/" name
@@ -33,7 +34,7 @@ load_ok(const char *path)
 	size_t		 i;
 	int		 r;
 
-	r = config_load(path, &conf, &errors);
+	r = config_load(path, &handler_catalogue, &conf, &errors);
 	for (i = 0; i < errors.n; i++)
 		print_message("unexpected: %s\n", errors.v[i]);
 	assert_int_equal(r, 0);
@@ -398,7 +399,8 @@ assert_unreadable(const char *path, const char *why)
 	struct strv	 errors = { 0 };
 	char		*want;
 
-	assert_int_equal(config_load(path, &conf, &errors), -1);
+	assert_int_equal(config_load(path, &handler_catalogue, &conf,
+	    &errors), -1);
 	assert_ptr_equal(conf, untouched);
 	assert_int_equal(errors.n, 1);
 	assert_true(asprintf(&want, "%s: %s", path, why) > 0);
@@ -440,7 +442,8 @@ assert_one_error(const char *path, const char *want)
 	struct strv	 errors = { 0 };
 	size_t		 i;
 
-	assert_int_equal(config_load(path, &conf, &errors), -1);
+	assert_int_equal(config_load(path, &handler_catalogue, &conf,
+	    &errors), -1);
 	assert_ptr_equal(conf, untouched);
 	for (i = 0; errors.n != 1 && i < errors.n; i++)
 		print_message("got: %s\n", errors.v[i]);
@@ -549,7 +552,8 @@ load_text(char *dir, const char *text, char **path)
 
 	assert_non_null(mkdtemp(dir));
 	*path = scratch_file(dir, "a.conf", text, strlen(text));
-	assert_int_equal(config_load(*path, &conf, &errors), 0);
+	assert_int_equal(config_load(*path, &handler_catalogue, &conf,
+	    &errors), 0);
 	for (i = 0; i < errors.n; i++)
 		print_message("unexpected: %s\n", errors.v[i]);
 	strv_free(&errors);
@@ -648,10 +652,11 @@ test_no_error_list(void **state)
 	struct config	*conf = untouched;
 
 	(void)state;
-	assert_int_equal(config_load(FIXTURE("bad-many.conf"), &conf, NULL),
-	    -1);
+	assert_int_equal(config_load(FIXTURE("bad-many.conf"),
+	    &handler_catalogue, &conf, NULL), -1);
 	assert_ptr_equal(conf, untouched);
-	assert_int_equal(config_load(FIXTURE("bad-syntax.conf"), &conf,
+	assert_int_equal(config_load(FIXTURE("bad-syntax.conf"),
+	    &handler_catalogue, &conf,
 	    NULL), -1);
 	assert_ptr_equal(conf, untouched);
 }
@@ -911,7 +916,8 @@ test_bad(void **state)
 	assert_true(asprintf(&path, "%s/%s", FIXTURE_DIR, c->file) > 0);
 	for (n = 0; n < ARRAY_SIZE(c->lines) && c->lines[n] != NULL; n++)
 		continue;
-	assert_int_equal(config_load(path, &conf, &errors), -1);
+	assert_int_equal(config_load(path, &handler_catalogue, &conf,
+	    &errors), -1);
 	assert_ptr_equal(conf, untouched);
 	for (i = 0; errors.n != n && i < errors.n; i++)
 		print_message("got: %s\n", errors.v[i]);

@@ -19,7 +19,9 @@
 #include "config/config.h"
 #include "common/cpuset.h"
 #include "doctor/doctor.h"
+#include "topology/irqcheck.h"
 #include "topology/steer_selftest.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "tree.h"
 #include "common/util.h"
@@ -276,11 +278,11 @@ test_irqbalance_pid(void **state)
 	tree_putf(t, "sshd\n", "proc/1/comm");
 	tree_putf(t, "irqbalance-helper\n", "proc/17/comm");
 	tree_putf(t, "", "proc/self/comm");
-	assert_int_equal(doctor_irqbalance_pid(t->dir), 0);
+	assert_int_equal(irqcheck_irqbalance_pid(t->dir), 0);
 	tree_putf(t, "irqbalance\n", "proc/4242/comm");
-	assert_int_equal(doctor_irqbalance_pid(t->dir), 4242);
+	assert_int_equal(irqcheck_irqbalance_pid(t->dir), 4242);
 	/* No proc at all: an error, not a find. */
-	assert_int_equal(doctor_irqbalance_pid("/nonexistent/doctor"),
+	assert_int_equal(irqcheck_irqbalance_pid("/nonexistent/doctor"),
 	    -ENOENT);
 }
 
@@ -856,7 +858,7 @@ test_run_fixture(void **state)
 
 	memset(&o, 0, sizeof(o));
 	o.sysroot = FIXTURES "/mlx5";
-	assert_int_equal(topology_discover(&o, &topo), 0);
+	assert_int_equal(plan_discover(&o, &topo), 0);
 	host_init(&host, t, topo);
 	host.h.sysroot = o.sysroot;
 	assert_int_equal(doctor_run(&host.h, &host.rep), 0);

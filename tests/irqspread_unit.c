@@ -22,6 +22,7 @@
 #include "common/cpuset.h"
 #include "topology/irqspread.h"
 #include "common/log.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "tree.h"
 #include "common/util.h"
@@ -493,7 +494,7 @@ test_rediscover(void **state)
 	opts.ifaces = &ifname;
 	opts.nifaces = 1;
 	opts.workers = TOPO_WORKERS_RX_QUEUES;
-	assert_int_equal(topology_discover(&opts, &topo), 0);
+	assert_int_equal(plan_discover(&opts, &topo), 0);
 	assert_int_equal(topo->nifaces, 1);
 	for (j = 0; j < topo->ifaces[0].nqueues; j++) {
 		if (topo->ifaces[0].queues[j].irq < 0)
@@ -515,7 +516,7 @@ test_rediscover(void **state)
 	topology_free(topo);
 	cpuset_free(cpus);
 
-	assert_int_equal(topology_discover(&opts, &topo), 0);
+	assert_int_equal(plan_discover(&opts, &topo), 0);
 	for (j = 0, cpu = 1; j < topo->ifaces[0].nqueues; j++) {
 		if (topo->ifaces[0].queues[j].irq < 0)
 			continue;

@@ -26,6 +26,7 @@
 #include "common/cpuset.h"
 #include "common/log.h"
 #include "topology/netdev_nl.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -142,7 +143,7 @@ discover(const struct run *run, struct topology **topo)
 	o.worker_cpus = list;
 	o.exclude_cpus = exclude;
 	o.netlink_rx_irqs = run->netlink;
-	r = topology_discover(&o, topo);
+	r = plan_discover(&o, topo);
 	cpuset_free(list);
 	cpuset_free(exclude);
 	assert_non_null(*topo);
@@ -314,6 +315,27 @@ test_i40e(void **state)
 	assert_int_equal(count_warnings(topo, "eth1: no per-queue IRQs and "
 	    "no RPS; one worker per allowed CPU", NULL), 1);
 	assert_int_equal(topo->warnings.n, 1);
+	topology_free(topo);
+	free(root);
+}
+
+/* Discovery alone decides no worker; plan_workers() does, from its map. */
+static void
+test_discover_no_plan(void **state)
+{
+	struct topology		*topo = NULL;
+	struct topo_options	 o;
+	char			*root = fixture("i40e");
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.sysroot = root;
+	o.workers = TOPO_WORKERS_RX_QUEUES;
+	assert_int_equal(topology_discover(&o, &topo), 0);
+	assert_int_equal(topo->nifaces, 2);
+	assert_int_equal(topo->nworkers, 0);
+	assert_int_equal(plan_workers(topo, &o), 0);
+	assert_int_equal(topo->nworkers, 4);
 	topology_free(topo);
 	free(root);
 }
@@ -1614,6 +1636,7 @@ main(void)
 		cmocka_unit_test(test_relative_sysroot),
 		cmocka_unit_test(test_ixgbe),
 		cmocka_unit_test(test_i40e),
+		cmocka_unit_test(test_discover_no_plan),
 		cmocka_unit_test(test_ena),
 		cmocka_unit_test(test_gve),
 		cmocka_unit_test(test_tg3),

@@ -7,7 +7,6 @@
 #define AFFINITYD_AFFINITYD_H
 
 struct config;
-struct cpuset;
 
 /* affinityd.c */
 int	 affinityd_main(int argc, char *argv[]);
@@ -26,18 +25,6 @@ int	 cmd_reload(int argc, char *argv[]);
 
 /* cmd_bind.c */
 int	 cmd_bind(int argc, char *argv[]);
-
-/* The CPUs of a worker plan, as the boot binding sees them. */
-struct bind_plan {
-	struct cpuset	*allowed;	/* the cpuset's CPUs, excluded ones too */
-	struct cpuset	*workers;	/* the CPUs that get a worker */
-	struct cpuset	*hk;		/* allowed minus workers, never empty */
-};
-
-/* Returns 0 or an exit status, having said what went wrong. */
-int	 cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
-	    struct bind_plan *plan);
-void	 cmd_bind_plan_free(struct bind_plan *plan);
 
 /* cmd_boot_config.c */
 int	 cmd_boot_config(int argc, char *argv[]);

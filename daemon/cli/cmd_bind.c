@@ -2,8 +2,7 @@
 /*
  * "affinityd bind": binds every thread of processes to CPUs, or with
  * --housekeeping narrows every movable task to the CPUs that get no
- * worker.  It also owns the worker plan -> housekeeping CPUs step that
- * "boot-config" shares, with its messages.
+ * worker (topology/bind.c's bind_plan() gives them).
  */
 #include "acconfig.h"
 
@@ -49,74 +48,25 @@ cmd_bind_usage(FILE *out)
 	    "  -v, --verbose       print every task moved or kept\n");
 }
 
-void
-cmd_bind_plan_free(struct bind_plan *plan)
-{
-	cpuset_free(plan->allowed);
-	cpuset_free(plan->workers);
-	cpuset_free(plan->hk);
-	memset(plan, 0, sizeof(*plan));
-}
-
-/* Says that the plan leaves no housekeeping CPU, and how to fix it. */
-static void
-cmd_bind_no_housekeeping(const char *cmd, const struct cpuset *allowed)
-{
-	char	*list;
-
-	list = cpuset_format_list(allowed);
-	fprintf(stderr, "affinityd: %s: no housekeeping CPU: workers use "
-	    "every allowed CPU (%s); set topology.exclude_cpus or "
-	    "topology.workers to leave at least one CPU\n", cmd,
-	    list ? list : "?");
-	free(list);
-}
-
 /*
- * Loads FILE (or the defaults), discovers its worker plan below sysroot,
- * and fills plan with the allowed, worker and housekeeping CPUs.  Prints
- * what went wrong as command cmd; returns 0 or an exit status.
+ * Loads FILE (or the defaults) and fills plan with the boot binding's
+ * CPUs, saying what went wrong as command cmd; 0 or an exit status.
  */
-int
-cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
+static int
+cmd_bind_load_plan(const char *cmd, const char *path, const char *sysroot,
     struct bind_plan *plan)
 {
 	struct config	*conf = NULL;
-	struct topology	*topo = NULL;
+	char		*why = NULL;
 	int		 r;
 
 	memset(plan, 0, sizeof(*plan));
 	if ((r = cmd_config_load(path, &conf)) != 0)
 		return r;
-	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
-	if (topo != NULL)
-		plan_conf_log_warnings(topo);
-	if (r < 0) {
-		fprintf(stderr, "affinityd: %s: no worker plan: %s\n", cmd,
-		    r == -EINVAL ? "no worker" : strerror(-r));
-		r = r == -ENODEV ? EXIT_DATAERR :
-		    r == -EINVAL ? EXIT_CONFIG : EXIT_OSERR;
-		goto out;
-	}
-	if ((r = cpuset_allowed(sysroot, &plan->allowed)) < 0) {
-		fprintf(stderr, "affinityd: %s: cannot tell which CPUs may be "
-		    "used: %s\n", cmd, strerror(-r));
-		r = EXIT_OSERR;
-		goto out;
-	}
-	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
-		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
-	if (r == -ENOSPC) {
-		cmd_bind_no_housekeeping(cmd, plan->allowed);
-		r = EXIT_CONFIG;
-	} else if (r < 0) {
-		fprintf(stderr, "affinityd: %s: %s\n", cmd, strerror(-r));
-		r = EXIT_OSERR;
-	}
-out:
-	if (r != 0)
-		cmd_bind_plan_free(plan);
-	topology_free(topo);
+	if ((r = bind_plan(conf, sysroot, plan, &why)) != 0)
+		fprintf(stderr, "affinityd: %s: %s\n", cmd,
+		    why != NULL ? why : strerror(ENOMEM));
+	free(why);
 	config_free(conf);
 	return r;
 }
@@ -245,10 +195,10 @@ cmd_bind_housekeeping(const char *path, struct cmd_bind_opts *opts)
 	char			*list;
 	int			 r;
 
-	if ((r = cmd_bind_plan("bind", path, NULL, &plan)) != 0)
+	if ((r = cmd_bind_load_plan("bind", path, NULL, &plan)) != 0)
 		return r;
 	if ((list = cpuset_format_list(plan.hk)) == NULL) {
-		cmd_bind_plan_free(&plan);
+		bind_plan_free(&plan);
 		return EXIT_OSERR;
 	}
 	opts->cpus = list;
@@ -274,7 +224,7 @@ cmd_bind_housekeeping(const char *path, struct cmd_bind_opts *opts)
 	r = st.failed > 0 ? EXIT_OSERR : 0;
 out:
 	free(list);
-	cmd_bind_plan_free(&plan);
+	bind_plan_free(&plan);
 	return r;
 }
 

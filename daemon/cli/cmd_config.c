@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "worker/handler.h"
 
 int
 cmd_config_load(const char *path, struct config **conf)
@@ -26,7 +27,7 @@ cmd_config_load(const char *path, struct config **conf)
 		}
 		return 0;
 	}
-	if (config_load(path, conf, &errors) == 0) {
+	if (config_load(path, &handler_catalogue, conf, &errors) == 0) {
 		strv_free(&errors);
 		return 0;
 	}

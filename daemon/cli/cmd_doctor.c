@@ -20,6 +20,7 @@
 #include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
+#include "worker/handler.h"
 
 /* Wide enough for the longest check name. */
 #define CMD_DOCTOR_NAME_WIDTH	16
@@ -51,7 +52,7 @@ cmd_doctor_config(const char *path, struct config **conf,
 
 	if (path == NULL)
 		return (*conf = config_defaults()) == NULL ? -ENOMEM : 0;
-	if (config_load(path, conf, &errors) == 0) {
+	if (config_load(path, &handler_catalogue, conf, &errors) == 0) {
 		strv_free(&errors);
 		return 0;
 	}

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "worker/handler.h"
 
 /* Long enough for a new generation to start and the old one to be told. */
 #define CMD_RELOAD_WAIT_SEC	120.0
@@ -49,7 +50,7 @@ cmd_reload_unreadable(const char *path)
 	struct strv	 errors = { 0 };
 	size_t		 i;
 
-	if (config_load(path, &conf, &errors) == 0) {
+	if (config_load(path, &handler_catalogue, &conf, &errors) == 0) {
 		config_free(conf);
 		return EXIT_SOFTWARE;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The enumerations the configuration shares with the modules that act on
- * it (logging, listeners, handlers), kept apart so that none of their
- * headers needs another's for a type.
+ * it (logging, listeners, handlers, steering, IRQ spreading), kept apart
+ * so that none of their headers needs another's for a type, and their
+ * names as the configuration file and the outputs spell them (enums.c).
  */
 #ifndef AFFINITYD_ENUMS_H
 #define AFFINITYD_ENUMS_H
@@ -31,5 +32,16 @@ enum listen_proto {
 	LISTEN_TCP,
 	LISTEN_UDP,
 };
+
+/* topology.irq_affinity */
+enum irq_affinity_mode {
+	IRQ_AFFINITY_KEEP,
+	IRQ_AFFINITY_SPREAD,
+};
+
+/* enums.c */
+const char	*listen_proto_name(enum listen_proto proto);
+const char	*steering_name(enum steering steering);
+const char	*irq_affinity_name(enum irq_affinity_mode mode);
 
 #endif

@@ -26,7 +26,6 @@
 #include "config/config.h"
 #include "config/config_file.h"
 #include "common/cpuset.h"
-#include "worker/handler.h"
 #include "common/log.h"
 
 #define CONFIG_ROOT_ADMIN_SOCKET	"/run/affinityd/admin.sock"
@@ -56,6 +55,7 @@
 struct config_ctx {
 	const char		*path;
 	struct strv		*errors;	/* may be NULL */
+	const struct config_handlers *handlers;
 	unsigned int		 nerrors;
 	int			 nomem;
 	struct config_file	 file;		/* its text and big integers */
@@ -97,6 +97,7 @@ struct config_lparse {
 	const config_setting_t	*idle_s, *header_s;
 	int			 name_ok, protocol_ok, address_ok, port_ok;
 	int			 handler_ok;
+	struct config_handler_caps caps;	/* when handler_ok */
 	char			 key[CONFIG_KEY_MAX];	/* listeners[2] ("x") */
 };
 
@@ -217,37 +218,6 @@ config_join(char *buf, size_t len, const char *prefix, const char *name)
 		r = snprintf(buf, len, "%s", name);
 	if (r < 0)
 		buf[0] = '\0';
-}
-
-/*
- * Names and values.
- */
-
-const char *
-listen_proto_name(enum listen_proto proto)
-{
-	return proto == LISTEN_UDP ? "udp" : "tcp";
-}
-
-const char *
-steering_name(enum steering steering)
-{
-	switch (steering) {
-	case STEERING_NONE:
-		return "none";
-	case STEERING_CBPF:
-		return "cbpf";
-	case STEERING_AUTO:
-		return "auto";
-	default:
-		return "incoming-cpu";
-	}
-}
-
-const char *
-irq_affinity_name(enum irq_affinity_mode mode)
-{
-	return mode == IRQ_AFFINITY_SPREAD ? "spread" : "keep";
 }
 
 /*
@@ -1031,7 +1001,7 @@ config_parse_handler(struct config_ctx *ctx, const config_setting_t *s,
 	const char		*v = config_setting_get_string(s);
 
 	p->handler_s = s;
-	if (!handler_exists(v))
+	if (ctx->handlers->find(v, &p->caps) < 0)
 		config_report(ctx, s, key, "no handler is named \"%s\"; "
 		    "expected echo, discard, info or http", v);
 	else {
@@ -1217,7 +1187,7 @@ config_listener_check(struct config_ctx *ctx, struct config_lparse *p)
 	config_listener_missing(ctx, p, "handler", "every listener needs a "
 	    "handler: echo, discard, info or http");
 	if (p->handler_ok && p->protocol_ok &&
-	    !handler_supports(l->handler, l->protocol)) {
+	    !(l->protocol == LISTEN_TCP ? p->caps.tcp : p->caps.udp)) {
 		config_join(key, sizeof(key), p->key, "handler");
 		config_report(ctx, p->handler_s, key, "handler \"%s\" does "
 		    "not serve %s", l->handler, listen_proto_name(l->protocol));
@@ -1233,8 +1203,7 @@ config_listener_check(struct config_ctx *ctx, struct config_lparse *p)
 		config_join(key, sizeof(key), p->key, "defer_accept");
 		config_report(ctx, p->defer_s, key, "applies to tcp "
 		    "listeners only");
-	} else if (l->defer_accept && p->handler_ok &&
-	    handler_speaks_first(l->handler)) {
+	} else if (l->defer_accept && p->handler_ok && p->caps.speaks_first) {
 		config_join(key, sizeof(key), p->key, "defer_accept");
 		config_report(ctx, p->defer_s, key, "handler \"%s\" writes "
 		    "first, so its clients send nothing that accepting could "
@@ -1609,9 +1578,11 @@ config_report_read(struct config_ctx *ctx, const config_t *cfg)
 }
 
 int
-config_load(const char *path, struct config **confp, struct strv *errors)
+config_load(const char *path, const struct config_handlers *handlers,
+    struct config **confp, struct strv *errors)
 {
-	struct config_ctx	 ctx = { .path = path, .errors = errors };
+	struct config_ctx	 ctx = { .path = path, .errors = errors,
+				    .handlers = handlers };
 	struct config		*conf = NULL;
 	config_t		 cfg;
 	size_t			 first = errors != NULL ? errors->n : 0;

@@ -22,11 +22,6 @@ enum config_workers {
 	CONFIG_WORKERS_LIST,		/* a CPU list: worker_cpus */
 };
 
-enum irq_affinity_mode {
-	IRQ_AFFINITY_KEEP,
-	IRQ_AFFINITY_SPREAD,
-};
-
 struct listener_conf {
 	char			*name;
 	enum listen_proto	 protocol;
@@ -75,9 +70,28 @@ struct config {
 };
 
 /*
+ * What the configuration needs to know of a protocol handler to check a
+ * listener.  The owner of the handlers (worker/handler.c's table today,
+ * modules found by name later) answers through struct config_handlers,
+ * so that the configuration knows no handler itself.
+ */
+struct config_handler_caps {
+	int		 tcp;		/* serves TCP */
+	int		 udp;		/* serves UDP */
+	int		 speaks_first;	/* TCP: writes before the client */
+};
+
+struct config_handlers {
+	/* 0 and *caps for the handler named name, -ENOENT when none is. */
+	int		(*find)(const char *name,
+			    struct config_handler_caps *caps);
+};
+
+/*
  * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
  * *conf untouched and every problem appended to errors (may be NULL) as
- * "FILE:LINE: KEY: what is wrong".  config_check_cpus() checks conf
+ * "FILE:LINE: KEY: what is wrong"; each listener's handler is looked up
+ * through handlers.  config_check_cpus() checks conf
  * against the CPUs allowed, config_check_host() against those this host
  * lets the daemon use, the same way: -1 when they added an error.
  */
@@ -88,8 +102,9 @@ struct config {
  */
 #define CONFIG_MAX_LISTENERS	250
 struct config	*config_defaults(void);
-int		 config_load(const char *path, struct config **conf,
-		    struct strv *errors);
+int		 config_load(const char *path,
+		    const struct config_handlers *handlers,
+		    struct config **conf, struct strv *errors);
 int		 config_check_cpus(const struct config *conf,
 		    const struct cpuset *allowed, struct strv *errors);
 int		 config_check_host(const struct config *conf,
@@ -98,8 +113,5 @@ void		 config_free(struct config *conf);
 const char	*config_default_admin_socket(void);
 char		*config_peek_admin_socket(const char *path);
 int		 config_admin_socket_path(uid_t euid, char *buf, size_t len);
-const char	*listen_proto_name(enum listen_proto proto);
-const char	*steering_name(enum steering steering);
-const char	*irq_affinity_name(enum irq_affinity_mode mode);
 
 #endif

@@ -72,8 +72,11 @@ void	 doctor_log(const struct doctor_report *rep, const char *prefix);
 /* doctor.c: every check, in order. */
 int	 doctor_run(const struct doctor_host *host, struct doctor_report *rep);
 
-/* doctor_irq.c: irqbalance and the queue IRQs the plan relies on. */
-pid_t	 doctor_irqbalance_pid(const char *sysroot);
+/*
+ * doctor_irq.c: irqbalance and the queue IRQs the plan relies on;
+ * doctor_check_irqbalance() and doctor_check_irq_moved() give
+ * topology/irqcheck.c's verdicts as findings.
+ */
 int	 doctor_check_irqbalance(const char *sysroot,
 	    const struct topology *topo, struct doctor_report *rep);
 int	 doctor_check_irq_moved(const char *sysroot, int irq,

@@ -274,7 +274,8 @@ generation_new(struct gen_pool *pool, struct config *conf)
  * Discovers the worker plan for the generation's configuration and sets
  * up its workers, which take over prev's unchanged sockets.  -1 with
  * *why set (malloc'd, or NULL: out of memory) when there is no usable
- * plan; the caller then fails the generation.
+ * plan; the caller then fails the generation.  gen->topo's facts
+ * (warnings, notes) are the caller's to log.
  */
 int
 generation_plan(struct generation *gen, const struct generation *prev,
@@ -285,8 +286,6 @@ generation_plan(struct generation *gen, const struct generation *prev,
 	*why = NULL;
 	gen->number = number;
 	r = generation_plan_topology(gen->conf, &gen->topo);
-	if (gen->topo != NULL)
-		plan_conf_log_warnings(gen->topo);
 	if (r < 0 || gen->topo == NULL || gen->topo->nworkers == 0) {
 		if (asprintf(why, "no worker plan: %s", r < 0 ? strerror(-r) :
 		    "no usable CPU") == -1)

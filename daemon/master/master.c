@@ -26,6 +26,7 @@
 #include "master/daemonize.h"
 #include "doctor/doctor.h"
 #include "master/generation.h"
+#include "worker/handler.h"
 #include "worker/listener.h"
 #include "common/log.h"
 #include "master/master.h"
@@ -80,6 +81,7 @@ struct master {
 	struct rescan		*rescan;
 	struct master_remap	 remap;
 	char			*user;
+	struct strv		 facts;		/* the topology's, as last logged */
 };
 
 static void	master_reload(struct master *m, struct admin_req *req);
@@ -409,9 +411,12 @@ static void
 master_gen_start(struct master *m, struct generation *gen)
 {
 	char	*why = NULL;
+	int	 r;
 
-	if (generation_plan(gen, m->active, m->last_generation + 1,
-	    &why) == -1) {
+	r = generation_plan(gen, m->active, m->last_generation + 1, &why);
+	if (gen->topo != NULL)
+		plan_conf_log_changes(gen->topo, &m->facts);
+	if (r == -1) {
 		if (m->active == NULL)
 			log_errorx("%s", why ? why : "out of memory");
 		master_gen_failed(m, gen, EXIT_OSERR, why ? why :
@@ -680,6 +685,8 @@ master_rescan(void *arg, const char *why)
 		return;
 	memset(&cur, 0, sizeof(cur));
 	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &topo);
+	if (topo != NULL)
+		plan_conf_log_changes(topo, &m->facts);
 	if (r < 0 || topo == NULL || topo->nworkers == 0) {
 		log_debug("rescan (%s): no usable plan now (%s); the workers "
 		    "stay", why, r < 0 ? strerror(-r) : "no worker");
@@ -697,7 +704,6 @@ master_rescan(void *arg, const char *why)
 	what = remap_describe(&m->remap.rm, &cur, topo);
 	log_info("re-mapped (%s): %s", why, what ? what : "?");
 	free(what);
-	plan_conf_log_warnings(topo);
 	m->remaps++;
 	master_remap_begin(m, gen, topo, map);
 	topo = NULL;
@@ -739,7 +745,7 @@ master_reload_read(struct master *m)
 
 	if (path == NULL)
 		return config_defaults();
-	if (config_load(path, &conf, &errors) == 0 &&
+	if (config_load(path, &handler_catalogue, &conf, &errors) == 0 &&
 	    config_check_host(conf, &errors) == 0) {
 		strv_free(&errors);
 		return conf;
@@ -1001,6 +1007,7 @@ master_free(struct master *m)
 		admin_close(m->admin);
 	metrics_close(m->metrics);
 	free(m->user);
+	strv_free(&m->facts);
 	if (m->base)
 		event_base_free(m->base);
 }

@@ -3,21 +3,26 @@
  * Binding tasks to CPUs.  It owns two walks over a proc root: every thread
  * of one process bound to a set (the classic "bind CPUS PID"), and every
  * thread of every process narrowed to the housekeeping CPUs, which leaves
- * kernel threads and tasks pinned to worker CPUs alone.  Functions return
- * 0 or a negative errno and log nothing: each task goes to a callback,
- * and the command decides what to print.
+ * kernel threads and tasks pinned to worker CPUs alone; and the CPUs
+ * those walks use, from a configuration's worker plan (bind_plan(), which
+ * "bind --housekeeping" and "boot-config" share).  The walks return 0 or
+ * a negative errno and log nothing: each task goes to a callback, and the
+ * command decides what to print.
  */
 #include "acconfig.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "topology/bind.h"
+#include "config/config.h"
 #include "common/cpuset.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -155,6 +160,79 @@ bind_housekeeping_cpus(const struct cpuset *allowed,
 	}
 	*hkp = hk;
 	return 0;
+}
+
+void
+bind_plan_free(struct bind_plan *plan)
+{
+	cpuset_free(plan->allowed);
+	cpuset_free(plan->workers);
+	cpuset_free(plan->hk);
+	memset(plan, 0, sizeof(*plan));
+}
+
+/* *why, or NULL when out of memory; returns status. */
+static int PRINTFLIKE(3, 4)
+bind_plan_fail(int status, char **why, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(why, fmt, ap) == -1)
+		*why = NULL;
+	va_end(ap);
+	return status;
+}
+
+/* The CPUs the daemon may use and their split, once the plan is known. */
+static int
+bind_plan_cpus(const struct topology *topo, const char *sysroot,
+    struct bind_plan *plan, char **why)
+{
+	char	*list;
+	int	 r;
+
+	if ((r = cpuset_allowed(sysroot, &plan->allowed)) < 0)
+		return bind_plan_fail(EXIT_OSERR, why, "cannot tell which CPUs "
+		    "may be used: %s", strerror(-r));
+	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
+		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
+	if (r == -ENOSPC) {
+		list = cpuset_format_list(plan->allowed);
+		r = bind_plan_fail(EXIT_CONFIG, why, "no housekeeping CPU: "
+		    "workers use every allowed CPU (%s); set "
+		    "topology.exclude_cpus or topology.workers to leave at "
+		    "least one CPU", list ? list : "?");
+		free(list);
+		return r;
+	}
+	if (r < 0)
+		return bind_plan_fail(EXIT_OSERR, why, "%s", strerror(-r));
+	return 0;
+}
+
+int
+bind_plan(const struct config *conf, const char *sysroot,
+    struct bind_plan *plan, char **why)
+{
+	struct topology	*topo = NULL;
+	int		 r;
+
+	memset(plan, 0, sizeof(*plan));
+	*why = NULL;
+	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
+	if (topo != NULL)
+		plan_conf_log_warnings(topo);
+	if (r < 0)
+		r = bind_plan_fail(r == -ENODEV ? EXIT_DATAERR : r == -EINVAL ?
+		    EXIT_CONFIG : EXIT_OSERR, why, "no worker plan: %s",
+		    r == -EINVAL ? "no worker" : strerror(-r));
+	else
+		r = bind_plan_cpus(topo, sysroot, plan, why);
+	if (r != 0)
+		bind_plan_free(plan);
+	topology_free(topo);
+	return r;
 }
 
 /* Marks a task unreadable: file names what was wrong, why says how. */

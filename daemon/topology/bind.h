@@ -9,8 +9,16 @@
 
 #include <sys/types.h>
 
+struct config;
 struct cpuset;
 struct topology;
+
+/* The CPUs of a worker plan, as the boot binding sees them. */
+struct bind_plan {
+	struct cpuset	*allowed;	/* the cpuset's CPUs, excluded ones too */
+	struct cpuset	*workers;	/* the CPUs that get a worker */
+	struct cpuset	*hk;		/* allowed minus workers, never empty */
+};
 
 /* Task flags from /proc/PID/stat (include/linux/sched.h). */
 #define BIND_PF_KTHREAD		0x00200000UL
@@ -55,7 +63,17 @@ struct bind_stats {
 /* Called once per task looked at, after the decision (and the move). */
 typedef void	(*bind_task_cb)(const struct bind_task *task, void *arg);
 
-/* bind.c */
+/*
+ * bind.c
+ *
+ * bind_plan() discovers conf's worker plan below sysroot (logging its
+ * warnings) and fills plan with its CPUs.  It returns 0, or an exit
+ * status (sysexits) with *why saying what went wrong in one line
+ * (malloc'd; NULL when out of memory) and plan empty.
+ */
+int	 bind_plan(const struct config *conf, const char *sysroot,
+	    struct bind_plan *plan, char **why);
+void	 bind_plan_free(struct bind_plan *plan);
 int	 bind_housekeeping_cpus(const struct cpuset *allowed,
 	    const struct topology *topo, struct cpuset **hk);
 int	 bind_task_read(const char *proc, pid_t pid, pid_t tid,

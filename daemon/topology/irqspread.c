@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "common/cpuset.h"
-#include "doctor/doctor.h"
+#include "topology/irqcheck.h"
 #include "topology/irqmap.h"
 #include "topology/irqspread.h"
 #include "common/log.h"
@@ -186,31 +186,36 @@ irqspread_where(struct irqspread_ctx *ctx, const struct irqspread_move *mv,
 	return irqspread_on(*after, mv->cpu);
 }
 
-/* Adds a doctor's findings that are not OK to the warnings. */
+/*
+ * A verdict that is not OK is a warning, written as the daemon shows the
+ * doctor's findings (doctor_warnings()): "WHY; fix: FIX".
+ */
 static void
-irqspread_findings(struct irqspread_ctx *ctx, struct doctor_report *rep)
+irqspread_verdict(struct irqspread_ctx *ctx, struct irqcheck_result *res)
 {
-	if (rep->nomem || doctor_warnings(rep, ctx->warnings) < 0)
+	if (res->nomem || (res->why != NULL && res->status != IRQCHECK_OK &&
+	    strv_addf(ctx->warnings, "%s%s%s", res->why,
+	    res->fix ? "; fix: " : "", res->fix ? res->fix : "") < 0))
 		ctx->nomem = 1;
-	doctor_report_free(rep);
+	irqcheck_result_free(res);
 }
 
 /*
  * An IRQ that is not where it was written to go, after the wait: the
- * doctor's irq-moved check says why, so that both say the same.
+ * irq-moved check the doctor shares says why, so that both say the same.
  */
 static void
 irqspread_unmoved(struct irqspread_ctx *ctx, const struct irqspread_move *mv)
 {
-	struct doctor_report	 rep = { 0 };
+	struct irqcheck_result	 res = { 0 };
 	struct cpuset		*after = NULL;
 	const char		*file;
 
 	irqspread_where(ctx, mv, &after, &file);
-	if (doctor_check_irq_moved(ctx->sysroot, mv->irq, mv->name, mv->cpu,
-	    &rep) == -ENOMEM)
+	if (irqcheck_irq_moved(ctx->sysroot, mv->irq, mv->name, mv->cpu,
+	    &res) == -ENOMEM)
 		ctx->nomem = 1;
-	irqspread_findings(ctx, &rep);
+	irqspread_verdict(ctx, &res);
 	if (after != NULL && (mv->before == NULL ||
 	    !cpuset_equal(after, mv->before)))
 		ctx->changed++;
@@ -293,16 +298,16 @@ irqspread_iface(struct irqspread_ctx *ctx, const struct topo_iface *ifc,
 	}
 }
 
-/* irqbalance would move the IRQs again: the doctor's check says so. */
+/* irqbalance would move the IRQs again: the shared check says so. */
 static void
 irqspread_warn_irqbalance(struct irqspread_ctx *ctx,
     const struct topology *topo)
 {
-	struct doctor_report	 rep = { 0 };
+	struct irqcheck_result	 res = { 0 };
 
-	if (doctor_check_irqbalance(ctx->sysroot, topo, &rep) == -ENOMEM)
+	if (irqcheck_irqbalance(ctx->sysroot, topo, &res) == -ENOMEM)
 		ctx->nomem = 1;
-	irqspread_findings(ctx, &rep);
+	irqspread_verdict(ctx, &res);
 }
 
 int

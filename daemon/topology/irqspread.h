@@ -27,9 +27,9 @@ struct strv;
  * or keep the move for the IRQ's next interrupt (written IRQs get
  * IRQSPREAD_SETTLE_MS, 100 ms, to move).  Every IRQ that did not move,
  * and a running irqbalance (which would move them again), add a warning
- * naming the IRQ and the file: the findings of the doctor's irq-moved
- * and irqbalance checks, so that the daemon and "affinityd doctor" say
- * the same.  *changed is the number of IRQs whose effective affinity
+ * naming the IRQ and the file: the verdicts of irqcheck.c, which the
+ * doctor's irq-moved and irqbalance checks give too, so that the daemon
+ * and "affinityd doctor" say the same.  *changed is the number of IRQs whose effective affinity
  * changed: when it is not 0 the plan must be discovered again.  Returns
  * 0, or -ENOMEM; -EINVAL when cpus is empty.
  */

@@ -228,6 +228,16 @@ plan_workers(struct topology *topo, const struct topo_options *opts)
 	return r;
 }
 
+int
+plan_discover(const struct topo_options *opts, struct topology **topo)
+{
+	int	 r;
+
+	if ((r = topology_discover(opts, topo)) == 0)
+		r = plan_workers(*topo, opts);
+	return r;
+}
+
 /* The CPUs that get a worker, as a set. */
 int
 plan_worker_cpus(const struct topology *topo, struct cpuset **setp)

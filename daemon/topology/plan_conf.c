@@ -3,7 +3,8 @@
  * The worker plan for a configuration: which interfaces "auto" means for
  * its listen addresses (every interface with queues for a wildcard
  * address), the topology discovered for them with its plan, and its
- * warnings, logged here once.
+ * facts (warnings and notes), which are logged here: by a command once,
+ * by the master when they change rather than at every rescan.
  */
 #include "acconfig.h"
 
@@ -51,7 +52,7 @@ plan_conf_addr_equal(const struct sockaddr_storage *ss,
 /* Adds the interface that holds a listener's address. */
 static int
 plan_conf_iface_of(const struct listener_conf *lc, struct ifaddrs *ifa_list,
-    struct strv *ifaces)
+    struct strv *ifaces, struct strv *warnings)
 {
 	struct ifaddrs	*ifa;
 
@@ -62,9 +63,8 @@ plan_conf_iface_of(const struct listener_conf *lc, struct ifaddrs *ifa_list,
 			return 0;
 		return strv_add(ifaces, ifa->ifa_name);
 	}
-	log_warnx("listener \"%s\": address %s is not on any interface yet",
-	    lc->name, lc->address);
-	return 0;
+	return strv_addf(warnings, "listener \"%s\": address %s is not on any "
+	    "interface yet", lc->name, lc->address);
 }
 
 /*
@@ -74,7 +74,7 @@ plan_conf_iface_of(const struct listener_conf *lc, struct ifaddrs *ifa_list,
  */
 static int
 plan_conf_interfaces(const struct config *conf, const char *sysroot,
-    struct strv *ifaces, int *all)
+    struct strv *ifaces, int *all, struct strv *warnings)
 {
 	struct ifaddrs	*ifa_list = NULL;
 	size_t		 i;
@@ -98,7 +98,8 @@ plan_conf_interfaces(const struct config *conf, const char *sysroot,
 	if (getifaddrs(&ifa_list) == -1)
 		return -errno;
 	for (i = 0; i < conf->nlisteners && r == 0; i++)
-		r = plan_conf_iface_of(&conf->listeners[i], ifa_list, ifaces);
+		r = plan_conf_iface_of(&conf->listeners[i], ifa_list, ifaces,
+		    warnings);
 	freeifaddrs(ifa_list);
 	if (r == 0 && ifaces->n == 0)
 		*all = 1;
@@ -110,16 +111,18 @@ plan_conf_discover(const struct config *conf, const char *sysroot,
     const struct strv *cli_ifaces, int every_iface, struct topology **topo)
 {
 	struct topo_options	 opts;
-	struct strv		 ifaces = { 0 };
+	struct strv		 ifaces = { 0 }, warnings = { 0 };
+	size_t			 i;
 	int			 all = 0, r;
 
 	if (every_iface)
 		all = 1;
 	else if (cli_ifaces != NULL && cli_ifaces->n > 0) {
-		for (size_t i = 0; i < cli_ifaces->n; i++)
+		for (i = 0; i < cli_ifaces->n; i++)
 			if ((r = strv_add(&ifaces, cli_ifaces->v[i])) < 0)
 				goto out;
-	} else if ((r = plan_conf_interfaces(conf, sysroot, &ifaces, &all)) < 0) {
+	} else if ((r = plan_conf_interfaces(conf, sysroot, &ifaces, &all,
+	    &warnings)) < 0) {
 		log_warnx("cannot list interface addresses: %s", strerror(-r));
 		goto out;
 	}
@@ -130,8 +133,14 @@ plan_conf_discover(const struct config *conf, const char *sysroot,
 	opts.workers = plan_topo_workers(conf->workers);
 	opts.worker_cpus = conf->worker_cpus;
 	opts.exclude_cpus = conf->exclude_cpus;
-	r = topology_discover(&opts, topo);
+	r = plan_discover(&opts, topo);
+	/* The listeners' warnings join discovery's, as facts of the plan. */
+	for (i = 0; i < warnings.n; i++)
+		if (*topo == NULL || strv_add(&(*topo)->warnings,
+		    warnings.v[i]) < 0)
+			log_warnx("%s", warnings.v[i]);
 out:
+	strv_free(&warnings);
 	strv_free(&ifaces);
 	return r;
 }
@@ -143,4 +152,31 @@ plan_conf_log_warnings(const struct topology *topo)
 
 	for (i = 0; i < topo->warnings.n; i++)
 		log_warnx("%s", topo->warnings.v[i]);
+}
+
+/* Logs the lines of facts that last does not hold, and keeps them in now. */
+static void
+plan_conf_log_new(const struct strv *facts,
+    void (*logf)(const char *, ...), const struct strv *last,
+    struct strv *now)
+{
+	size_t	 i;
+
+	for (i = 0; i < facts->n; i++) {
+		if (!strv_contains(last, facts->v[i]))
+			logf("%s", facts->v[i]);
+		/* Out of memory, a fact is only logged again next time. */
+		(void)strv_add(now, facts->v[i]);
+	}
+}
+
+void
+plan_conf_log_changes(const struct topology *topo, struct strv *last)
+{
+	struct strv	 now = { 0 };
+
+	plan_conf_log_new(&topo->warnings, log_warnx, last, &now);
+	plan_conf_log_new(&topo->notes, log_info, last, &now);
+	strv_free(last);
+	*last = now;
 }

@@ -4,9 +4,10 @@
  * each queue (from the netdev netlink family on the machine itself when
  * the driver links every queue, else by the vectors' names), the CPU that
  * processes its packets, and the CPUs the daemon may use, all read below
- * a root prefix; plan.c then decides the workers from that map.  Nothing
- * here logs above debug: whatever looks wrong becomes a warning for the
- * caller, and only a missing interface or an empty plan is an error.
+ * a root prefix.  Discovery decides no worker: plan.c does that from the
+ * map, for the caller (plan_discover()).  Nothing here logs above debug:
+ * whatever looks wrong becomes a warning (or a note) for the caller, and
+ * only a missing interface is an error.
  */
 #include "acconfig.h"
 
@@ -24,7 +25,6 @@
 #include "topology/irqmap.h"
 #include "common/log.h"
 #include "topology/netdev_nl.h"
-#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -59,6 +59,8 @@ struct topo_cands {
 
 static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
+static void
+topology_note(struct topo_ctx *ctx, const char *fmt, ...) PRINTFLIKE(2, 3);
 
 static void
 topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
@@ -67,6 +69,18 @@ topology_warn(struct topo_ctx *ctx, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (strv_vaddf(&ctx->topo->warnings, fmt, ap) < 0)
+		ctx->nomem = 1;
+	va_end(ap);
+}
+
+/* A fact worth an info line rather than a warning. */
+static void
+topology_note(struct topo_ctx *ctx, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	if (strv_vaddf(&ctx->topo->notes, fmt, ap) < 0)
 		ctx->nomem = 1;
 	va_end(ap);
 }
@@ -688,8 +702,8 @@ topology_iface_source(struct topo_ctx *ctx, struct topo_iface *iface,
 	/* Loopback never has per-queue IRQs: the fallback is expected. */
 	if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES &&
 	    strcmp(iface->name, "lo") == 0)
-		log_info("%s: no per-queue IRQs and no RPS; one worker per "
-		    "allowed CPU", iface->name);
+		topology_note(ctx, "%s: no per-queue IRQs and no RPS; one "
+		    "worker per allowed CPU", iface->name);
 	else if (!irq && !rps && ctx->opts->workers == TOPO_WORKERS_RX_QUEUES)
 		topology_warn(ctx, "%s: no per-queue IRQs and no RPS; one "
 		    "worker per allowed CPU", iface->name);
@@ -989,9 +1003,8 @@ topology_discover(const struct topo_options *opts, struct topology **topop)
 	ctx.opts = opts;
 	ctx.sysroot = opts->sysroot;
 	if ((r = topology_allowed(&ctx)) == 0 &&
-	    (r = topology_irqmap(&ctx)) == 0 &&
-	    (r = topology_ifaces(&ctx)) == 0)
-		r = plan_workers(ctx.topo, opts);
+	    (r = topology_irqmap(&ctx)) == 0)
+		r = topology_ifaces(&ctx);
 	if (r == 0 && ctx.nomem)
 		r = -ENOMEM;
 	irqmap_free(ctx.map);
@@ -1022,5 +1035,6 @@ topology_free(struct topology *topo)
 	free(topo->workers);
 	cpuset_free(topo->allowed);
 	strv_free(&topo->warnings);
+	strv_free(&topo->notes);
 	free(topo);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * RX queue -> IRQ -> CPU discovery, and the worker plan that plan.c
- * builds from it.  Everything is read below a root prefix so
+ * RX queue -> IRQ -> CPU discovery, and the place of the worker plan that
+ * plan.c then builds from it.  Everything is read below a root prefix so
  * fixture trees can stand in for a machine.
  */
 #ifndef AFFINITYD_TOPOLOGY_H
@@ -55,10 +55,11 @@ struct topo_worker {
 struct topology {
 	struct topo_iface	*ifaces;
 	size_t			 nifaces;
-	struct topo_worker	*workers;
-	size_t			 nworkers;
+	struct topo_worker	*workers;	/* the plan's (plan.c); none */
+	size_t			 nworkers;	/* until it is made */
 	struct cpuset		*allowed;	/* CPUs the daemon may use */
 	struct strv		 warnings;	/* for the caller to log */
+	struct strv		 notes;		/* facts for an info line */
 };
 
 struct topo_options {
@@ -78,12 +79,12 @@ struct topo_options {
 };
 
 /*
- * topology.c: topology_discover() reads the map and has plan_workers()
- * decide its workers.  It returns 0, -ENODEV for an interface that does
- * not exist, -EINVAL when the plan has no worker, or another -errno.
- * *topo is set even on error (NULL only when it could not be allocated),
- * its warnings saying why; the caller logs them and frees it with
- * topology_free().
+ * topology.c: topology_discover() reads the map; it decides no worker
+ * (plan.c's plan_workers() does, and plan_discover() does both).  It
+ * returns 0, -ENODEV for an interface that does not exist, or another
+ * -errno.  *topo is set even on error (NULL only when it could not be
+ * allocated), its warnings saying why; the caller logs them and frees it
+ * with topology_free().
  */
 int	 topology_discover(const struct topo_options *opts,
 	    struct topology **topo);

@@ -270,7 +270,10 @@ topology_table_workers(FILE *out, const struct topology *topo)
 		fprintf(out, "  (none)\n");
 }
 
-/* The map and the plan as a table a person reads; warnings are not shown. */
+/*
+ * The map and the plan as a table a person reads, with the notes that
+ * explain it (an interface's fallback); warnings are not shown.
+ */
 int
 topology_print_table(FILE *out, const struct topology *topo)
 {
@@ -281,6 +284,9 @@ topology_print_table(FILE *out, const struct topology *topo)
 		topology_table_iface(out, &topo->ifaces[i]);
 		fputc('\n', out);
 	}
+	for (i = 0; i < topo->notes.n; i++)
+		fprintf(out, "%s%s", topo->notes.v[i],
+		    i + 1 == topo->notes.n ? "\n\n" : "\n");
 	topology_table_workers(out, topo);
 	if (topo->allowed != NULL &&
 	    (allowed = cpuset_format_list(topo->allowed)) == NULL)

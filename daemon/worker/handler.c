@@ -6,6 +6,7 @@
  */
 #include "acconfig.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "config/config.h"
@@ -46,11 +47,19 @@ handler_supports(const char *name, enum listen_proto proto)
 	return proto == LISTEN_TCP ? h->tcp : h->udp;
 }
 
-/* A client of such a handler waits for it: see defer_accept. */
-int
-handler_speaks_first(const char *name)
+static int
+handler_caps(const char *name, struct config_handler_caps *caps)
 {
 	const struct handler	*h;
 
-	return (h = handler_find(name)) != NULL && h->speaks_first;
+	if ((h = handler_find(name)) == NULL)
+		return -ENOENT;
+	caps->tcp = h->tcp;
+	caps->udp = h->udp;
+	caps->speaks_first = h->speaks_first;
+	return 0;
 }
+
+const struct config_handlers handler_catalogue = {
+	.find = handler_caps,
+};

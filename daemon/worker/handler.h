@@ -14,6 +14,7 @@
 #include <event2/util.h>
 
 #include "common/enums.h"
+#include "config/config.h"
 
 struct serve_datagram;
 struct serve_listener;
@@ -51,7 +52,9 @@ struct handler {
 const struct handler *handler_find(const char *name);
 int	 handler_exists(const char *name);
 int	 handler_supports(const char *name, enum listen_proto proto);
-int	 handler_speaks_first(const char *name);
+
+/* What config_load() asks of the handlers: the table's, by name. */
+extern const struct config_handlers handler_catalogue;
 
 /* handler_*.c */
 extern const struct handler handler_echo;

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "fuzz.h"
 #include "common/util.h"
+#include "worker/handler.h"
 
 static const struct {
 	const char	*name;
@@ -70,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    chdir(fuzz_conf_dir) == -1)
 		abort();
-	r = config_load(fuzz_conf_path, &conf, &errors);
+	r = config_load(fuzz_conf_path, &handler_catalogue, &conf, &errors);
 	if ((r == 0) != (conf != NULL) || (r != 0 && errors.n == 0))
 		abort();
 	/* Errors name a file and a line: "FILE:LINE: ...". */

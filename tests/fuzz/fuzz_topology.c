@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 
 static FILE	*fuzz_null;
@@ -39,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opts.sysroot = root;
 	opts.workers = size > 0 && data[0] % 2 ? TOPO_WORKERS_CPUS :
 	    TOPO_WORKERS_RX_QUEUES;
-	(void)topology_discover(&opts, &topo);
+	(void)plan_discover(&opts, &topo);
 	if (topo != NULL) {
 		if ((doc = topology_json(topo)) != NULL)
 			(void)json_dumpf(doc, fuzz_null, JSON_INDENT(2));
