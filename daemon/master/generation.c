@@ -308,22 +308,23 @@ generation_plan(struct generation *gen, const struct generation *prev,
  * Forks the next worker that is not ready.  One at a time, so a failure
  * names the first worker that hit it and nothing else is half-started.
  * Returns 0 while a worker starts, 1 once all are ready, or -errno when
- * a fork failed (with why said and logged).
+ * a fork failed, with *why set to a malloc'd reason (NULL: out of
+ * memory) for the caller to report; it is not logged here.
  */
 int
-generation_start_next(struct generation *gen, char *why, size_t len)
+generation_start_next(struct generation *gen, char **why)
 {
 	size_t	 i;
 	int	 r;
 
+	*why = NULL;
 	for (i = 0; i < gen->nworkers; i++) {
 		if (gen->workers[i].state == MW_READY)
 			continue;
 		if (gen->workers[i].state == MW_STARTING)
 			return 0;
 		if ((r = supervise_fork(&gen->workers[i])) < 0) {
-			snprintf(why, len, "%s", gen->workers[i].last_text);
-			log_errorx("%s", why);
+			*why = strdup(gen->workers[i].last_text);
 			return r;
 		}
 		return 0;
