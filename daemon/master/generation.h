@@ -73,5 +73,9 @@ size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);
 struct cpuset *generation_idle_cpus(const struct generation *gen);
 void	 generation_collect(struct gen_pool *pool, const struct generation *keep);
+void	 generation_joined(const struct mworker *mw);
+void	 generation_groups_sync(struct gen_pool *pool);
+void	 generation_steer(struct gen_pool *pool,
+	    const struct generation *serving);
 
 #endif

@@ -38,7 +38,6 @@
 #include "common/stats.h"
 #include "master/status.h"
 #include "topology/steer_selftest.h"
-#include "master/steering.h"
 #include "master/supervise.h"
 #include "topology/topology.h"
 #include "common/util.h"
@@ -95,7 +94,7 @@ static void	master_remap_continue(struct master *m);
 static void
 master_steer(struct master *m)
 {
-	steering_apply(&m->pool, m->active != NULL ? m->active : m->starting);
+	generation_steer(&m->pool, m->active != NULL ? m->active : m->starting);
 }
 
 static const char *
@@ -466,7 +465,7 @@ master_worker_ready(struct mworker *mw, void *arg)
 	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
-	steering_joined(&m->pool, mw);
+	generation_joined(mw);
 	master_steer(m);
 	if (gen->state == GEN_STARTING)
 		master_gen_continue(m, gen);
@@ -526,7 +525,7 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 	supervise_respawn(mw, was);
 	if (mw->state == MW_GAVE_UP) {
 		/* Its sockets were closed: its CPU falls back. */
-		steering_sync(&m->pool);
+		generation_groups_sync(&m->pool);
 		master_steer(m);
 	}
 }
