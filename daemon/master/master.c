@@ -477,13 +477,17 @@ master_worker_ready(struct mworker *mw, void *arg)
 	}
 }
 
+/* Its reason is logged once: here, or as the failed reload's reason. */
 static void
 master_worker_failed(struct mworker *mw, void *arg)
 {
+	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	if (gen->state != GEN_STARTING || m->active == NULL)
+		log_errorx("%s", mw->last_text);
 	if (gen->state == GEN_STARTING)
-		master_gen_failed(arg, gen, mw->last_error, mw->last_text);
+		master_gen_failed(m, gen, mw->last_error, mw->last_text);
 }
 
 static void

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Reload answers under a storm.  While SIGHUPs keep arriving, 40
+"""What "affinityd reload --wait" answers, and what the log says.  Under a
+storm:  While SIGHUPs keep arriving, 40
 concurrent "affinityd reload --wait" (their requests reaching the master
 at once) each get the outcome of the
 generation that carries its request: every one exits 0 and names a
 generation newer than the one serving when it asked, however many wait at
 once (requests that share a reload share its outcome).  A reload asked for
 while the daemon stops (after SIGTERM, draining a connection) is refused
-with its own status, 75 (EX_TEMPFAIL), saying the daemon is stopping."""
+with its own status, 75 (EX_TEMPFAIL), saying the daemon is stopping.  A
+reload whose new workers cannot start (a new listener's port held by
+another program) exits 71 with the reason, which the log says once, and
+the old workers keep serving."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -18,8 +22,8 @@ import subprocess
 import threading
 import time
 
-from affinityd_test import (Daemon, binary, check, fail, free_port, listener,
-                            say, tcp_echo, wait_until)
+from affinityd_test import (EXIT_OSERR, Daemon, binary, check, fail,
+                            free_port, listener, say, tcp_echo, wait_until)
 
 HOST = "127.0.0.1"
 CLIENTS = 40
@@ -129,9 +133,36 @@ def reload_while_stopping(port):
     d.kill()
 
 
+def reload_workers_fail(port):
+    d = Daemon([listener("echo", "tcp", port, "echo")]).start().wait_ready()
+    before = d.status()["generation"]
+    taken = socket.socket()
+    taken.bind((HOST, 0))
+    taken.listen()
+    other = taken.getsockname()[1]
+    d.write_config([listener("echo", "tcp", port, "echo"),
+                    listener("taken", "tcp", other, "echo")])
+    r = d.reload("--wait", timeout=60)
+    taken.close()
+    check(r.returncode == EXIT_OSERR, f"a reload whose workers cannot bind "
+          f"exited {r.returncode} (want {EXIT_OSERR}): {r.stderr.strip()}")
+    check("reload failed" in r.stderr and "in use" in r.stderr,
+          f"the failed reload does not say why: {r.stderr.strip()}")
+    reason = [l for l in d.log().splitlines() if "in use" in l]
+    check(len(reason) == 1, f"the reason of the failed reload is logged "
+          f"{len(reason)} times, not once:\n" + "\n".join(reason))
+    check(d.status()["generation"] == before, "the failed reload changed "
+          "the serving generation")
+    check(tcp_echo(HOST, port, b"still\n") == b"still\n",
+          "the old workers do not serve after the failed reload")
+    say(f"failed reload: exit {r.returncode}, logged once: {reason[0]}")
+    d.kill()
+
+
 def main():
     storm(free_port())
     reload_while_stopping(free_port())
+    reload_workers_fail(free_port())
     say("PASS")
 
 
