@@ -314,19 +314,17 @@ master_reloaded(struct master *m, struct generation *gen,
 static void
 master_reload_failed(struct master *m, int code, const char *why)
 {
-	char	*text, *status;
+	char	*status;
 
-	if (asprintf(&text, "reload failed: %s", why) == -1)
-		text = NULL;
-	log_errorx("%s; generation %u keeps serving", text ? text : why,
+	log_errorx("reload failed: %s; generation %u keeps serving", why,
 	    m->active->number);
-	if (asprintf(&status, "%s; still serving generation %u",
-	    text ? text : "reload failed", m->active->number) == -1)
+	if (asprintf(&status, "reload failed: %s; still serving generation %u",
+	    why, m->active->number) == -1)
 		status = NULL;
-	notify_ready(status ? status : "reload failed");
-	reload_answer_error(&m->reloads, code, text ? text : "reload failed");
+	notify_ready(status != NULL ? status : "reload failed");
 	free(status);
-	free(text);
+	reload_answer(&m->reloads, admin_error_doc(code, "reload failed: %s",
+	    why));
 	master_reload_done(m);
 	generation_collect(&m->pool, m->handover);
 }
@@ -778,8 +776,8 @@ master_reload_read(struct master *m)
 	snprintf(status, sizeof(status), "reload failed: %zu error(s) in %s; "
 	    "still serving generation %u", errors.n, path, m->active->number);
 	notify_ready(status);
-	reload_answer_error(&m->reloads, ADMIN_CODE_CONFIG, text ? text :
-	    "invalid configuration");
+	reload_answer(&m->reloads, admin_error_doc(ADMIN_CODE_CONFIG, "%s",
+	    text ? text : "invalid configuration"));
 	free(text);
 	strv_free(&errors);
 	return NULL;

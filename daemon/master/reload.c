@@ -17,7 +17,6 @@
 #include "common/admin_proto.h"
 #include "master/admin.h"
 #include "master/reload.h"
-#include "common/util.h"
 
 void
 reload_refuse(struct admin_req *req, int code, const char *why)
@@ -77,7 +76,7 @@ reload_next(struct reload_queue *q)
 
 /* Answers every request of reqs with doc, whose reference it takes. */
 static void
-reload_answer(struct reload_reqs *reqs, json_t *doc)
+reload_answer_reqs(struct reload_reqs *reqs, json_t *doc)
 {
 	size_t	 i;
 
@@ -89,23 +88,23 @@ reload_answer(struct reload_reqs *reqs, json_t *doc)
 }
 
 void
-reload_answer_ok(struct reload_queue *q, unsigned int generation)
+reload_answer(struct reload_queue *q, json_t *doc)
 {
-	reload_answer(&q->running, json_pack("{s:b, s:i}", ADMIN_KEY_OK, 1,
-	    ADMIN_KEY_GENERATION, (int)generation));
+	reload_answer_reqs(&q->running, doc);
 }
 
 void
-reload_answer_error(struct reload_queue *q, int code, const char *why)
+reload_answer_ok(struct reload_queue *q, unsigned int generation)
 {
-	reload_answer(&q->running, admin_error_doc(code, "%s", why));
+	reload_answer(q, json_pack("{s:b, s:i}", ADMIN_KEY_OK, 1,
+	    ADMIN_KEY_GENERATION, (int)generation));
 }
 
 void
 reload_refuse_all(struct reload_queue *q, int code, const char *why)
 {
-	reload_answer_error(q, code, why);
-	reload_answer(&q->waiting, admin_error_doc(code, "%s", why));
+	reload_answer(q, admin_error_doc(code, "%s", why));
+	reload_answer_reqs(&q->waiting, admin_error_doc(code, "%s", why));
 	q->pending = 0;
 	free(q->running.v);
 	free(q->waiting.v);

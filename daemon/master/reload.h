@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct admin_req;
 
 /* Requests answered together; grows as they come. */
@@ -33,16 +35,17 @@ struct reload_queue {
  * (busy) and it was queued for the next (0).  reload_next() moves the
  * waiting requests to running once the running reload was answered (1
  * when a reload was asked for meanwhile, to be started).
- * reload_answer_ok() and reload_answer_error() answer the running
- * requests; reload_refuse_all() answers every request, running and
- * waiting (the daemon stops), and frees the queue.
+ * reload_answer_ok() and reload_answer() (with doc, whose reference it
+ * takes: an admin_error_doc(), say) answer the running requests;
+ * reload_refuse_all() answers every request, running and waiting (the
+ * daemon stops), and frees the queue.
  */
 void	 reload_refuse(struct admin_req *req, int code, const char *why);
 int	 reload_request(struct reload_queue *q, struct admin_req *req,
 	    int busy);
 int	 reload_next(struct reload_queue *q);
 void	 reload_answer_ok(struct reload_queue *q, unsigned int generation);
-void	 reload_answer_error(struct reload_queue *q, int code, const char *why);
+void	 reload_answer(struct reload_queue *q, json_t *doc);
 void	 reload_refuse_all(struct reload_queue *q, int code, const char *why);
 
 #endif
