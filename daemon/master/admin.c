@@ -616,8 +616,20 @@ admin_unlink(struct admin *admin)
 void
 admin_close(struct admin *admin)
 {
+	struct admin_conn	*conn;
+
 	if (admin == NULL)
 		return;
+	/*
+	 * Answers already given (a reload refused as the daemon stops) go
+	 * out now, as far as the socket takes them without waiting; only
+	 * from the process that answered, not a worker freeing its copy.
+	 */
+	if (admin->pid == getpid())
+		TAILQ_FOREACH(conn, &admin->conns, entry)
+			if (conn->answered)
+				(void)evbuffer_write(bufferevent_get_output(
+				    conn->bev), bufferevent_getfd(conn->bev));
 	while (!TAILQ_EMPTY(&admin->conns))
 		admin_conn_free(TAILQ_FIRST(&admin->conns));
 	if (admin->listener != NULL)

@@ -7,7 +7,8 @@ generation that carries its request: every one exits 0 and names a
 generation newer than the one serving when it asked, however many wait at
 once (requests that share a reload share its outcome).  A reload asked for
 while the daemon stops (after SIGTERM, draining a connection) is refused
-with its own status, 75 (EX_TEMPFAIL), saying the daemon is stopping.  A
+with its own status, 75 (EX_TEMPFAIL), saying the daemon is stopping, and
+so is one that was queued behind a running reload when SIGTERM came.  A
 reload whose new workers cannot start (a new listener's port held by
 another program) exits 71 with the reason, which the log says once, and
 the old workers keep serving."""
@@ -118,7 +119,30 @@ def reload_while_stopping(port):
     held = socket.create_connection((HOST, port), timeout=5)
     held.sendall(b"hold\n")
     check(held.recv(64) == b"hold\n", "the held connection gets no echo")
+    # A reload queued behind one that runs when SIGTERM comes: an old
+    # worker that does not say it stopped accepting holds the running
+    # reload in its hand-over, the request waits behind it, and is then
+    # answered 75 instead of a closed connection.
+    wedged = next(iter(d.workers().values()))["pid"]
+    os.kill(wedged, signal.SIGSTOP)
+    os.kill(d.pid, signal.SIGHUP)
+    check(wait_until(lambda: "reloaded: generation" in d.log(), 15.0),
+          f"the reload did not start its generation; log:\n{d.log_tail()}")
+    queued = subprocess.Popen([binary(), "reload", "--wait", "-s", d.sock],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: waiting_on_socket(queued.pid), 15.0)
     d.proc.send_signal(signal.SIGTERM)
+    os.kill(wedged, signal.SIGCONT)
+    try:
+        _, err = queued.communicate(timeout=CLIENT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        fail(f"a queued reload --wait did not finish within "
+             f"{CLIENT_TIMEOUT} s after SIGTERM; log:\n{d.log_tail()}")
+    check(queued.returncode == EXIT_TEMPFAIL, f"a reload queued when the "
+          f"daemon stopped exited {queued.returncode} (want "
+          f"{EXIT_TEMPFAIL}): {err.strip()}")
     check(wait_until(lambda: "stopping" in d.log(), 10.0),
           f"no stopping line after SIGTERM; log:\n{d.log_tail()}")
     r = d.reload("--wait", "-s", d.sock, timeout=30)
