@@ -27,6 +27,7 @@
 
 #include "unit.h"
 
+#include "cli/admin_client.h"
 #include "master/admin.h"
 #include "common/stats.h"
 #include "master/status.h"
@@ -348,6 +349,30 @@ test_unknown_command(void **state)
 	assert_null(reply);
 	assert_string_equal(why, "unknown command: frobnicate");
 	free(why);
+	server_stop(&srv);
+}
+
+/* An error answer carries its exit status, which the client hands back. */
+static void
+test_error_code(void **state)
+{
+	struct server	 srv = { 0 };
+	json_t		*reply = NULL;
+	char		*why = NULL;
+	int		 code = -1;
+
+	(void)state;
+	server_start(&srv, RELOAD_NONE);
+	assert_int_equal(admin_request_code(srv.path, "reload", 5, &reply,
+	    &why, &code), -1);
+	assert_null(reply);
+	assert_int_equal(code, ADMIN_CODE_SOFTWARE);
+	free(why);
+	why = NULL;
+	assert_int_equal(admin_request_code(srv.path, "status", 5, &reply,
+	    &why, &code), 0);
+	assert_int_equal(code, 0);
+	json_decref(reply);
 	server_stop(&srv);
 }
 
@@ -983,6 +1008,7 @@ main(void)
 		cmocka_unit_test(test_reload_async),
 		cmocka_unit_test(test_reload_unsupported),
 		cmocka_unit_test(test_unknown_command),
+		cmocka_unit_test(test_error_code),
 		cmocka_unit_test(test_missing_socket),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_live_socket_refused),

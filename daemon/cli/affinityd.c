@@ -136,9 +136,9 @@ affinityd_run(int argc, char *argv[])
 			return 0;
 		case 'l':
 			if (log_level_parse(optarg, &level) == -1) {
-				fprintf(stderr, "affinityd: --log-level: "
+				log_cmd_error("affinityd: --log-level: "
 				    "unknown level \"%s\" (error, warning, "
-				    "info, debug)\n", optarg);
+				    "info, debug)", optarg);
 				return EXIT_USAGE;
 			}
 			level_set = 1;
@@ -155,7 +155,7 @@ affinityd_run(int argc, char *argv[])
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "affinityd: unknown command \"%s\"\n",
+		log_cmd_error("affinityd: unknown command \"%s\"",
 		    argv[optind]);
 		affinityd_usage(stderr);
 		return EXIT_USAGE;

@@ -17,6 +17,7 @@
 #include "topology/bind.h"
 #include "config/config.h"
 #include "common/cpuset.h"
+#include "common/log.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
@@ -64,7 +65,7 @@ cmd_bind_load_plan(const char *cmd, const char *path, const char *sysroot,
 	if ((r = cmd_config_load(path, &conf)) != 0)
 		return r;
 	if ((r = bind_plan(conf, sysroot, plan, &why)) != 0)
-		fprintf(stderr, "affinityd: %s: %s\n", cmd,
+		log_cmd_error("affinityd: %s: %s", cmd,
 		    why != NULL ? why : strerror(ENOMEM));
 	free(why);
 	config_free(conf);
@@ -80,12 +81,12 @@ cmd_bind_pid_cb(const struct bind_task *task, void *arg)
 	if (task->action != BIND_MOVE || task->error == 0)
 		return;
 	if (task->error == -EINVAL)
-		fprintf(stderr, "affinityd: bind: pid %d tid %d: %s (no CPU "
+		log_cmd_error("affinityd: bind: pid %d tid %d: %s (no CPU "
 		    "of %s that it may run on: offline, or outside its "
-		    "cpuset)\n", (int)task->pid, (int)task->tid,
+		    "cpuset)", (int)task->pid, (int)task->tid,
 		    strerror(-task->error), opts->cpus);
 	else
-		fprintf(stderr, "affinityd: bind: pid %d tid %d: %s\n",
+		log_cmd_error("affinityd: bind: pid %d tid %d: %s",
 		    (int)task->pid, (int)task->tid, strerror(-task->error));
 }
 
@@ -107,16 +108,16 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 	if (r == -ENOMEM)
 		return EXIT_OSERR;
 	if (r < 0 || cpuset_empty(set)) {
-		fprintf(stderr, "affinityd: bind: \"%s\" is not a CPU list "
-		    "(\"0-3,8\") or a hex mask (\"0xff\") naming a CPU\n",
+		log_cmd_error("affinityd: bind: \"%s\" is not a CPU list "
+		    "(\"0-3,8\") or a hex mask (\"0xff\") naming a CPU",
 		    argv[0]);
 		cpuset_free(set);
 		return EXIT_USAGE;
 	}
 	for (i = 1; i < argc; i++) {
 		if (parse_uint(argv[i], INT_MAX, &pid) < 0 || pid == 0) {
-			fprintf(stderr, "affinityd: bind: \"%s\" is not a "
-			    "process ID\n", argv[i]);
+			log_cmd_error("affinityd: bind: \"%s\" is not a "
+			    "process ID", argv[i]);
 			cpuset_free(set);
 			return EXIT_USAGE;
 		}
@@ -131,7 +132,7 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 		r = bind_pid("/proc", (pid_t)pid, set, cmd_bind_pid_cb, opts,
 		    &stats);
 		if (r < 0) {
-			fprintf(stderr, "affinityd: bind: pid %u: %s\n", pid,
+			log_cmd_error("affinityd: bind: pid %u: %s", pid,
 			    strerror(-r));
 			status = EXIT_OSERR;
 			continue;
@@ -156,7 +157,7 @@ cmd_bind_task_cb(const struct bind_task *task, void *arg)
 
 	switch (task->action) {
 	case BIND_UNREADABLE:
-		fprintf(stderr, "affinityd: bind: %s: %s%s%s, skipped\n",
+		log_cmd_error("affinityd: bind: %s: %s%s%s, skipped",
 		    task->file ? task->file : "?", task->why,
 		    task->error ? ": " : "",
 		    task->error ? strerror(-task->error) : "");
@@ -171,7 +172,7 @@ cmd_bind_task_cb(const struct bind_task *task, void *arg)
 	if (task->action == BIND_MOVE)
 		to = cpuset_format_list(task->to);
 	if (task->action == BIND_MOVE && task->error < 0)
-		fprintf(stderr, "affinityd: bind: pid %d tid %d (%s): %s\n",
+		log_cmd_error("affinityd: bind: pid %d tid %d (%s): %s",
 		    (int)task->pid, (int)task->tid, task->comm,
 		    strerror(-task->error));
 	else if (task->action == BIND_MOVE && opts->verbose)
@@ -205,7 +206,7 @@ cmd_bind_housekeeping(const char *path, struct cmd_bind_opts *opts)
 	r = bind_housekeeping("/proc", plan.hk, opts->dry_run ? BIND_DRY_RUN :
 	    0, cmd_bind_task_cb, opts, &st);
 	if (r < 0) {
-		fprintf(stderr, "affinityd: bind: /proc: %s\n", strerror(-r));
+		log_cmd_error("affinityd: bind: /proc: %s", strerror(-r));
 		r = EXIT_OSERR;
 		goto out;
 	}
@@ -270,15 +271,15 @@ cmd_bind(int argc, char *argv[])
 	argv += optind;
 	if (housekeeping) {
 		if (argc > 0) {
-			fprintf(stderr, "affinityd: bind: --housekeeping "
-			    "takes no CPUS or PID\n");
+			log_cmd_error("affinityd: bind: --housekeeping "
+			    "takes no CPUS or PID");
 			return EXIT_USAGE;
 		}
 		return cmd_bind_housekeeping(path, &opts);
 	}
 	if (path != NULL || opts.dry_run) {
-		fprintf(stderr, "affinityd: bind: -c and --dry-run go with "
-		    "--housekeeping\n");
+		log_cmd_error("affinityd: bind: -c and --dry-run go with "
+		    "--housekeeping");
 		return EXIT_USAGE;
 	}
 	return cmd_bind_pids(argc, argv, &opts);

@@ -182,10 +182,10 @@ cmd_boot_config_check_allowed(const struct bind_plan *plan,
 		return;
 	if (!cpuset_equal(online, plan->allowed) &&
 	    (list = cpuset_format_list(online)) != NULL) {
-		log_warnx("boot-config: this process may use fewer CPUs than "
-		    "the %s online: is the binding in place already?  Run it "
-		    "outside system.slice and user.slice to plan for every "
-		    "CPU", list);
+		log_cmd_error("affinityd: boot-config: this process may use "
+		    "fewer CPUs than the %s online: is the binding in place "
+		    "already?  Run it outside system.slice and user.slice to "
+		    "plan for every CPU", list);
 		free(list);
 	}
 	cpuset_free(online);

@@ -22,7 +22,7 @@ cmd_config_load(const char *path, struct config **conf)
 
 	if (path == NULL) {
 		if ((*conf = config_defaults()) == NULL) {
-			fprintf(stderr, "affinityd: out of memory\n");
+			log_cmd_error("affinityd: out of memory");
 			return EXIT_OSERR;
 		}
 		return 0;

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli/affinityd.h"
+#include "common/log.h"
 #include "config/config.h"
 #include "doctor/doctor.h"
 #include "topology/plan.h"
@@ -185,7 +186,7 @@ cmd_doctor(int argc, char *argv[])
 	}
 	r = cmd_doctor_check(path, sysroot, &rep);
 	if (r < 0) {
-		fprintf(stderr, "affinityd: doctor: %s\n", strerror(ENOMEM));
+		log_cmd_error("affinityd: doctor: %s", strerror(ENOMEM));
 		r = EXIT_OSERR;
 		goto out;
 	}

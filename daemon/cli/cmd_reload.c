@@ -15,8 +15,9 @@
 
 #include <jansson.h>
 
-#include "master/admin.h"
+#include "cli/admin_client.h"
 #include "cli/affinityd.h"
+#include "common/admin_proto.h"
 #include "config/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -36,7 +37,8 @@ cmd_reload_usage(FILE *out)
 	    "the old ones, without losing a connection.\n"
 	    "\n"
 	    "  --wait              wait for the outcome; exit 78 with the errors\n"
-	    "                      of an invalid file, 71 if the new workers failed\n"
+	    "                      of an invalid file, 71 if the new workers failed,\n"
+	    "                      75 if the daemon is stopping\n"
 	    "  -c, --config FILE   find the admin socket in FILE\n"
 	    "  -s, --socket PATH   the admin socket (default: %s)\n",
 	    config_default_admin_socket());
@@ -75,7 +77,7 @@ cmd_reload(int argc, char *argv[])
 	const char	*path = NULL, *sock = NULL;
 	json_t		*doc = NULL;
 	char		*why = NULL, *peeked = NULL;
-	int		 ch, wait = 0, r;
+	int		 ch, wait = 0, r, code;
 
 	while ((ch = getopt_long(argc, argv, "c:hs:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -105,24 +107,25 @@ cmd_reload(int argc, char *argv[])
 			return path ? cmd_reload_unreadable(path) : EXIT_OSERR;
 		sock = peeked;
 	}
-	r = admin_request_timeout(sock, "reload", wait ? CMD_RELOAD_WAIT_SEC : 5.0,
-	    &doc, &why);
+	r = admin_request_code(sock, ADMIN_CMD_RELOAD, wait ?
+	    CMD_RELOAD_WAIT_SEC : ADMIN_TIMEOUT, &doc, &why, &code);
 	if (r == -1) {
 		log_cmd_error("affinityd: reload: %s", why ? why : "failed");
-		r = why && strstr(why, "reload failed") ? EXIT_OSERR : EXIT_CONFIG;
+		/* A daemon older than the codes refused configurations only. */
+		r = code != 0 ? code : EXIT_CONFIG;
 	} else if (r == -ETIMEDOUT && !wait) {
 		printf("reload requested; affinityd's log tells the outcome\n");
 		r = 0;
 	} else if (r < 0) {
 		log_cmd_error("affinityd: reload: %s", why ? why : "failed");
 		r = EXIT_UNAVAIL;
-	} else if (!json_is_true(json_object_get(doc, "ok"))) {
+	} else if (!json_is_true(json_object_get(doc, ADMIN_KEY_OK))) {
 		log_cmd_error("affinityd: reload: the daemon's answer says "
 		    "neither ok nor what failed");
 		r = EXIT_SOFTWARE;
 	} else {
 		printf("reloaded: generation %lld\n", (long long)json_integer_value(
-		    json_object_get(doc, "generation")));
+		    json_object_get(doc, ADMIN_KEY_GENERATION)));
 		r = 0;
 	}
 	free(why);

@@ -11,8 +11,10 @@
 
 #include <jansson.h>
 
-#include "master/admin.h"
+#include "cli/admin_client.h"
 #include "cli/affinityd.h"
+#include "common/admin_proto.h"
+#include "common/log.h"
 #include "config/config.h"
 #include "master/status.h"
 #include "common/util.h"
@@ -79,8 +81,8 @@ cmd_status(int argc, char *argv[])
 		config_free(conf);
 		return r;
 	}
-	if (admin_request(sock, "status", &doc, &why) < 0) {
-		fprintf(stderr, "affinityd: status: %s\n", why ? why : "failed");
+	if (admin_request(sock, ADMIN_CMD_STATUS, &doc, &why) < 0) {
+		log_cmd_error("affinityd: status: %s", why ? why : "failed");
 		r = EXIT_UNAVAIL;
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli/affinityd.h"
+#include "common/log.h"
 #include "config/config.h"
 #include "topology/plan.h"
 #include "topology/steer_selftest.h"
@@ -128,7 +129,7 @@ cmd_topology(int argc, char *argv[])
 	if (topo != NULL)
 		plan_conf_log_warnings(topo);
 	if (r < 0) {
-		fprintf(stderr, "affinityd: topology: %s\n", strerror(-r));
+		log_cmd_error("affinityd: topology: %s", strerror(-r));
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
 		goto out_status;
 	}

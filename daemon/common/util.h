@@ -23,6 +23,7 @@
 #define EXIT_SOFTWARE	70
 #define EXIT_OSERR	71
 #define EXIT_CANTCREAT	73
+#define EXIT_TEMPFAIL	75
 #define EXIT_CONFIG	78
 
 /* A NULL-terminated, growable vector of malloc'd strings. */

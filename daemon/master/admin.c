@@ -2,9 +2,9 @@
 /*
  * The admin socket: a unix stream socket on which the master reads one
  * command line per connection and answers with one JSON document, then
- * closes; and the blocking client that "affinityd status" and "affinityd
- * reload" use.  A second daemon finds the socket answering and refuses to
- * start; a socket file left by a crash is replaced.
+ * closes (the format is in common/admin_proto.h; the client is
+ * cli/admin_client.c).  A second daemon finds the socket answering and
+ * refuses to start; a socket file left by a crash is replaced.
  */
 #include "acconfig.h"
 
@@ -29,12 +29,12 @@
 
 #include <jansson.h>
 
+#include "common/admin_proto.h"
 #include "master/admin.h"
 #include "common/log.h"
 #include "common/util.h"
 
 #define ADMIN_BACKLOG		16
-#define ADMIN_REPLY_MAX		(16 * 1024 * 1024)
 #define ADMIN_DRAIN_MAX		65536
 
 struct admin_conn {
@@ -76,38 +76,17 @@ admin_set_timeout(double seconds)
 	admin_timeout = seconds_timeval(seconds);
 }
 
-static char * PRINTFLIKE(1, 2)
-admin_why(const char *fmt, ...)
+/*
+ * An error text that is not valid UTF-8 makes no JSON string; it goes out
+ * escaped rather than as an answer without the error, which a client
+ * would take for success.
+ */
+json_t *
+admin_error_doc(int code, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-static int
-admin_sockaddr(const char *path, struct sockaddr_un *sun)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun->sun_path, path);
-	return 0;
-}
-
-/* Server side. */
-
-static json_t * PRINTFLIKE(1, 2)
-admin_error_doc(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	json_t	*doc;
+	char	*s, *clean;
+	json_t	*text;
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
@@ -115,9 +94,16 @@ admin_error_doc(const char *fmt, ...)
 	va_end(ap);
 	if (s == NULL)
 		return NULL;
-	doc = json_pack("{s:s}", "error", s);
+	if ((text = json_string(s)) == NULL &&
+	    (clean = str_printable(s)) != NULL) {
+		text = json_string(clean);
+		free(clean);
+	}
 	free(s);
-	return doc;
+	if (text == NULL)
+		return NULL;
+	return json_pack("{s:o, s:i}", ADMIN_KEY_ERROR, text, ADMIN_KEY_CODE,
+	    code);
 }
 
 /* Writes doc (taking its reference) and closes once it is sent. */
@@ -168,16 +154,18 @@ admin_conn_command(struct admin_conn *conn, char *line, size_t len)
 	bufferevent_disable(conn->bev, EV_READ);
 	while (len > 0 && isspace((unsigned char)line[len - 1]))
 		line[--len] = '\0';
-	if (strlen(line) == len && strcmp(line, "status") == 0) {
+	if (strlen(line) == len && strcmp(line, ADMIN_CMD_STATUS) == 0) {
 		doc = admin->ops.status != NULL ?
 		    admin->ops.status(admin->arg) : NULL;
 		if (doc == NULL)
-			doc = admin_error_doc("status is not available");
+			doc = admin_error_doc(ADMIN_CODE_SOFTWARE,
+			    "status is not available");
 		admin_conn_send(conn, doc);
-	} else if (strlen(line) == len && strcmp(line, "reload") == 0) {
+	} else if (strlen(line) == len && strcmp(line, ADMIN_CMD_RELOAD) == 0) {
 		if (admin->ops.reload == NULL) {
 			admin_conn_send(conn,
-			    admin_error_doc("reload is not supported"));
+			    admin_error_doc(ADMIN_CODE_SOFTWARE,
+			    "reload is not supported"));
 			return;
 		}
 		if ((req = calloc(1, sizeof(*req))) == NULL) {
@@ -192,7 +180,8 @@ admin_conn_command(struct admin_conn *conn, char *line, size_t len)
 	} else {
 		admin_sanitize(line, len);
 		admin_conn_send(conn,
-		    admin_error_doc("unknown command: %s", line));
+		    admin_error_doc(ADMIN_CODE_SOFTWARE,
+		    "unknown command: %s", line));
 	}
 }
 
@@ -211,7 +200,8 @@ admin_conn_read(struct bufferevent *bev, void *arg)
 		return;
 	if (line == NULL || len > ADMIN_LINE_MAX) {
 		free(line);
-		admin_conn_send(conn, admin_error_doc("request line longer "
+		admin_conn_send(conn, admin_error_doc(ADMIN_CODE_SOFTWARE,
+		    "request line longer "
 		    "than %d bytes", ADMIN_LINE_MAX));
 		return;
 	}
@@ -266,7 +256,8 @@ admin_conn_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!conn->answered) {
-		admin_conn_send(conn, admin_error_doc("no command within "
+		admin_conn_send(conn, admin_error_doc(ADMIN_CODE_SOFTWARE,
+		    "no command within "
 		    "%.1f s", (double)admin_timeout.tv_sec +
 		    admin_timeout.tv_usec / 1e6));
 		return;
@@ -327,21 +318,6 @@ admin_make_room(struct admin *admin, struct admin_conn *newest)
 	}
 	if (admin->nconns >= ADMIN_CONNS_MAX)
 		evconnlistener_disable(admin->listener);
-}
-
-/*
- * The uid of the process at the other end of a unix socket (for a server,
- * the one that called listen()), or -errno.
- */
-static long
-admin_peer_uid(int fd)
-{
-	struct ucred	 cred;
-	socklen_t	 len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
-		return -errno;
-	return (long)cred.uid;
 }
 
 /* Root and our own user only; others get a one-line refusal. */
@@ -520,33 +496,6 @@ admin_probe(const struct sockaddr_un *sun)
 	return r;
 }
 
-/*
- * A server we may believe: root, our own user, or, for root, the user that
- * owns the socket's directory when nobody else may write there (the
- * service's /run/affinityd, made by systemd for its unprivileged user).  A
- * squatter can only own a directory that root was pointed at by name.
- */
-static int
-admin_server_trusted(const char *path, long uid)
-{
-	struct stat	 st;
-	char		*dir, *slash;
-	int		 trusted = 0;
-
-	if (uid == 0 || uid == (long)geteuid())
-		return 1;
-	if (geteuid() != 0 || (dir = strdup(path)) == NULL)
-		return 0;
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		trusted = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    (long)st.st_uid == uid &&
-		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-	}
-	free(dir);
-	return trusted;
-}
-
 static int
 admin_bind(const char *path, const struct sockaddr_un *sun, char **why)
 {
@@ -667,8 +616,20 @@ admin_unlink(struct admin *admin)
 void
 admin_close(struct admin *admin)
 {
+	struct admin_conn	*conn;
+
 	if (admin == NULL)
 		return;
+	/*
+	 * Answers already given (a reload refused as the daemon stops) go
+	 * out now, as far as the socket takes them without waiting; only
+	 * from the process that answered, not a worker freeing its copy.
+	 */
+	if (admin->pid == getpid())
+		TAILQ_FOREACH(conn, &admin->conns, entry)
+			if (conn->answered)
+				(void)evbuffer_write(bufferevent_get_output(
+				    conn->bev), bufferevent_getfd(conn->bev));
 	while (!TAILQ_EMPTY(&admin->conns))
 		admin_conn_free(TAILQ_FIRST(&admin->conns));
 	if (admin->listener != NULL)
@@ -692,197 +653,6 @@ admin_reply(struct admin_req *req, json_t *doc)
 	}
 	conn->req = NULL;
 	if (doc == NULL)
-		doc = admin_error_doc("reload failed");
+		doc = admin_error_doc(ADMIN_CODE_OSERR, "reload failed");
 	admin_conn_send(conn, doc);
 }
-
-/* Client side. */
-
-static int
-admin_client_connect(const char *path, double seconds, char **why)
-{
-	struct sockaddr_un	 sun;
-	struct timeval		 tv = seconds_timeval(seconds);
-	long			 uid;
-	int			 fd, r;
-
-	if (admin_sockaddr(path, &sun) < 0) {
-		*why = admin_why("admin socket path %s is too long", path);
-		return -ENAMETOOLONG;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		r = -errno;
-		*why = admin_why("socket: %s", strerror(errno));
-		return r;
-	}
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
-		r = -errno;
-		*why = admin_why("setsockopt: %s", strerror(errno));
-		close(fd);
-		return r;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		/* A blocking unix connect says EAGAIN when SO_SNDTIMEO ends. */
-		r = errno == EAGAIN ? -ETIMEDOUT :
-		    errno == EPERM ? -EACCES : -errno;
-		*why = admin_why("connect %s: %s%s", path, strerror(-r),
-		    r == -ENOENT || r == -ECONNREFUSED ?
-		    " (is affinityd running?)" : "");
-		close(fd);
-		return r;
-	}
-	/* Whoever listens there must be one we trust, not a squatter. */
-	if ((uid = admin_peer_uid(fd)) < 0 || !admin_server_trusted(path, uid)) {
-		r = uid < 0 ? (int)uid : -EACCES;
-		*why = uid < 0 ? admin_why("%s: SO_PEERCRED: %s", path,
-		    strerror(-r)) : admin_why("%s is served by a process of "
-		    "uid %ld, neither ours (%lu) nor root nor the owner of "
-		    "its directory: not trusting it",
-		    path, uid, (unsigned long)geteuid());
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-static int
-admin_client_send(int fd, const char *path, const char *command, char **why)
-{
-	char	*msg;
-	size_t	 len, off = 0;
-	ssize_t	 n;
-	int	 r = 0;
-
-	if (asprintf(&msg, "%s\n", command) < 0) {
-		*why = admin_why("%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	len = strlen(msg);
-	while (off < len) {
-		if ((n = send(fd, msg + off, len - off, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR)
-				continue;
-			r = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			*why = admin_why("send to %s: %s", path, strerror(-r));
-			break;
-		}
-		off += (size_t)n;
-	}
-	free(msg);
-	return r;
-}
-
-/* Reads until the daemon closes; the reply is then complete. */
-static int
-admin_client_read(int fd, const char *path, double seconds, char **text,
-    size_t *len, char **why)
-{
-	char	*buf = NULL, *grown;
-	size_t	 cap = 0;
-	ssize_t	 n;
-	int	 r;
-
-	*len = 0;
-	for (;;) {
-		if (*len + 4096 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if ((grown = realloc(buf, cap)) == NULL) {
-				free(buf);
-				*why = admin_why("%s", strerror(ENOMEM));
-				return -ENOMEM;
-			}
-			buf = grown;
-		}
-		n = recv(fd, buf + *len, cap - *len, 0);
-		if (n == 0 || (n == -1 && errno == ECONNRESET && *len > 0))
-			break;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			free(buf);
-			if (r == -ETIMEDOUT)
-				*why = admin_why("%s: no reply within %.1f s",
-				    path, seconds);
-			else
-				*why = admin_why("read from %s: %s", path,
-				    strerror(-r));
-			return r;
-		}
-		*len += (size_t)n;
-		if (*len > ADMIN_REPLY_MAX) {
-			free(buf);
-			*why = admin_why("%s: reply larger than %d bytes", path,
-			    ADMIN_REPLY_MAX);
-			return -EFBIG;
-		}
-	}
-	*text = buf;
-	return 0;
-}
-
-static int
-admin_client_parse(const char *path, const char *text, size_t len,
-    json_t **reply, char **why)
-{
-	json_error_t	 err;
-	json_t		*doc, *error;
-
-	if (len == 0) {
-		*why = admin_why("%s: the daemon closed the connection "
-		    "without a reply", path);
-		return -EPROTO;
-	}
-	if ((doc = json_loadb(text, len, 0, &err)) == NULL) {
-		*why = admin_why("%s: invalid reply: %s (line %d)", path,
-		    err.text, err.line);
-		return -EPROTO;
-	}
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		*why = admin_why("%s: invalid reply: not a JSON object", path);
-		return -EPROTO;
-	}
-	if ((error = json_object_get(doc, "error")) != NULL) {
-		*why = json_is_string(error) ?
-		    strdup(json_string_value(error)) :
-		    admin_why("%s: the daemon reported an error", path);
-		json_decref(doc);
-		return -1;
-	}
-	*reply = doc;
-	return 0;
-}
-
-int
-admin_request_timeout(const char *path, const char *command, double seconds,
-    json_t **reply, char **why)
-{
-	char	*text = NULL;
-	size_t	 len;
-	int	 fd, r;
-
-	*reply = NULL;
-	*why = NULL;
-	if (strchr(command, '\n') != NULL || strlen(command) > ADMIN_LINE_MAX) {
-		*why = admin_why("invalid admin command");
-		return -EINVAL;
-	}
-	if ((fd = admin_client_connect(path, seconds, why)) < 0)
-		return fd;
-	if ((r = admin_client_send(fd, path, command, why)) == 0 &&
-	    (r = admin_client_read(fd, path, seconds, &text, &len, why)) == 0)
-		r = admin_client_parse(path, text, len, reply, why);
-	free(text);
-	close(fd);
-	return r;
-}
-
-int
-admin_request(const char *path, const char *command, json_t **reply,
-    char **why)
-{
-	return admin_request_timeout(path, command, ADMIN_TIMEOUT, reply, why);
-}
-

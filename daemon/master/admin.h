@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The admin unix socket: the master answers one request per connection
- * ("status", "reload") with one JSON document; the client side is what
- * "affinityd status" and "affinityd reload" use.
+ * The admin unix socket's server: the master answers one request per
+ * connection ("status", "reload") with one JSON document (the format is
+ * common/admin_proto.h; the client is cli/admin_client.h).
  */
 #ifndef AFFINITYD_ADMIN_H
 #define AFFINITYD_ADMIN_H
 
 #include <jansson.h>
+
+#include "common/admin_proto.h"
+#include "common/util.h"
 
 struct event_base;
 struct admin;
@@ -21,13 +24,6 @@ struct admin_ops {
 };
 
 /*
- * Seconds a client has, in all, to send its command, and then to read the
- * reply; bytes trickling in do not extend it.
- */
-#define ADMIN_TIMEOUT		5.0
-/* Longest command line, in bytes. */
-#define ADMIN_LINE_MAX		256
-/*
  * Connections served at once.  A new client at the limit closes the
  * oldest one not waiting for a reload; when all wait for one, new clients
  * wait in the listen backlog.
@@ -35,7 +31,7 @@ struct admin_ops {
 #define ADMIN_CONNS_MAX		64
 
 /*
- * admin.c: server (master)
+ * admin.c
  *
  * admin_listen() binds PATH (mode 0660; its missing parent directory is
  * made with mode 0750), replacing a stale socket file but refusing one a
@@ -44,6 +40,8 @@ struct admin_ops {
  * call admin_close().  admin_reply() answers a reload and takes over
  * doc's reference (NULL answers with an error); it is valid after the
  * client went away and after admin_close(), and frees req.
+ * admin_error_doc() is the answer {"error": TEXT, "code": CODE} (text
+ * that is not UTF-8 is escaped), or NULL when out of memory.
  * admin_set_timeout() changes ADMIN_TIMEOUT for connections accepted
  * later (tests).
  */
@@ -51,22 +49,8 @@ struct admin	*admin_listen(struct event_base *base, const char *path,
 		    const struct admin_ops *ops, void *arg, char **why);
 void		 admin_close(struct admin *admin);
 void		 admin_reply(struct admin_req *req, json_t *doc);
+json_t		*admin_error_doc(int code, const char *fmt, ...)
+		    PRINTFLIKE(2, 3);
 void		 admin_set_timeout(double seconds);
-
-/*
- * admin.c: client
- *
- * Sends COMMAND and reads the JSON object that answers it into *reply.
- * Returns 0; -1 when the daemon answered {"error": ...}, whose text is
- * then *why; or another -errno when no answer could be had (-ENOENT and
- * -ECONNREFUSED: not running, -ETIMEDOUT, -EPROTO: not JSON), with a
- * message naming PATH in *why.  *why is malloc'd.  admin_request() waits
- * ADMIN_TIMEOUT seconds for each step; admin_request_timeout() waits
- * SECONDS (0: forever), e.g. for "reload" with --wait.
- */
-int		 admin_request(const char *path, const char *command,
-		    json_t **reply, char **why);
-int		 admin_request_timeout(const char *path, const char *command,
-		    double seconds, json_t **reply, char **why);
 
 #endif

@@ -249,6 +249,24 @@ generation_plan_topology(const struct config *conf, struct topology **topo)
 }
 
 /*
+ * Sets gen->steer and gen->steer_reason from its configuration and, for
+ * "auto", the self-test run on the CPUs of its plan; logs the choice.
+ */
+static void
+generation_resolve_steering(struct generation *gen)
+{
+	struct steer_decision	 dec;
+
+	steering_choose(gen->conf->steering, gen->topo->allowed, &dec);
+	gen->steer = dec.method;
+	snprintf(gen->steer_reason, sizeof(gen->steer_reason), "%s",
+	    dec.reason);
+	log_info("generation %u: steering %s (%s): %s", gen->number,
+	    steer_method_name(gen->steer), steering_name(gen->conf->steering),
+	    gen->steer_reason);
+}
+
+/*
  * A generation for conf, which it owns from now on (also when this
  * fails), at the head of the pool's list; generation_plan() gives it
  * workers.
@@ -292,7 +310,7 @@ generation_plan(struct generation *gen, const struct generation *prev,
 			*why = NULL;
 		return -1;
 	}
-	steering_resolve(gen);
+	generation_resolve_steering(gen);
 	if ((r = generation_workers(gen, prev)) < 0) {
 		if (asprintf(why, "cannot set up the workers: %s",
 		    r == -ENOSPC ? "too many generations still draining" :
@@ -307,27 +325,186 @@ generation_plan(struct generation *gen, const struct generation *prev,
  * Forks the next worker that is not ready.  One at a time, so a failure
  * names the first worker that hit it and nothing else is half-started.
  * Returns 0 while a worker starts, 1 once all are ready, or -errno when
- * a fork failed (with why said and logged).
+ * a fork failed, with *why set to a malloc'd reason (NULL: out of
+ * memory) for the caller to report; it is not logged here.
  */
 int
-generation_start_next(struct generation *gen, char *why, size_t len)
+generation_start_next(struct generation *gen, char **why)
 {
 	size_t	 i;
 	int	 r;
 
+	*why = NULL;
 	for (i = 0; i < gen->nworkers; i++) {
 		if (gen->workers[i].state == MW_READY)
 			continue;
 		if (gen->workers[i].state == MW_STARTING)
 			return 0;
 		if ((r = supervise_fork(&gen->workers[i])) < 0) {
-			snprintf(why, len, "%s", gen->workers[i].last_text);
-			log_errorx("%s", why);
+			*why = strdup(gen->workers[i].last_text);
 			return r;
 		}
 		return 0;
 	}
 	return 1;
+}
+
+/* ---- The reuseport groups: the model steering works from. ---- */
+
+static int
+generation_socket_type(const struct listener_conf *lc)
+{
+	return lc->protocol == LISTEN_TCP ? SOCK_STREAM : SOCK_DGRAM;
+}
+
+/*
+ * The sockets mw made joined the end of their groups before it reported
+ * ready: the model follows.
+ */
+void
+generation_joined(const struct mworker *mw)
+{
+	const struct generation		*gen = mw->owner;
+	struct steer_groups		*sg = gen->pool->groups;
+	const struct listener_conf	*lc;
+	size_t				 l;
+	int				 r;
+
+	for (l = 0; l < mw->conf->nlisteners; l++) {
+		if (mw->fds[l] < 0 || mw->cookies[l] == 0)
+			continue;
+		lc = &mw->conf->listeners[l];
+		r = steer_groups_join(sg, generation_socket_type(lc),
+		    &lc->addr, mw->cookies[l]);
+		if (r < 0 && r != -EEXIST)
+			log_warnx("listener \"%s\": worker %u's socket: %s",
+			    lc->name, mw->id, strerror(-r));
+	}
+}
+
+/* How many copies of the socket the generations hold. */
+static size_t
+generation_copies(const struct gen_pool *pool, uint64_t cookie)
+{
+	const struct generation	*gen;
+	const struct mworker	*mw;
+	size_t			 i, l, n = 0;
+
+	for (gen = pool->gens; gen != NULL; gen = gen->next)
+		for (i = 0; i < gen->nworkers; i++) {
+			mw = &gen->workers[i];
+			for (l = 0; mw->fds != NULL &&
+			    l < gen->conf->nlisteners; l++)
+				n += mw->fds[l] >= 0 &&
+				    mw->cookies[l] == cookie;
+		}
+	return n;
+}
+
+/* Whether any generation still holds a copy of the socket. */
+static int
+generation_held(uint64_t cookie, void *arg)
+{
+	return generation_copies(arg, cookie) > 0;
+}
+
+/*
+ * Takes out of the model every socket that no generation holds any more:
+ * the master closes its copy of a socket last (see generation_let_go()),
+ * so that close is when the socket left its group.  Each call must follow
+ * at most one leave per group.
+ */
+void
+generation_groups_sync(struct gen_pool *pool)
+{
+	steer_groups_prune(pool->groups, generation_held, pool);
+}
+
+/* Whether mw serves: neither given up on nor re-mapped away. */
+static int
+generation_worker_serves(const struct mworker *mw)
+{
+	return mw->state != MW_GAVE_UP && !mw->retired;
+}
+
+/* Every listener, for generation_serving_socks(). */
+#define GENERATION_ALL_LISTENERS	SIZE_MAX
+
+/*
+ * Appends to socks the serving sockets of gen's workers, of listener l
+ * only, or of every listener (GENERATION_ALL_LISTENERS); returns how many.
+ */
+static size_t
+generation_serving_socks(const struct generation *gen, size_t l,
+    struct steer_sock *socks)
+{
+	const struct mworker	*mw;
+	size_t			 i, k, n = 0;
+
+	for (i = 0; i < gen->nworkers; i++) {
+		mw = &gen->workers[i];
+		if (!generation_worker_serves(mw))
+			continue;
+		for (k = 0; k < gen->conf->nlisteners; k++)
+			if ((l == GENERATION_ALL_LISTENERS || k == l) &&
+			    mw->fds[k] >= 0)
+				socks[n++] = (struct steer_sock){ mw->cpu,
+				    mw->cookies[k], mw->fds[k] };
+	}
+	return n;
+}
+
+/*
+ * Before the master closes the last copy of a socket: the serving
+ * sockets of the active generations are steering's choice for the moment
+ * its group has a hole.
+ */
+static void
+generation_before_leave(struct gen_pool *pool, uint64_t cookie)
+{
+	const struct generation	*gen;
+	struct steer_sock	*socks;
+	size_t			 cap = 1, n = 0;
+
+	if (steer_groups_index(pool->groups, cookie) < 0 ||
+	    generation_copies(pool, cookie) != 1)
+		return;
+	for (gen = pool->gens; gen != NULL; gen = gen->next)
+		if (gen->state == GEN_ACTIVE)
+			cap += gen->nworkers * gen->conf->nlisteners;
+	if ((socks = calloc(cap, sizeof(*socks))) == NULL)
+		return;
+	for (gen = pool->gens; gen != NULL; gen = gen->next)
+		if (gen->state == GEN_ACTIVE)
+			n += generation_serving_socks(gen,
+			    GENERATION_ALL_LISTENERS, socks + n);
+	steering_before_leave(pool->groups, cookie, socks, n);
+	free(socks);
+}
+
+/*
+ * After any change to the sockets: every listener group of serving (the
+ * active generation, or the first one while it starts) steers as
+ * serving's method says, indexed by the groups as they are now.
+ */
+void
+generation_steer(struct gen_pool *pool, const struct generation *serving)
+{
+	struct steer_sock	*socks;
+	size_t			 l, n;
+
+	if (serving == NULL || serving->nworkers == 0)
+		return;
+	if ((socks = calloc(serving->nworkers, sizeof(*socks))) == NULL) {
+		log_warnx("steering: out of memory");
+		return;
+	}
+	for (l = 0; l < serving->conf->nlisteners; l++) {
+		n = generation_serving_socks(serving, l, socks);
+		steering_apply(pool->groups, serving->conf->listeners[l].name,
+		    serving->steer, socks, n);
+	}
+	free(socks);
 }
 
 /*
@@ -412,11 +589,11 @@ generation_let_go(struct mworker *mw)
 	for (l = 0; mw->fds != NULL && l < gen->conf->nlisteners; l++) {
 		held |= mw->fds[l] >= 0;
 		if (mw->fds[l] >= 0)
-			steering_before_leave(gen->pool, mw->cookies[l]);
+			generation_before_leave(gen->pool, mw->cookies[l]);
 	}
 	if (held) {
 		supervise_close_held(mw);
-		steering_sync(gen->pool);
+		generation_groups_sync(gen->pool);
 	}
 	/* A retired worker is not shown or counted any more. */
 	if (mw->retired && mw->pid == 0 && mw->slot != NULL) {
@@ -558,7 +735,7 @@ generation_activate(struct generation *gen, struct generation *old)
 		supervise_send_go(&gen->workers[i]);
 	gen->state = GEN_ACTIVE;
 	/* The program points at the new sockets before the old ones stop. */
-	steering_apply(gen->pool, gen);
+	generation_steer(gen->pool, gen);
 	if (old != NULL) {
 		old->state = GEN_DRAINING;
 		generation_signal(old, SIGTERM);
@@ -647,7 +824,7 @@ generation_collect(struct gen_pool *pool, const struct generation *keep)
 			log_debug("generation %u is gone", gen->number);
 			*pp = gen->next;
 			generation_free(gen);
-			steering_sync(pool);
+			generation_groups_sync(pool);
 			continue;
 		}
 		pp = &gen->next;

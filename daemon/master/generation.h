@@ -57,7 +57,7 @@ void	 generation_pool_free(struct gen_pool *pool);
 struct generation *generation_new(struct gen_pool *pool, struct config *conf);
 int	 generation_plan(struct generation *gen, const struct generation *prev,
 	    unsigned int number, char **why);
-int	 generation_start_next(struct generation *gen, char *why, size_t len);
+int	 generation_start_next(struct generation *gen, char **why);
 int	 generation_check_ports(const struct generation *gen);
 int	 generation_activate(struct generation *gen, struct generation *old);
 void	 generation_fail(struct generation *gen);
@@ -73,5 +73,9 @@ size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);
 struct cpuset *generation_idle_cpus(const struct generation *gen);
 void	 generation_collect(struct gen_pool *pool, const struct generation *keep);
+void	 generation_joined(const struct mworker *mw);
+void	 generation_groups_sync(struct gen_pool *pool);
+void	 generation_steer(struct gen_pool *pool,
+	    const struct generation *serving);
 
 #endif

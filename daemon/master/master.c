@@ -39,13 +39,14 @@
 #include "common/stats.h"
 #include "master/status.h"
 #include "topology/steer_selftest.h"
-#include "master/steering.h"
 #include "master/supervise.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
 #define MASTER_SLOTS_PER_CPU	8
 #define MASTER_HANDOVER_NS	(5ULL * 1000000000ULL)
+/* What a reload asked for after SIGTERM, or left when it came, answers. */
+#define MASTER_STOPPING_TEXT	"the daemon is stopping; reload refused"
 
 /*
  * A re-map in progress: its new workers start one at a time (each joins
@@ -95,7 +96,7 @@ static void	master_remap_continue(struct master *m);
 static void
 master_steer(struct master *m)
 {
-	steering_apply(&m->pool, m->active != NULL ? m->active : m->starting);
+	generation_steer(&m->pool, m->active != NULL ? m->active : m->starting);
 }
 
 static const char *
@@ -308,19 +309,24 @@ master_reloaded(struct master *m, struct generation *gen,
 	master_handover_check(m);
 }
 
-/* The reload did not start a generation: the old one keeps serving. */
+/*
+ * The reload did not start a generation: the old one keeps serving.  The
+ * reason is logged here, once, and answered with code (an ADMIN_CODE_*).
+ */
 static void
-master_reload_failed(struct master *m, const char *why)
+master_reload_failed(struct master *m, int code, const char *why)
 {
-	char	 text[700], status[800];
+	char	*status;
 
-	snprintf(text, sizeof(text), "reload failed: %s", why);
-	log_errorx("%s; generation %u keeps serving", text,
+	log_errorx("reload failed: %s; generation %u keeps serving", why,
 	    m->active->number);
-	snprintf(status, sizeof(status), "%s; still serving generation %u",
-	    text, m->active->number);
-	notify_ready(status);
-	reload_answer_error(&m->reloads, text);
+	if (asprintf(&status, "reload failed: %s; still serving generation %u",
+	    why, m->active->number) == -1)
+		status = NULL;
+	notify_ready(status != NULL ? status : "reload failed");
+	free(status);
+	reload_answer(&m->reloads, admin_error_doc(code, "reload failed: %s",
+	    why));
 	master_reload_done(m);
 	generation_collect(&m->pool, m->handover);
 }
@@ -338,7 +344,7 @@ master_gen_failed(struct master *m, struct generation *gen, int status,
 	generation_fail(gen);
 	master_steer(m);
 	if (m->active != NULL) {
-		master_reload_failed(m, why);
+		master_reload_failed(m, ADMIN_CODE_OSERR, why);
 		return;
 	}
 	if (m->stopping)
@@ -347,6 +353,21 @@ master_gen_failed(struct master *m, struct generation *gen, int status,
 	m->stopping = 1;
 	if (supervise_running(&m->pool.sup) == 0)
 		master_finish(m);
+}
+
+/*
+ * A failure found by the master itself, which nobody logged yet: at
+ * start-up it is logged here; on a reload, master_reload_failed() logs it.
+ */
+static void
+master_gen_failed_here(struct master *m, struct generation *gen,
+    const char *why)
+{
+	if (why == NULL)
+		why = "out of memory";
+	if (m->active == NULL)
+		log_errorx("%s", why);
+	master_gen_failed(m, gen, EXIT_OSERR, why);
 }
 
 /* Every worker of gen is ready: it replaces the serving one, if any. */
@@ -373,12 +394,13 @@ master_gen_ready(struct master *m, struct generation *gen)
 static void
 master_gen_continue(struct master *m, struct generation *gen)
 {
-	char	 why[128];
+	char	*why = NULL;
 	int	 r;
 
-	if ((r = generation_start_next(gen, why, sizeof(why))) < 0)
-		master_gen_failed(m, gen, EXIT_OSERR, why);
-	else if (r > 0)
+	if ((r = generation_start_next(gen, &why)) < 0) {
+		master_gen_failed_here(m, gen, why);
+		free(why);
+	} else if (r > 0)
 		master_gen_ready(m, gen);
 }
 
@@ -417,10 +439,7 @@ master_gen_start(struct master *m, struct generation *gen)
 	if (gen->topo != NULL)
 		plan_conf_log_changes(gen->topo, &m->facts);
 	if (r == -1) {
-		if (m->active == NULL)
-			log_errorx("%s", why ? why : "out of memory");
-		master_gen_failed(m, gen, EXIT_OSERR, why ? why :
-		    "out of memory");
+		master_gen_failed_here(m, gen, why);
 		free(why);
 		return;
 	}
@@ -449,7 +468,7 @@ master_worker_ready(struct mworker *mw, void *arg)
 	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
-	steering_joined(&m->pool, mw);
+	generation_joined(mw);
 	master_steer(m);
 	if (gen->state == GEN_STARTING)
 		master_gen_continue(m, gen);
@@ -461,13 +480,17 @@ master_worker_ready(struct mworker *mw, void *arg)
 	}
 }
 
+/* Its reason is logged once: here, or as the failed reload's reason. */
 static void
 master_worker_failed(struct mworker *mw, void *arg)
 {
+	struct master		*m = arg;
 	struct generation	*gen = mw->owner;
 
+	if (gen->state != GEN_STARTING || m->active == NULL)
+		log_errorx("%s", mw->last_text);
 	if (gen->state == GEN_STARTING)
-		master_gen_failed(arg, gen, mw->last_error, mw->last_text);
+		master_gen_failed(m, gen, mw->last_error, mw->last_text);
 }
 
 static void
@@ -509,7 +532,7 @@ master_worker_died(struct mworker *mw, enum mworker_state was, void *arg)
 	supervise_respawn(mw, was);
 	if (mw->state == MW_GAVE_UP) {
 		/* Its sockets were closed: its CPU falls back. */
-		steering_sync(&m->pool);
+		generation_groups_sync(&m->pool);
 		master_steer(m);
 	}
 }
@@ -759,7 +782,8 @@ master_reload_read(struct master *m)
 	snprintf(status, sizeof(status), "reload failed: %zu error(s) in %s; "
 	    "still serving generation %u", errors.n, path, m->active->number);
 	notify_ready(status);
-	reload_answer_error(&m->reloads, text ? text : "invalid configuration");
+	reload_answer(&m->reloads, admin_error_doc(ADMIN_CODE_CONFIG, "%s",
+	    text ? text : "invalid configuration"));
 	free(text);
 	strv_free(&errors);
 	return NULL;
@@ -789,8 +813,13 @@ master_reload(struct master *m, struct admin_req *req)
 	struct generation	*gen;
 	struct config		*conf;
 
-	if (m->stopping || m->active == NULL) {
-		reload_refuse(req, m->stopping ? "stopping" : "still starting");
+	if (m->stopping) {
+		reload_refuse(req, ADMIN_CODE_TEMPFAIL, MASTER_STOPPING_TEXT);
+		return;
+	}
+	if (m->active == NULL) {
+		reload_refuse(req, ADMIN_CODE_TEMPFAIL, "the daemon is still "
+		    "starting; reload refused; ask again once it serves");
 		return;
 	}
 	if (!reload_request(&m->reloads, req, m->starting != NULL ||
@@ -806,7 +835,7 @@ master_reload(struct master *m, struct admin_req *req)
 	master_warn_fixed(m->active->conf, conf);
 	log_setlevel(conf->log_level);
 	if ((gen = generation_new(&m->pool, conf)) == NULL) {
-		master_reload_failed(m, "out of memory");
+		master_reload_failed(m, ADMIN_CODE_OSERR, "out of memory");
 		return;
 	}
 	master_gen_start(m, gen);
@@ -848,6 +877,9 @@ master_stop(struct master *m)
 	    supervise_running(&m->pool.sup));
 	notify_stopping();
 	m->stopping = 1;
+	/* A reload queued or running now will not be done. */
+	reload_refuse_all(&m->reloads, ADMIN_CODE_TEMPFAIL,
+	    MASTER_STOPPING_TEXT);
 	for (gen = m->pool.gens; gen != NULL; gen = gen->next) {
 		if (gen->conf->shutdown_timeout + 2.0 > t)
 			t = gen->conf->shutdown_timeout + 2.0;
@@ -995,6 +1027,8 @@ master_free(struct master *m)
 	rescan_stop(m->rescan);
 	remap_free(&m->remap.rm);
 	topology_free(m->remap.old);
+	reload_refuse_all(&m->reloads, ADMIN_CODE_TEMPFAIL,
+	    MASTER_STOPPING_TEXT);
 	generation_pool_free(&m->pool);
 	for (i = 0; i < ARRAY_SIZE(m->sig_ev); i++)
 		if (m->sig_ev[i])

@@ -297,11 +297,10 @@ supervise_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		supervise_ready(mw, &msg, fds);
 		break;
 	case WMSG_ERROR:
-		log_errorx("worker %u on CPU %u cannot start: %s", mw->id,
-		    mw->cpu, msg.text);
+		/* Logged by the owner, once (a failed reload says it). */
 		mw->last_error = msg.status;
 		snprintf(mw->last_text, sizeof(mw->last_text), "worker %u on "
-		    "CPU %u: %s", mw->id, mw->cpu, msg.text);
+		    "CPU %u cannot start: %s", mw->id, mw->cpu, msg.text);
 		mw->sup->ops->failed(mw, mw->sup->arg);
 		break;
 	case WMSG_STOPPED:

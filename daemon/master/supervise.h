@@ -35,7 +35,10 @@ enum mworker_state {
 struct supervise_ops {
 	/* It listens and handed over its sockets; it waits for "go". */
 	void	(*ready)(struct mworker *mw, void *arg);
-	/* It said it cannot start (mw->last_error, mw->last_text). */
+	/*
+	 * It said it cannot start (mw->last_error, mw->last_text, which the
+	 * owner logs).
+	 */
 	void	(*failed)(struct mworker *mw, void *arg);
 	/* It stopped accepting and drains (mw->stopped is set). */
 	void	(*stopped)(struct mworker *mw, void *arg);

@@ -2,8 +2,8 @@
 /*
  * The admin socket's request parser: the input is what a client sends on
  * a real connection to an admin server in this process; the server must
- * answer with one JSON object per connection (or close), and the client
- * side must parse whatever the answer is.
+ * answer with one JSON object per connection (or close), an error with
+ * its code.
  */
 #include "acconfig.h"
 
@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "common/admin_proto.h"
 #include "master/admin.h"
 #include "fuzz.h"
 
@@ -107,12 +108,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!eof)
 		abort();	/* the server never closed */
-	/* One JSON object and a newline, or nothing. */
+	/* One JSON object and a newline, or nothing; an error has a code. */
 	if (got > 0) {
 		reply[got] = '\0';
 		if (reply[got - 1] != '\n' ||
 		    (doc = json_loads(reply, 0, NULL)) == NULL ||
 		    !json_is_object(doc))
+			abort();
+		if (json_object_get(doc, ADMIN_KEY_ERROR) != NULL &&
+		    !json_is_integer(json_object_get(doc, ADMIN_KEY_CODE)))
 			abort();
 		json_decref(doc);
 	}
