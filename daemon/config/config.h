@@ -48,6 +48,7 @@ struct config {
 
 	/* daemon = { ... } */
 	char			*user;		/* NULL: keep the current user */
+	char			*user_at;	/* "FILE:LINE", NULL: default */
 	char			*admin_socket;
 	char			*metrics;	/* "HOST:PORT", NULL: off */
 	struct sockaddr_storage	 metrics_addr;	/* when metrics is set */
@@ -78,8 +79,11 @@ struct config {
  * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
  * *conf untouched and every problem appended to errors (may be NULL) as
  * "FILE:LINE: KEY: what is wrong".  config_check_cpus() checks conf
- * against the CPUs allowed, config_check_host() against those this host
- * lets the daemon use, the same way: -1 when they added an error.
+ * against the CPUs allowed, config_check_host() against this host (the
+ * CPUs it lets the daemon use, daemon.user), the same way: -1 when they
+ * added an error.  config_load_host() is config_load() and then
+ * config_check_host() on every key that was valid, so that one run
+ * reports every error a start would meet.
  */
 
 /*
@@ -89,6 +93,8 @@ struct config {
 #define CONFIG_MAX_LISTENERS	250
 struct config	*config_defaults(void);
 int		 config_load(const char *path, struct config **conf,
+		    struct strv *errors);
+int		 config_load_host(const char *path, struct config **conf,
 		    struct strv *errors);
 int		 config_check_cpus(const struct config *conf,
 		    const struct cpuset *allowed, struct strv *errors);

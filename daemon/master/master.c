@@ -739,8 +739,7 @@ master_reload_read(struct master *m)
 
 	if (path == NULL)
 		return config_defaults();
-	if (config_load(path, &conf, &errors) == 0 &&
-	    config_check_host(conf, &errors) == 0) {
+	if (config_load_host(path, &conf, &errors) == 0) {
 		strv_free(&errors);
 		return conf;
 	}

@@ -9,6 +9,7 @@ sys.dont_write_bytecode = True
 
 import json
 import os
+import pwd
 import re
 import subprocess
 
@@ -44,6 +45,26 @@ def test_help_version():
                   f"says {m.group(1)}")
 
 
+def check_shipped(shipped):
+    """The shipped file is the package's: it runs the workers as the
+    affinityd user, which the package creates.  Where that user does not
+    exist, -t says so in one line that tells what to do, and nothing
+    else."""
+    r = run(["-t", "-c", shipped])
+    try:
+        pwd.getpwnam("affinityd")
+    except KeyError:
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == EXIT_CONFIG and len(lines) == 1 and
+              re.match(re.escape(shipped) + r':\d+: daemon.user: no such '
+                       r'user "affinityd".*create it', lines[0]),
+              f"-t on the shipped {shipped} without an affinityd user "
+              f"exited {r.returncode}: {r.stderr.strip()!r}")
+        return
+    check(r.returncode == 0, f"-t on the shipped {shipped} exited "
+          f"{r.returncode}: {r.stderr.strip()}")
+
+
 def test_check_config():
     d = tempdir()
     good = write(d, "good.conf", f"""# every section, valid
@@ -72,9 +93,7 @@ listeners = (
           f"{r.returncode}: {r.stderr.strip()}")
     shipped = os.path.join(srcdir(), "conf", "affinityd.conf")
     if os.path.exists(shipped):
-        r = run(["-t", "-c", shipped])
-        check(r.returncode == 0, f"-t on the shipped {shipped} exited "
-              f"{r.returncode}: {r.stderr.strip()}")
+        check_shipped(shipped)
 
     # Two errors, lines 3 and 6: both reported, each with FILE:LINE and key.
     bad = write(d, "bad.conf", """daemon = {
