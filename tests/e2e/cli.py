@@ -204,6 +204,26 @@ def test_topology():
     say(f"topology: contract keys ok, lo falls back to CPUs {cpus}")
 
 
+def test_topology_defaults():
+    """Without -c, topology plans what the daemon runs with its built-in
+    defaults (loopback listeners), as doctor does: not every interface of
+    the machine."""
+    r = run(["topology", "--json"])
+    check(r.returncode == 0, f"topology --json exited {r.returncode}")
+    doc = json.loads(r.stdout)
+    names = [i["name"] for i in doc["interfaces"]]
+    check(names == ["lo"], f"topology without -c shows {names}, not the "
+          f"defaults' loopback interface ['lo']")
+    r = run(["doctor", "--json"])
+    plan = [f for f in json.loads(r.stdout)["findings"]
+            if f["check"] == "plan"]
+    m = re.match(r"(\d+) workers? on CPUs? ", plan[0]["why"] if plan else "")
+    check(m and int(m.group(1)) == len(doc["workers"]), f"topology plans "
+          f"{len(doc['workers'])} workers, doctor: {plan}")
+    say(f"topology without -c: {names}, {len(doc['workers'])} workers as "
+        f"doctor says")
+
+
 def test_topology_narrowed():
     """Under boot binding the inherited mask is the housekeeping set: the
     plan must still use every CPU of the cpuset, as under taskset -c 0."""
@@ -317,6 +337,7 @@ def main():
     test_help_version()
     test_check_config()
     test_topology()
+    test_topology_defaults()
     test_topology_narrowed()
     test_usage()
     test_status_no_daemon()
