@@ -15,6 +15,13 @@ int	 affinityd_main(int argc, char *argv[]);
 /* cmd_config.c: 0, or an exit status after printing every error. */
 int	 cmd_config_load(const char *path, struct config **conf);
 
+/*
+ * cmd_sysroot.c: 0 when sysroot is NULL or describes a machine (proc/ and
+ * sys/ below it); else says why and returns status (EXIT_NOPERM when it
+ * may not be read).
+ */
+int	 cmd_sysroot_check(const char *cmd, const char *sysroot, int status);
+
 /* cmd_topology.c */
 int	 cmd_topology(int argc, char *argv[]);
 

@@ -86,7 +86,8 @@ cmd_bind_plan(const char *cmd, const char *path, const char *sysroot,
 	int		 r;
 
 	memset(plan, 0, sizeof(*plan));
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = cmd_sysroot_check(cmd, sysroot, EXIT_NOINPUT)) != 0 ||
+	    (r = cmd_config_load(path, &conf)) != 0)
 		return r;
 	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
 	if (topo != NULL)
@@ -150,7 +151,15 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 	int			 i, r, status = 0;
 
 	if (argc < 2) {
-		cmd_bind_usage(stderr);
+		if (argc == 0)
+			fprintf(stderr, "affinityd: bind: what to bind is "
+			    "missing: CPUS and a PID (\"affinityd bind 0-1 "
+			    "1234\"), or --housekeeping\n");
+		else
+			fprintf(stderr, "affinityd: bind: the PID is missing: "
+			    "which process to bind to CPUs %s (\"affinityd "
+			    "bind %s PID ...\")\n", argv[0], argv[0]);
+		fprintf(stderr, "\"affinityd bind --help\" says more\n");
 		return EXIT_USAGE;
 	}
 	r = cpuset_parse(argv[0], &set);

@@ -5,6 +5,7 @@
  */
 #include "acconfig.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,9 @@ cmd_status(int argc, char *argv[])
 		config_free(conf);
 		return r;
 	}
-	if (admin_request(sock, "status", &doc, &why) < 0) {
+	if ((r = admin_request(sock, "status", &doc, &why)) < 0) {
 		fprintf(stderr, "affinityd: status: %s\n", why ? why : "failed");
-		r = EXIT_UNAVAIL;
+		r = r == -EACCES ? EXIT_NOPERM : EXIT_UNAVAIL;
 		goto out;
 	}
 	if (json) {

@@ -121,7 +121,8 @@ cmd_topology(int argc, char *argv[])
 	for (; optind < argc; optind++)
 		if (strv_add(&ifaces, argv[optind]) < 0)
 			return EXIT_OSERR;
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = cmd_sysroot_check("topology", sysroot, EXIT_NOINPUT)) != 0 ||
+	    (r = cmd_config_load(path, &conf)) != 0)
 		goto out_status;
 	/* Without -c, the built-in defaults: what the daemon would serve. */
 	r = plan_conf_discover(conf, sysroot, &ifaces, 0, &topo);

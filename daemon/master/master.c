@@ -1041,7 +1041,10 @@ master_setup(struct master *m, const struct config *conf)
 	m->admin = admin_listen(m->base, conf->admin_socket, &master_admin_ops,
 	    m, &why);
 	if (m->admin == NULL) {
-		log_errorx("admin socket: %s", why ? why : "cannot listen");
+		/* Most reasons name the admin socket already. */
+		log_errorx("%s%s", why != NULL && strncmp(why, "admin socket",
+		    12) == 0 ? "" : "admin socket: ", why ? why :
+		    "cannot listen");
 		free(why);
 		return EXIT_OSERR;
 	}
