@@ -60,6 +60,12 @@ def check_shipped(shipped):
                        r'user "affinityd".*create it', lines[0]),
               f"-t on the shipped {shipped} without an affinityd user "
               f"exited {r.returncode}: {r.stderr.strip()!r}")
+        # The README shows this very line.
+        readme = os.path.join(srcdir(), "README.md")
+        if os.path.exists(readme):
+            shown = lines[0].replace(shipped, "conf/affinityd.conf")
+            check(shown in open(readme).read(), f"the README does not show "
+                  f"what -t says of the shipped file: {shown!r}")
         return
     check(r.returncode == 0, f"-t on the shipped {shipped} exited "
           f"{r.returncode}: {r.stderr.strip()}")

@@ -13,7 +13,9 @@ admin socket ... is in use"."""
 import sys
 sys.dont_write_bytecode = True
 
+import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -124,7 +126,40 @@ def test_admin_in_use():
     say(f"admin socket in use: {lines[0]}")
 
 
+def test_readme_paths():
+    """Every path of the tree the README names exists (the fixture trees
+    are one level below tests/fixtures/sysroot/)."""
+    top = srcdir()
+    readme = os.path.join(top, "README.md")
+    if not os.path.exists(readme):
+        say("no README.md: its paths are not checked")
+        return
+    text = open(readme).read()
+    paths = set(re.findall(r"(?<![\w/.$-])((?:conf|docs|scripts|systemd|"
+                           r"tests)/[\w./*-]*[\w/*])", text))
+    missing = sorted(p for p in paths
+                     if not glob.glob(os.path.join(top, p)))
+    check(not missing, f"the README names paths that do not exist: "
+          f"{missing}")
+    r = run(["doctor", "--sysroot",
+             os.path.join(top, "tests", "fixtures", "sysroot", "mlx5")])
+    check(r.returncode in (0, 1), f"the README's doctor --sysroot example "
+          f"exited {r.returncode}: {r.stderr.strip()!r}")
+    d = tempdir()
+    conf = os.path.join(d, "hk.conf")
+    with open(conf, "w") as f:
+        f.write('topology = {\n  workers = "2-15";\n};\n')
+    r = run(["boot-config", "--housekeeping-cpus", "-c", conf, "--sysroot",
+             os.path.join(top, "tests", "fixtures", "sysroot", "tg3")])
+    check(r.returncode == 0 and r.stdout == "0-1\n", f"the README's "
+          f"boot-config example on a 16-CPU tree: exit {r.returncode}, "
+          f"{r.stdout!r} {r.stderr.strip()!r}")
+    say(f"README: {len(paths)} paths exist, its doctor and boot-config "
+        f"examples hold")
+
+
 def main():
+    test_readme_paths()
     test_sysroot()
     test_bind_missing()
     test_status_refused()
