@@ -15,6 +15,9 @@
 #include "config/config.h"
 #include "common/log.h"
 #include "master/master.h"
+#include "worker/handler.h"
+#include "topology/plan.h"
+#include "topology/topology.h"
 #include "common/util.h"
 
 static const struct {
@@ -60,25 +63,58 @@ affinityd_usage(FILE *out)
 }
 
 /*
- * What only this host tells about conf: whether its worker CPUs are ones
- * the daemon may use here.  -t checks it too, as the start would fail.
+ * Loads FILE (or the defaults) and checks it against this host (its CPUs,
+ * daemon.user), printing every error of both at once: 0 or an exit status.
  */
 static int
-affinityd_check_host(const struct config *conf)
+affinityd_load(const char *path, struct config **conf)
 {
 	struct strv	 errors = { 0 };
 	size_t		 i;
 	int		 r;
 
-	r = config_check_host(conf, &errors);
+	if (path == NULL) {
+		if ((*conf = config_defaults()) == NULL)
+			return EXIT_OSERR;
+		r = config_check_host(*conf, &errors);
+	} else
+		r = config_load_host(path, &handler_catalogue, conf, &errors);
 	for (i = 0; i < errors.n; i++)
 		log_cmd_error("%s", errors.v[i]);
 	strv_free(&errors);
-	return r < 0 ? EXIT_CONFIG : 0;
+	if (r == 0)
+		return 0;
+	config_free(*conf);
+	*conf = NULL;
+	return EXIT_CONFIG;
 }
 
 /*
- * Loads FILE (or the defaults) and checks it against this host; with -t
+ * -t: the worker plan the start would make, refused in the start's words
+ * (its interfaces must exist, one CPU at least must get a worker).
+ */
+static int
+affinityd_check_plan(const struct config *conf, const char *what)
+{
+	struct topology	*topo = NULL;
+	int		 r;
+
+	log_setlevel(LOG_LEVEL_WARNING);	/* -t prints errors, or OK */
+	r = plan_conf_discover(conf, NULL, NULL, 0, &topo);
+	if (r == 0 && topo != NULL && topo->nworkers > 0) {
+		topology_free(topo);
+		return 0;
+	}
+	if (topo != NULL)		/* they say why */
+		plan_conf_log_warnings(topo);
+	log_cmd_error("%s: no worker plan: %s", what, r < 0 ? strerror(-r) :
+	    "no usable CPU");
+	topology_free(topo);
+	return EXIT_CONFIG;
+}
+
+/*
+ * Loads FILE (or the defaults) and checks what the start checks; with -t
  * says so and stops there, else runs the master.  level: --log-level,
  * or NULL for daemon.log_level.
  */
@@ -86,20 +122,17 @@ static int
 affinityd_start(const char *path, int test, const enum log_level *level,
     const struct master_options *mopts)
 {
+	const char	*what = path ? path : "built-in defaults";
 	struct config	*conf = NULL;
 	int		 r;
 
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = affinityd_load(path, &conf)) != 0)
 		return r;
-	if ((r = affinityd_check_host(conf)) != 0) {
-		config_free(conf);
-		return r;
-	}
 	if (test) {
-		fprintf(stderr, "%s: configuration OK\n",
-		    path ? path : "built-in defaults");
+		if ((r = affinityd_check_plan(conf, what)) == 0)
+			fprintf(stderr, "%s: configuration OK\n", what);
 		config_free(conf);
-		return 0;
+		return r;
 	}
 	log_init(level != NULL ? *level : conf->log_level);
 	log_procinit("master");

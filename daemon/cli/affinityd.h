@@ -14,6 +14,13 @@ int	 affinityd_main(int argc, char *argv[]);
 /* cmd_config.c: 0, or an exit status after printing every error. */
 int	 cmd_config_load(const char *path, struct config **conf);
 
+/*
+ * cmd_sysroot.c: 0 when sysroot is NULL or describes a machine (proc/ and
+ * sys/ below it); else says why and returns status (EXIT_NOPERM when it
+ * may not be read).
+ */
+int	 cmd_sysroot_check(const char *cmd, const char *sysroot, int status);
+
 /* cmd_topology.c */
 int	 cmd_topology(int argc, char *argv[]);
 
@@ -23,8 +30,15 @@ int	 cmd_status(int argc, char *argv[]);
 /* cmd_reload.c */
 int	 cmd_reload(int argc, char *argv[]);
 
-/* cmd_bind.c */
+/*
+ * cmd_bind.c: cmd_bind_load_plan() loads FILE (or the defaults) and fills
+ * plan with the boot binding's CPUs below sysroot, saying what went wrong
+ * as command cmd; 0 or an exit status.
+ */
 int	 cmd_bind(int argc, char *argv[]);
+struct bind_plan;
+int	 cmd_bind_load_plan(const char *cmd, const char *path,
+	    const char *sysroot, struct bind_plan *plan);
 
 /* cmd_boot_config.c */
 int	 cmd_boot_config(int argc, char *argv[]);

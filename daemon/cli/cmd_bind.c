@@ -53,7 +53,7 @@ cmd_bind_usage(FILE *out)
  * Loads FILE (or the defaults) and fills plan with the boot binding's
  * CPUs, saying what went wrong as command cmd; 0 or an exit status.
  */
-static int
+int
 cmd_bind_load_plan(const char *cmd, const char *path, const char *sysroot,
     struct bind_plan *plan)
 {
@@ -62,7 +62,8 @@ cmd_bind_load_plan(const char *cmd, const char *path, const char *sysroot,
 	int		 r;
 
 	memset(plan, 0, sizeof(*plan));
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = cmd_sysroot_check(cmd, sysroot, EXIT_NOINPUT)) != 0 ||
+	    (r = cmd_config_load(path, &conf)) != 0)
 		return r;
 	if ((r = bind_plan(conf, sysroot, plan, &why)) != 0)
 		log_cmd_error("affinityd: %s: %s", cmd,
@@ -101,7 +102,15 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 	int			 i, r, status = 0;
 
 	if (argc < 2) {
-		cmd_bind_usage(stderr);
+		if (argc == 0)
+			fprintf(stderr, "affinityd: bind: what to bind is "
+			    "missing: CPUS and a PID (\"affinityd bind 0-1 "
+			    "1234\"), or --housekeeping\n");
+		else
+			fprintf(stderr, "affinityd: bind: the PID is missing: "
+			    "which process to bind to CPUs %s (\"affinityd "
+			    "bind %s PID ...\")\n", argv[0], argv[0]);
+		fprintf(stderr, "\"affinityd bind --help\" says more\n");
 		return EXIT_USAGE;
 	}
 	r = cpuset_parse(argv[0], &set);

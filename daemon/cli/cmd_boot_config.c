@@ -221,9 +221,7 @@ cmd_boot_config(int argc, char *argv[])
 	};
 	struct boot_config	 bc = { 0 };
 	struct bind_plan	 plan;
-	struct config		*conf = NULL;
 	const char		*path = NULL, *sysroot = NULL;
-	char			*why = NULL;
 	int			 ch, r, systemd = 0, cmdline = 0;
 	int			 hk_only = 0;
 
@@ -258,16 +256,8 @@ cmd_boot_config(int argc, char *argv[])
 	}
 	if (!hk_only && !cmdline)
 		systemd = 1;
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = cmd_bind_load_plan("boot-config", path, sysroot, &plan)) != 0)
 		return r;
-	r = bind_plan(conf, sysroot, &plan, &why);
-	config_free(conf);
-	if (r != 0) {
-		fprintf(stderr, "affinityd: boot-config: %s\n", why != NULL ?
-		    why : strerror(ENOMEM));
-		free(why);
-		return r;
-	}
 	if (cmd_boot_config_text(&plan, path, &bc) < 0) {
 		r = EXIT_OSERR;
 		goto out;

@@ -2,7 +2,8 @@
 /*
  * "affinityd doctor": loads the configuration, discovers its worker plan,
  * runs the doctor checks on this machine (or a sysroot) and prints the
- * findings as text a person reads or as JSON; exits 1 when one FAILs.
+ * findings as text a person reads or as JSON; exits 1 when one FAILs, 2
+ * when it could not look (77 when it was not allowed to).
  */
 #include "acconfig.h"
 
@@ -20,8 +21,12 @@
 #include "doctor/doctor.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "worker/handler.h"
+
+/* The machine could not be looked at: no verdict, unlike a FAIL's 1. */
+#define CMD_DOCTOR_EXIT_UNSEEN	2
 
 /* Wide enough for the longest check name. */
 #define CMD_DOCTOR_NAME_WIDTH	16
@@ -36,7 +41,8 @@ cmd_doctor_usage(FILE *out)
 	    "(default: the built-in defaults) and reports what stands in the\n"
 	    "way of keeping each flow on its RX queue's CPU: each finding OK,\n"
 	    "WARN or FAIL, why, and the fix.  Exits 0 when nothing FAILs, 1\n"
-	    "otherwise.  affinityd(8) lists every check.\n"
+	    "when something does, 2 when it could not look (77: not allowed).\n"
+	    "affinityd(8) lists every check.\n"
 	    "\n"
 	    "  -c, --config FILE  the configuration to check the machine for\n"
 	    "  --sysroot DIR      read proc/, sys/ and etc/ below DIR instead of /\n"
@@ -119,10 +125,34 @@ cmd_doctor_text(const struct doctor_report *rep, const char *path,
 	    "nothing on this host moves flows off their queue's CPU");
 }
 
-/* Loads, plans and checks; fills rep.  Returns 0 or -ENOMEM. */
+/*
+ * The plan could not be made because the machine's files could not be
+ * read (a --sysroot tree that lacks them, no permission): 0, or the exit
+ * status that says so.
+ */
+static int
+cmd_doctor_unseen(int plan_error)
+{
+	switch (plan_error) {
+	case -EACCES:
+	case -EPERM:
+		return EXIT_NOPERM;
+	case -ENOENT:
+	case -ENOTDIR:
+	case -EIO:
+		return CMD_DOCTOR_EXIT_UNSEEN;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Loads, plans and checks; fills rep, and *plan_error with why there is no
+ * plan (0: there is).  Returns 0 or -ENOMEM.
+ */
 static int
 cmd_doctor_check(const char *path, const char *sysroot,
-    struct doctor_report *rep)
+    struct doctor_report *rep, int *plan_error)
 {
 	struct doctor_host	 host;
 	struct config		*conf = NULL;
@@ -135,6 +165,7 @@ cmd_doctor_check(const char *path, const char *sysroot,
 	host.sysroot = sysroot;
 	host.conf = conf;
 	host.plan_error = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
+	*plan_error = host.plan_error;
 	if (topo != NULL)
 		plan_conf_log_warnings(topo);
 	host.topo = topo;
@@ -159,7 +190,7 @@ cmd_doctor(int argc, char *argv[])
 	};
 	struct doctor_report	 rep = { 0 };
 	const char		*path = NULL, *sysroot = NULL;
-	int			 ch, json = 0, r;
+	int			 ch, json = 0, r, plan_error = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -184,7 +215,10 @@ cmd_doctor(int argc, char *argv[])
 		cmd_doctor_usage(stderr);
 		return EXIT_USAGE;
 	}
-	r = cmd_doctor_check(path, sysroot, &rep);
+	if ((r = cmd_sysroot_check("doctor", sysroot,
+	    CMD_DOCTOR_EXIT_UNSEEN)) != 0)
+		return r;
+	r = cmd_doctor_check(path, sysroot, &rep, &plan_error);
 	if (r < 0) {
 		log_cmd_error("affinityd: doctor: %s", strerror(ENOMEM));
 		r = EXIT_OSERR;
@@ -196,6 +230,9 @@ cmd_doctor(int argc, char *argv[])
 		cmd_doctor_text(&rep, path, sysroot);
 	if (r != 0 || fflush(stdout) != 0 || ferror(stdout))
 		r = EXIT_OSERR;
+	else if ((r = cmd_doctor_unseen(plan_error)) != 0)
+		log_cmd_error("affinityd: doctor: could not read what the "
+		    "machine is (%s): no verdict", strerror(-plan_error));
 	else
 		r = doctor_count(&rep, DOCTOR_FAIL) > 0 ? 1 : 0;
 out:

@@ -118,7 +118,7 @@ cmd_reload(int argc, char *argv[])
 		r = 0;
 	} else if (r < 0) {
 		log_cmd_error("affinityd: reload: %s", why ? why : "failed");
-		r = EXIT_UNAVAIL;
+		r = r == -EACCES ? EXIT_NOPERM : EXIT_UNAVAIL;
 	} else if (!json_is_true(json_object_get(doc, ADMIN_KEY_OK))) {
 		log_cmd_error("affinityd: reload: the daemon's answer says "
 		    "neither ok nor what failed");

@@ -5,6 +5,7 @@
  */
 #include "acconfig.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +82,9 @@ cmd_status(int argc, char *argv[])
 		config_free(conf);
 		return r;
 	}
-	if (admin_request(sock, ADMIN_CMD_STATUS, &doc, &why) < 0) {
+	if ((r = admin_request(sock, ADMIN_CMD_STATUS, &doc, &why)) < 0) {
 		log_cmd_error("affinityd: status: %s", why ? why : "failed");
-		r = EXIT_UNAVAIL;
+		r = r == -EACCES ? EXIT_NOPERM : EXIT_UNAVAIL;
 		goto out;
 	}
 	if (json) {

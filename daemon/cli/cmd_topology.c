@@ -27,11 +27,12 @@ cmd_topology_usage(FILE *out)
 	fprintf(out,
 	    "usage: affinityd topology [-c FILE] [--sysroot DIR] [--json] [IFACE ...]\n"
 	    "\n"
-	    "Maps each RX queue of IFACE (default: every interface with a device,\n"
-	    "or with -c the interfaces of the configured listen addresses) to its\n"
-	    "IRQ and CPU, and prints the worker plan.\n"
+	    "Maps each RX queue of IFACE (default: the interfaces the daemon would\n"
+	    "serve, those of the listen addresses of FILE or of the built-in\n"
+	    "defaults) to its IRQ and CPU, and prints the worker plan.\n"
 	    "\n"
-	    "  -c, --config FILE  take interfaces, workers and exclude_cpus from FILE\n"
+	    "  -c, --config FILE  the configuration (default: the built-in defaults,\n"
+	    "                     as the daemon runs without -c)\n"
 	    "  --sysroot DIR      read proc/ and sys/ below DIR instead of /\n"
 	    "  --json             print JSON (the layout is stable)\n");
 }
@@ -121,11 +122,11 @@ cmd_topology(int argc, char *argv[])
 	for (; optind < argc; optind++)
 		if (strv_add(&ifaces, argv[optind]) < 0)
 			return EXIT_OSERR;
-	if ((r = cmd_config_load(path, &conf)) != 0)
+	if ((r = cmd_sysroot_check("topology", sysroot, EXIT_NOINPUT)) != 0 ||
+	    (r = cmd_config_load(path, &conf)) != 0)
 		goto out_status;
-	/* Without -c, show every interface rather than the loopback defaults. */
-	r = plan_conf_discover(conf, sysroot, &ifaces, path == NULL && ifaces.n == 0,
-	    &topo);
+	/* Without -c, the built-in defaults: what the daemon would serve. */
+	r = plan_conf_discover(conf, sysroot, &ifaces, 0, &topo);
 	if (topo != NULL)
 		plan_conf_log_warnings(topo);
 	if (r < 0) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Logging to stderr with the process role in every line.  Under systemd the
- * journal reads a "<N>" prefix as the priority (sd-daemon(3)), so it is added
- * when JOURNAL_STREAM says stderr is connected to the journal.
+ * Logging to stderr with the process role in every line, and the severity
+ * of a warning or an error.  Under systemd the journal reads a "<N>" prefix
+ * as the priority (sd-daemon(3)), so it is written instead when stderr is
+ * the journal's stream: JOURNAL_STREAM names its device and inode, which
+ * must be stderr's (a child whose stderr went elsewhere inherits the
+ * variable too).
  */
 #include "acconfig.h"
 
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -44,11 +48,28 @@ log_libevent(int severity, const char *msg)
 	}
 }
 
+/* Whether stderr is the stream JOURNAL_STREAM ("DEVICE:INODE") names. */
+static int
+log_stderr_is_journal(void)
+{
+	const char		*stream = getenv("JOURNAL_STREAM");
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+	int			 end = 0;
+
+	if (stream == NULL ||
+	    sscanf(stream, "%llu:%llu%n", &dev, &ino, &end) != 2 ||
+	    stream[end] != '\0' || fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
 void
 log_init(enum log_level level)
 {
 	log_max = level;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_stderr_is_journal();
 	event_set_log_callback(log_libevent);
 }
 
@@ -96,6 +117,38 @@ log_level_parse(const char *text, enum log_level *level)
 	return -1;
 }
 
+/* What a plain line says of its severity: the journal has the priority. */
+static const char *
+log_severity(enum log_level level)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR:
+		return "error: ";
+	case LOG_LEVEL_WARNING:
+		return "warning: ";
+	default:
+		return "";
+	}
+}
+
+/* The one place a line is written; reason: strerror text, or NULL. */
+static void
+log_write(enum log_level level, const char *msg, const char *reason)
+{
+	const char	*sep = reason != NULL ? ": " : "";
+
+	if (reason == NULL)
+		reason = "";
+	if (log_to_syslog)
+		syslog((int)level, "%s: %s%s%s", log_role, msg, sep, reason);
+	else if (log_journal)
+		fprintf(stderr, "<%d>%s: %s%s%s\n", (int)level, log_role, msg,
+		    sep, reason);
+	else
+		fprintf(stderr, "%s: %s%s%s%s\n", log_role, log_severity(level),
+		    msg, sep, reason);
+}
+
 static void
 log_vlog(enum log_level level, const char *fmt, va_list ap)
 {
@@ -105,12 +158,7 @@ log_vlog(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_max)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_to_syslog)
-		syslog((int)level, "%s: %s", log_role, line);
-	else if (log_journal)
-		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, line);
-	else
-		fprintf(stderr, "%s: %s\n", log_role, line);
+	log_write(level, line, NULL);
 	errno = saved_errno;
 }
 
@@ -120,18 +168,10 @@ log_with_errno(enum log_level level, const char *fmt, va_list ap)
 	char	 msg[1536];
 	int	 saved_errno = errno;
 
+	if (level > log_max)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (level <= log_max && log_to_syslog)
-		syslog((int)level, "%s: %s: %s", log_role, msg,
-		    strerror(saved_errno));
-	else if (level <= log_max) {
-		if (log_journal)
-			fprintf(stderr, "<%d>%s: %s: %s\n", (int)level,
-			    log_role, msg, strerror(saved_errno));
-		else
-			fprintf(stderr, "%s: %s: %s\n", log_role, msg,
-			    strerror(saved_errno));
-	}
+	log_write(level, msg, strerror(saved_errno));
 	errno = saved_errno;
 }
 

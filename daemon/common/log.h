@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Logging: one small vocabulary used the same way by every process.
- * Lines go to stderr, prefixed with the process role ("master", "worker 3");
- * under systemd (JOURNAL_STREAM set) each line starts with its <N> priority.
+ * Lines go to stderr, prefixed with the process role ("master", "worker 3")
+ * and "warning: " or "error: "; when stderr is the journal (JOURNAL_STREAM
+ * names it) each line starts with its <N> priority instead.
  */
 #ifndef AFFINITYD_LOG_H
 #define AFFINITYD_LOG_H

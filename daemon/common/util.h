@@ -19,11 +19,13 @@
 /* sysexits(3) codes used by the daemon and its subcommands. */
 #define EXIT_USAGE	64
 #define EXIT_DATAERR	65
+#define EXIT_NOINPUT	66
 #define EXIT_UNAVAIL	69
 #define EXIT_SOFTWARE	70
 #define EXIT_OSERR	71
 #define EXIT_CANTCREAT	73
 #define EXIT_TEMPFAIL	75
+#define EXIT_NOPERM	77
 #define EXIT_CONFIG	78
 
 /* A NULL-terminated, growable vector of malloc'd strings. */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,8 +584,10 @@ config_parse_user(struct config_ctx *ctx, const config_setting_t *s,
 	if (*v == '\0')
 		config_report(ctx, s, key, "must name a user; leave the key "
 		    "out to keep the user that starts the daemon");
-	else
+	else {
 		config_set_string(ctx, &conf->user, v);
+		config_set_where(ctx, &conf->user_at, s);
+	}
 }
 
 static void
@@ -1508,22 +1511,51 @@ out:
 }
 
 /*
- * config_check_cpus() against the CPUs this host lets the daemon use.
- * When they cannot be read, the start says so: nothing to check here.
+ * daemon.user must name a user of this host: the workers switch to it, and
+ * the master looks it up before it starts any (and keeps the one it
+ * started with on reload, which must still name a user).
+ */
+static int
+config_check_user(const struct config *conf, struct strv *errors)
+{
+	const char	*where;
+
+	if (conf->user == NULL)
+		return 0;
+	where = conf->user_at ? conf->user_at :
+	    conf->path ? conf->path : "built-in defaults";
+	errno = 0;
+	if (getpwnam(conf->user) != NULL)
+		return 0;
+	if (errno != 0 && errno != ENOENT && errno != ESRCH)
+		return strv_addf(errors, "%s: daemon.user: cannot look up "
+		    "\"%s\": %s", where, conf->user, strerror(errno)) < 0 ?
+		    -ENOMEM : -1;
+	return strv_addf(errors, "%s: daemon.user: no such user \"%s\" on "
+	    "this host; create it (the package does, with systemd-sysusers) "
+	    "or leave the key out to keep the user that starts the daemon",
+	    where, conf->user) < 0 ? -ENOMEM : -1;
+}
+
+/*
+ * config_check_cpus() against the CPUs this host lets the daemon use (when
+ * they cannot be read, the start says so: nothing to check here), and
+ * config_check_user().
  */
 int
 config_check_host(const struct config *conf, struct strv *errors)
 {
 	struct cpuset	*allowed;
-	int		 r;
+	int		 r = 0, ru;
 
-	if (cpuset_allowed(NULL, &allowed) < 0)
-		return 0;
-	r = config_check_cpus(conf, allowed, errors);
-	cpuset_free(allowed);
-	if (r == -ENOMEM)
+	ru = config_check_user(conf, errors);
+	if (cpuset_allowed(NULL, &allowed) == 0) {
+		r = config_check_cpus(conf, allowed, errors);
+		cpuset_free(allowed);
+	}
+	if (r == -ENOMEM || ru == -ENOMEM)
 		strv_addf(errors, "%s", strerror(ENOMEM));
-	return r < 0 ? -1 : 0;
+	return r < 0 || ru < 0 ? -1 : 0;
 }
 
 void
@@ -1533,6 +1565,7 @@ config_free(struct config *conf)
 		return;
 	free(conf->path);
 	free(conf->user);
+	free(conf->user_at);
 	free(conf->admin_socket);
 	free(conf->metrics);
 	free(conf->pid_file);
@@ -1577,9 +1610,14 @@ config_report_read(struct config_ctx *ctx, const config_t *cfg)
 		    text);
 }
 
-int
-config_load(const char *path, const struct config_handlers *handlers,
-    struct config **confp, struct strv *errors)
+/*
+ * Reads path into *confp, each listener's handler looked up through
+ * handlers.  host: then checks against this host the keys that were
+ * valid, also when others were not.
+ */
+static int
+config_load_with(const char *path, const struct config_handlers *handlers,
+    struct config **confp, struct strv *errors, int host)
 {
 	struct config_ctx	 ctx = { .path = path, .errors = errors,
 				    .handlers = handlers };
@@ -1604,6 +1642,9 @@ config_load(const char *path, const struct config_handlers *handlers,
 	config_walk(&ctx, config_root_setting(&cfg), NULL, &config_top_group,
 	    conf);
 	config_report_ints(&ctx);
+	if (host && !ctx.nomem && errors != NULL &&
+	    config_check_host(conf, errors) < 0)
+		ctx.nerrors++;
 done:
 	config_destroy(&cfg);
 	config_file_free(&ctx.file);
@@ -1618,6 +1659,20 @@ done:
 	}
 	*confp = conf;
 	return 0;
+}
+
+int
+config_load(const char *path, const struct config_handlers *handlers,
+    struct config **confp, struct strv *errors)
+{
+	return config_load_with(path, handlers, confp, errors, 0);
+}
+
+int
+config_load_host(const char *path, const struct config_handlers *handlers,
+    struct config **confp, struct strv *errors)
+{
+	return config_load_with(path, handlers, confp, errors, 1);
 }
 
 /*

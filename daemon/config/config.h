@@ -43,6 +43,7 @@ struct config {
 
 	/* daemon = { ... } */
 	char			*user;		/* NULL: keep the current user */
+	char			*user_at;	/* "FILE:LINE", NULL: default */
 	char			*admin_socket;
 	char			*metrics;	/* "HOST:PORT", NULL: off */
 	struct sockaddr_storage	 metrics_addr;	/* when metrics is set */
@@ -91,9 +92,12 @@ struct config_handlers {
  * config.c: config_load() gives 0 and a fully checked *conf, or -1 with
  * *conf untouched and every problem appended to errors (may be NULL) as
  * "FILE:LINE: KEY: what is wrong"; each listener's handler is looked up
- * through handlers.  config_check_cpus() checks conf
- * against the CPUs allowed, config_check_host() against those this host
- * lets the daemon use, the same way: -1 when they added an error.
+ * through handlers.  config_check_cpus() checks conf against the CPUs
+ * allowed, config_check_host() against this host (the CPUs it lets the
+ * daemon use, daemon.user), the same way: -1 when they added an error.
+ * config_load_host() is config_load() and then config_check_host() on
+ * every key that was valid, so that one run reports every error a start
+ * would meet.
  */
 
 /*
@@ -103,6 +107,9 @@ struct config_handlers {
 #define CONFIG_MAX_LISTENERS	250
 struct config	*config_defaults(void);
 int		 config_load(const char *path,
+		    const struct config_handlers *handlers,
+		    struct config **conf, struct strv *errors);
+int		 config_load_host(const char *path,
 		    const struct config_handlers *handlers,
 		    struct config **conf, struct strv *errors);
 int		 config_check_cpus(const struct config *conf,

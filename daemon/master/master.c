@@ -768,8 +768,7 @@ master_reload_read(struct master *m)
 
 	if (path == NULL)
 		return config_defaults();
-	if (config_load(path, &handler_catalogue, &conf, &errors) == 0 &&
-	    config_check_host(conf, &errors) == 0) {
+	if (config_load_host(path, &handler_catalogue, &conf, &errors) == 0) {
 		strv_free(&errors);
 		return conf;
 	}
@@ -1083,7 +1082,10 @@ master_setup(struct master *m, const struct config *conf)
 	m->admin = admin_listen(m->base, conf->admin_socket, &master_admin_ops,
 	    m, &why);
 	if (m->admin == NULL) {
-		log_errorx("admin socket: %s", why ? why : "cannot listen");
+		/* Most reasons name the admin socket already. */
+		log_errorx("%s%s", why != NULL && strncmp(why, "admin socket",
+		    12) == 0 ? "" : "admin socket: ", why ? why :
+		    "cannot listen");
 		free(why);
 		return EXIT_OSERR;
 	}

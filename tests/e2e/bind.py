@@ -67,7 +67,7 @@ def test_usage():
                        (["bind", "0x0", "1"], '"0x0"'),
                        (["bind", "0", "1x"], '"1x"'),
                        (["bind", "0", "0"], '"0"'),
-                       (["bind", "0"], "usage:"),
+                       (["bind", "0"], "PID is missing"),
                        (["bind", "--housekeeping", "0", "1"], "--housekeeping"),
                        (["bind", "--dry-run", "0", "1"], "--housekeeping"),
                        (["boot-config", "--housekeeping-cpus", "--systemd"],

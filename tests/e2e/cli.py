@@ -9,6 +9,7 @@ sys.dont_write_bytecode = True
 
 import json
 import os
+import pwd
 import re
 import subprocess
 
@@ -44,6 +45,32 @@ def test_help_version():
                   f"says {m.group(1)}")
 
 
+def check_shipped(shipped):
+    """The shipped file is the package's: it runs the workers as the
+    affinityd user, which the package creates.  Where that user does not
+    exist, -t says so in one line that tells what to do, and nothing
+    else."""
+    r = run(["-t", "-c", shipped])
+    try:
+        pwd.getpwnam("affinityd")
+    except KeyError:
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == EXIT_CONFIG and len(lines) == 1 and
+              re.match(re.escape(shipped) + r':\d+: daemon.user: no such '
+                       r'user "affinityd".*create it', lines[0]),
+              f"-t on the shipped {shipped} without an affinityd user "
+              f"exited {r.returncode}: {r.stderr.strip()!r}")
+        # The README shows this very line.
+        readme = os.path.join(srcdir(), "README.md")
+        if os.path.exists(readme):
+            shown = lines[0].replace(shipped, "conf/affinityd.conf")
+            check(shown in open(readme).read(), f"the README does not show "
+                  f"what -t says of the shipped file: {shown!r}")
+        return
+    check(r.returncode == 0, f"-t on the shipped {shipped} exited "
+          f"{r.returncode}: {r.stderr.strip()}")
+
+
 def test_check_config():
     d = tempdir()
     good = write(d, "good.conf", f"""# every section, valid
@@ -72,9 +99,7 @@ listeners = (
           f"{r.returncode}: {r.stderr.strip()}")
     shipped = os.path.join(srcdir(), "conf", "affinityd.conf")
     if os.path.exists(shipped):
-        r = run(["-t", "-c", shipped])
-        check(r.returncode == 0, f"-t on the shipped {shipped} exited "
-              f"{r.returncode}: {r.stderr.strip()}")
+        check_shipped(shipped)
 
     # Two errors, lines 3 and 6: both reported, each with FILE:LINE and key.
     bad = write(d, "bad.conf", """daemon = {
@@ -185,6 +210,26 @@ def test_topology():
     say(f"topology: contract keys ok, lo falls back to CPUs {cpus}")
 
 
+def test_topology_defaults():
+    """Without -c, topology plans what the daemon runs with its built-in
+    defaults (loopback listeners), as doctor does: not every interface of
+    the machine."""
+    r = run(["topology", "--json"])
+    check(r.returncode == 0, f"topology --json exited {r.returncode}")
+    doc = json.loads(r.stdout)
+    names = [i["name"] for i in doc["interfaces"]]
+    check(names == ["lo"], f"topology without -c shows {names}, not the "
+          f"defaults' loopback interface ['lo']")
+    r = run(["doctor", "--json"])
+    plan = [f for f in json.loads(r.stdout)["findings"]
+            if f["check"] == "plan"]
+    m = re.match(r"(\d+) workers? on CPUs? ", plan[0]["why"] if plan else "")
+    check(m and int(m.group(1)) == len(doc["workers"]), f"topology plans "
+          f"{len(doc['workers'])} workers, doctor: {plan}")
+    say(f"topology without -c: {names}, {len(doc['workers'])} workers as "
+        f"doctor says")
+
+
 def test_topology_narrowed():
     """Under boot binding the inherited mask is the housekeeping set: the
     plan must still use every CPU of the cpuset, as under taskset -c 0."""
@@ -232,40 +277,78 @@ def test_status_no_daemon():
           f"{r.stdout!r} on stdout")
 
 
+def run_with_stderr(args, path, env):
+    """Runs affinityd ARGS with stderr written to PATH; returns (exit
+    status, what it wrote there)."""
+    with open(path, "w") as err:
+        r = subprocess.run([binary()] + args, env=env, text=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=err, timeout=30)
+    with open(path) as f:
+        return r.returncode, f.read()
+
+
 def test_journal_priority():
-    """Under systemd (JOURNAL_STREAM set) a refused start or reload must
-    reach the journal as errors, not as plain output at info."""
+    """When stderr is the journal (JOURNAL_STREAM names its device and
+    inode) a refused start or reload must reach it as errors, not as plain
+    output at info.  A JOURNAL_STREAM that names another stream (inherited
+    by a command whose stderr is a terminal or a file) changes nothing."""
     d = tempdir()
     bad = write(d, "bad.conf", "daemon = { max_connections = 5;\n")
+    errpath = os.path.join(d, "stderr")
+    open(errpath, "w").close()
+    st = os.stat(errpath)
+    journal = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+    other = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino + 1}")
     for args in (["-c", bad], ["reload", "--wait", "-c", bad]):
-        env = dict(os.environ, JOURNAL_STREAM="8:1234")
-        r = subprocess.run([binary()] + args, env=env, text=True,
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=30)
-        lines = r.stderr.strip().splitlines()
-        check(r.returncode == EXIT_CONFIG, f"affinityd {' '.join(args)} "
-              f"exited {r.returncode}, not {EXIT_CONFIG}")
+        rc, err = run_with_stderr(args, errpath, journal)
+        lines = err.strip().splitlines()
+        check(rc == EXIT_CONFIG, f"affinityd {' '.join(args)} "
+              f"exited {rc}, not {EXIT_CONFIG}")
         check(lines and all(ln.startswith("<3>") for ln in lines),
               f"affinityd {' '.join(args)} under the journal: not every "
-              f"error line has the <3> priority: {r.stderr!r}")
+              f"error line has the <3> priority: {err!r}")
         check(any(f"{bad}:2: syntax error" in ln for ln in lines),
-              f"affinityd {' '.join(args)}: no {bad}:2: error: {r.stderr!r}")
-        plain = run(args)
-        check(not plain.stderr.startswith("<"), f"affinityd "
-              f"{' '.join(args)} without the journal prefixes a priority: "
-              f"{plain.stderr!r}")
-    say(f"cli: a refused start and reload log at error priority under the "
-        f"journal")
+              f"affinityd {' '.join(args)}: no {bad}:2: error: {err!r}")
+        for env in (None, other):
+            rc, err = run_with_stderr(args, errpath, env)
+            check(not err.startswith("<"), f"affinityd {' '.join(args)} "
+                  f"with stderr not the journal prefixes a priority "
+                  f"(JOURNAL_STREAM {'set' if env else 'unset'}): {err!r}")
+    say("cli: a refused start and reload log at error priority under the "
+        "journal, and only there")
+
+
+def test_log_severity():
+    """In the foreground a warning says it is one; under the journal the
+    priority says it."""
+    d = tempdir()
+    conf = write(d, "iface.conf", f"""daemon = {{ admin_socket = "{d}/a.sock"; }};
+topology = {{ interfaces = ["nosuch0"]; }};
+""")
+    errpath = os.path.join(d, "stderr")
+    rc, err = run_with_stderr(["-t", "-c", conf], errpath, None)
+    check(re.search(r"^affinityd: warning: nosuch0: no such interface", err,
+                    re.M), f"the foreground warning does not say "
+          f"'warning:': {err!r}")
+    st = os.stat(errpath)
+    env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+    rc, err = run_with_stderr(["-t", "-c", conf], errpath, env)
+    check(re.search(r"^<4>affinityd: nosuch0: no such interface", err, re.M),
+          f"under the journal the warning has no <4> priority: {err!r}")
+    say("cli: warnings say so in the foreground, <4> under the journal")
 
 
 def main():
     test_help_version()
     test_check_config()
     test_topology()
+    test_topology_defaults()
     test_topology_narrowed()
     test_usage()
     test_status_no_daemon()
     test_journal_priority()
+    test_log_severity()
     say("cli: all checks passed")
 
 
