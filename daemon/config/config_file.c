@@ -326,8 +326,8 @@ cf_include(struct cf_scan *sc, const char *start, const char *p)
 	}
 	cf_emit(ctx, sc->copied, (size_t)(start - sc->copied));
 	if (sc->depth >= CONFIG_FILE_MAX_DEPTH)
-		cf_fail(ctx, &from, name, "@include nests more than %d files "
-		    "deep", CONFIG_FILE_MAX_DEPTH);
+		cf_fail(ctx, &from, name, "nests more than %d files deep",
+		    CONFIG_FILE_MAX_DEPTH);
 	else
 		cf_expand(ctx, &from, name, sc->depth + 1, sc->chain);
 	free(name);
