@@ -128,7 +128,8 @@ cmd_topology(int argc, char *argv[])
 	if (topo != NULL)
 		plan_conf_log_warnings(topo);
 	if (r < 0) {
-		fprintf(stderr, "affinityd: topology: %s\n", strerror(-r));
+		fprintf(stderr, "affinityd: topology: %s\n",
+		    read_file_error(r, NULL));
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
 		goto out_status;
 	}
