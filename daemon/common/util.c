@@ -236,7 +236,8 @@ read_fd(int fd, char **text, size_t *lenp, size_t max_bytes)
  * regular file, so that a name swapped to a FIFO or a device in between
  * is never read, then read whole, at most max_bytes (-EFBIG past that).
  * *lenp and *stp (each may be NULL) get the length and what fstat() saw;
- * -READ_NOT_REGULAR when it is not a regular file.
+ * -EISDIR for a directory, as read() would say, and -READ_NOT_REGULAR
+ * for anything else that is not a regular file.
  */
 int
 read_regular_file(const char *path, char **text, size_t *lenp,
@@ -252,6 +253,8 @@ read_regular_file(const char *path, char **text, size_t *lenp,
 		return -errno;
 	if (fstat(fd, stp) == -1)
 		r = -errno;
+	else if (S_ISDIR(stp->st_mode))
+		r = -EISDIR;
 	else if (!S_ISREG(stp->st_mode))
 		r = -READ_NOT_REGULAR;
 	else if (stp->st_size > 0 && (uintmax_t)stp->st_size > max_bytes)
@@ -281,13 +284,15 @@ file_kind(mode_t mode)
 
 /*
  * Why read_regular_file() gave r, as a message: its kind when it was not
- * a regular file (st NULL: not known), else strerror().
+ * a regular file (with st, else "not a regular file"), else strerror().
  */
 const char *
 read_file_error(int r, const struct stat *st)
 {
 	static char	 buf[64];
 
+	if (r == -EISDIR && st != NULL && S_ISDIR(st->st_mode))
+		r = -READ_NOT_REGULAR;
 	if (r != -READ_NOT_REGULAR)
 		return strerror(-r);
 	if (st == NULL)
