@@ -561,7 +561,7 @@ cf_expand(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
 	cf_map(ctx, sc.file, 1);
 	cf_scan(&sc, text);
 	cf_emit(ctx, sc.copied, strlen(sc.copied));
-	/* libconfig ends a string or comment with the file; one text would not. */
+	/* libconfig ends a string or comment with its file; one text not. */
 	if (from != NULL && sc.unclosed != NULL && !ctx->over)
 		cf_fail(ctx, from, path, "ends inside %s", sc.unclosed);
 done:
