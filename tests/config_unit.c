@@ -17,6 +17,7 @@
 #include "unit.h"
 
 #include "config/config.h"
+#include "config/config_file.h"
 #include "common/cpuset.h"
 #include "worker/handler.h"
 
@@ -542,6 +543,153 @@ test_include_checks(void **state)
 	free(fifo);
 }
 
+/* The errors of loading path, which must fail, one a line. */
+static char *
+load_errors(const char *path)
+{
+	struct config	*conf = untouched;
+	struct strv	 errors = { 0 };
+	char		*all = NULL, *grown;
+	size_t		 i;
+
+	assert_int_equal(config_load(path, &handler_catalogue, &conf,
+	    &errors), -1);
+	assert_ptr_equal(conf, untouched);
+	for (i = 0; i < errors.n; i++) {
+		assert_true(asprintf(&grown, "%s%s\n", all ? all : "",
+		    errors.v[i]) > 0);
+		free(all);
+		all = grown;
+	}
+	strv_free(&errors);
+	assert_non_null(all);
+	return all;
+}
+
+/*
+ * @include is expanded before libconfig reads the text, each file read
+ * once: the text has no @include left, and every error names the file
+ * and line it was written at, libconfig's as well as ours.  A cycle, a
+ * nesting past 10 files, a file that ends inside a string and a second
+ * @include on the line are refused.
+ */
+static void
+test_include_expansion(void **state)
+{
+	struct config_file	 cf;
+	char			 dir[] = "/tmp/config_unit.XXXXXX";
+	char			*main, *inc, *syn, *a, *b, *text, *want, *got;
+	unsigned int		 line, i;
+	const char		*file;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	text = "topology = {\n  workers = \"bogus\";\n}";	/* no newline */
+	inc = scratch_file(dir, "inc.conf", text, strlen(text));
+	assert_true(asprintf(&text, "daemon = {\n  max_connections = "
+	    "4294967296;\n};\n  @include \"%s\" # here\nlisteners = ( { name = "
+	    "\"a\"; port = 70000; handler = \"echo\"; } );\n", inc) > 0);
+	main = scratch_file(dir, "main.conf", text, strlen(text));
+	free(text);
+
+	/* The text: inc.conf's in place of the line, the rest after it. */
+	assert_int_equal(config_file_read(main, &cf, NULL), 0);
+	assert_null(strstr(cf.text, "@include"));
+	assert_string_equal(cf.text, "daemon = {\n  max_connections = "
+	    "4294967296;\n};\ntopology = {\n  workers = \"bogus\";\n}\n"
+	    " # here\nlisteners = ( { name = \"a\"; port = 70000; handler = "
+	    "\"echo\"; } );\n");
+	{
+		static const struct {
+			unsigned int	 file;	/* 0: main, 1: inc */
+			unsigned int	 line;
+		} want_at[] = { { 0, 1 }, { 0, 2 }, { 0, 3 }, { 1, 1 },
+		    { 1, 2 }, { 1, 3 }, { 0, 4 }, { 0, 5 }, { 0, 6 } };
+
+		for (i = 0; i < ARRAY_SIZE(want_at); i++) {
+			file = config_file_where(&cf, i + 1, &line);
+			assert_string_equal(file, want_at[i].file ? inc : main);
+			assert_int_equal(line, want_at[i].line);
+		}
+	}
+	assert_int_equal(cf.nints, 1);
+	assert_int_equal(cf.ints[0].line, 2);
+	config_file_free(&cf);
+
+	/* Our errors and the parsers' name the file and line. */
+	got = load_errors(main);
+	assert_true(asprintf(&want, "%s:2: daemon.max_connections: must be "
+	    "from 1 to 1000000, not 4294967296\n%s:2: topology.workers: "
+	    "\"bogus\" is not \"rx-queues\", \"cpus\" or a CPU list such as "
+	    "\"2-7,10\"\n%s:5: listeners[0] (\"a\").port: must be from 1 to "
+	    "65535, not 70000\n", main, inc, main) > 0);
+	assert_string_equal(got, want);
+	free(got), free(want), free(main);
+
+	/* libconfig's syntax error, two files deep. */
+	syn = scratch_file(dir, "syn.conf", "x = 1;\n\ny = ;\n", 14);
+	assert_true(asprintf(&text, "\n\n@include \"%s\"\n", syn) > 0);
+	a = scratch_file(dir, "a.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&text, "k = 1;\n@include \"%s\"\nj = 2;\n",
+	    a) > 0);
+	main = scratch_file(dir, "main.conf", text, strlen(text));
+	free(text);
+	got = load_errors(main);
+	assert_true(asprintf(&want, "%s:3: syntax error\n", syn) > 0);
+	assert_string_equal(got, want);
+	free(got), free(want), free(main), free(a), free(syn);
+
+	/* A cycle. */
+	assert_true(asprintf(&a, "%s/a.conf", dir) > 0);
+	assert_true(asprintf(&text, "\n@include \"%s\"\n", a) > 0);
+	b = scratch_file(dir, "b.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&text, "@include \"%s\"\n", b) > 0);
+	free(scratch_file(dir, "a.conf", text, strlen(text)));
+	free(text);
+	assert_true(asprintf(&want, "%s:2: @include \"%s\": includes itself, "
+	    "through the files that include it", b, a) > 0);
+	assert_one_error(a, want);
+	free(want), free(a), free(b);
+
+	/* Eleven files deep: d0 includes d1 ... d10 includes d11. */
+	for (i = 0; i < 11; i++) {
+		assert_true(asprintf(&text, "@include \"%s/d%u.conf\"\n", dir,
+		    i + 1) > 0);
+		assert_true(asprintf(&b, "d%u.conf", i) > 0);
+		free(scratch_file(dir, b, text, strlen(text)));
+		free(text), free(b);
+	}
+	free(scratch_file(dir, "d11.conf", "", 0));
+	assert_true(asprintf(&main, "%s/d0.conf", dir) > 0);
+	assert_true(asprintf(&want, "%s/d10.conf:1: @include \"%s/d11.conf\": "
+	    "nests more than 10 files deep", dir, dir) > 0);
+	assert_one_error(main, want);
+	free(want), free(main);
+
+	/* An included file ends inside a string; two @include on a line. */
+	syn = scratch_file(dir, "open.conf", "a = \"x\n", 7);
+	assert_true(asprintf(&text, "@include \"%s\"\n\";\n", syn) > 0);
+	main = scratch_file(dir, "main.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&want, "%s:1: @include \"%s\": ends inside a "
+	    "string", main, syn) > 0);
+	assert_one_error(main, want);
+	free(want), free(main);
+	assert_true(asprintf(&text, "\n@include \"%s\" @include \"%s\"\n",
+	    inc, inc) > 0);
+	main = scratch_file(dir, "main.conf", text, strlen(text));
+	free(text);
+	assert_true(asprintf(&want, "%s:2: one @include per line", main) > 0);
+	assert_one_error(main, want);
+	free(want), free(main), free(syn), free(inc);
+
+	assert_true(asprintf(&text, "rm -r %s", dir) > 0);
+	assert_int_equal(system(text), 0);
+	free(text);
+}
+
 /* A file of text in a scratch directory, loaded; the path to free. */
 static struct config *
 load_text(char *dir, const char *text, char **path)
@@ -945,6 +1093,7 @@ main(void)
 		cmocka_unit_test(test_listener_defaults),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_include_checks),
+		cmocka_unit_test(test_include_expansion),
 		cmocka_unit_test(test_check_cpus),
 		cmocka_unit_test(test_max_listeners),
 		cmocka_unit_test(test_no_error_list),

@@ -114,6 +114,35 @@ affinityd_check_plan(const struct config *conf, const char *what)
 }
 
 /*
+ * The configuration path the daemon keeps for its reloads: a relative one
+ * made absolute now, as --daemon changes to "/" and the working directory
+ * may go away.  Only the directory is resolved: the file may be a link
+ * moved to a new configuration before a reload.  NULL: path as given
+ * serves (absolute, or a directory that cannot be resolved, which the
+ * load then reports).
+ */
+static char *
+affinityd_absolute_path(const char *path)
+{
+	char	*copy, *slash, *dir, *abs = NULL;
+	int	 r;
+
+	if (path == NULL || path[0] == '/' || (copy = strdup(path)) == NULL)
+		return NULL;
+	if ((slash = strrchr(copy, '/')) != NULL)
+		*slash = '\0';
+	if ((dir = realpath(slash != NULL ? copy : ".", NULL)) != NULL) {
+		r = asprintf(&abs, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+		    slash != NULL ? slash + 1 : copy);
+		if (r == -1)
+			abs = NULL;
+		free(dir);
+	}
+	free(copy);
+	return abs;
+}
+
+/*
  * Loads FILE (or the defaults) and checks what the start checks; with -t
  * says so and stops there, else runs the master.  level: --log-level,
  * or NULL for daemon.log_level.
@@ -124,9 +153,14 @@ affinityd_start(const char *path, int test, const enum log_level *level,
 {
 	const char	*what = path ? path : "built-in defaults";
 	struct config	*conf = NULL;
+	char		*absolute = NULL;
 	int		 r;
 
-	if ((r = affinityd_load(path, &conf)) != 0)
+	if (!test && (absolute = affinityd_absolute_path(path)) != NULL)
+		path = absolute;
+	r = affinityd_load(path, &conf);
+	free(absolute);
+	if (r != 0)
 		return r;
 	if (test) {
 		if ((r = affinityd_check_plan(conf, what)) == 0)

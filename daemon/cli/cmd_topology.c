@@ -130,7 +130,8 @@ cmd_topology(int argc, char *argv[])
 	if (topo != NULL)
 		plan_conf_log_warnings(topo);
 	if (r < 0) {
-		log_cmd_error("affinityd: topology: %s", strerror(-r));
+		log_cmd_error("affinityd: topology: %s",
+		    read_file_error(r, NULL));
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
 		goto out_status;
 	}

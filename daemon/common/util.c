@@ -6,10 +6,13 @@
  */
 #include "acconfig.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,17 +230,83 @@ read_fd(int fd, char **text, size_t *lenp, size_t max_bytes)
 	return 0;
 }
 
-/* Reads a whole file of at most max_bytes into a NUL-terminated buffer. */
+/*
+ * The one way a file is read: opened without blocking (a FIFO opens at
+ * once and a terminal is not taken), checked on that descriptor to be a
+ * regular file, so that a name swapped to a FIFO or a device in between
+ * is never read, then read whole, at most max_bytes (-EFBIG past that).
+ * *lenp and *stp (each may be NULL) get the length and what fstat() saw;
+ * -EISDIR for a directory, as read() would say, and -READ_NOT_REGULAR
+ * for anything else that is not a regular file.
+ */
+int
+read_regular_file(const char *path, char **text, size_t *lenp,
+    size_t max_bytes, struct stat *stp)
+{
+	struct stat	 st;
+	int		 fd, r;
+
+	if (stp == NULL)
+		stp = &st;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
+		return -errno;
+	if (fstat(fd, stp) == -1)
+		r = -errno;
+	else if (S_ISDIR(stp->st_mode))
+		r = -EISDIR;
+	else if (!S_ISREG(stp->st_mode))
+		r = -READ_NOT_REGULAR;
+	else if (stp->st_size > 0 && (uintmax_t)stp->st_size > max_bytes)
+		r = -EFBIG;
+	else
+		r = read_fd(fd, text, lenp, max_bytes);
+	close(fd);
+	return r;
+}
+
+/* What kind of file mode is, for "is a FIFO, not a regular file". */
+const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
+/*
+ * Why read_regular_file() gave r, as a message: its kind when it was not
+ * a regular file (with st, else "not a regular file"), else strerror().
+ */
+const char *
+read_file_error(int r, const struct stat *st)
+{
+	static char	 buf[64];
+
+	if (r == -EISDIR && st != NULL && S_ISDIR(st->st_mode))
+		r = -READ_NOT_REGULAR;
+	if (r != -READ_NOT_REGULAR)
+		return strerror(-r);
+	if (st == NULL)
+		return "not a regular file";
+	snprintf(buf, sizeof(buf), "is %s, not a regular file",
+	    file_kind(st->st_mode));
+	return buf;
+}
+
+/* Reads a whole regular file of at most max_bytes, NUL-terminated. */
 int
 read_file(const char *path, char **text, size_t max_bytes)
 {
-	int	 fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -errno;
-	r = read_fd(fd, text, NULL, max_bytes);
-	close(fd);
-	return r;
+	return read_regular_file(path, text, NULL, max_bytes, NULL);
 }
 
 /* Reads a small file's first line without its newline or trailing blanks. */

@@ -6,8 +6,10 @@
 #ifndef AFFINITYD_UTIL_H
 #define AFFINITYD_UTIL_H
 
+#include <sys/stat.h>
 #include <sys/time.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -28,6 +30,12 @@
 #define EXIT_NOPERM	77
 #define EXIT_CONFIG	78
 
+/*
+ * read_regular_file() of what is not a regular file (a FIFO, a device, a
+ * directory): negated, as the errno values it gives otherwise.
+ */
+#define READ_NOT_REGULAR	EMEDIUMTYPE
+
 /* A NULL-terminated, growable vector of malloc'd strings. */
 struct strv {
 	char	**v;
@@ -47,6 +55,10 @@ char	*str_printable(const char *s);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
 	    PRINTFLIKE(2, 3);
 int	 read_fd(int fd, char **text, size_t *len, size_t max_bytes);
+int	 read_regular_file(const char *path, char **text, size_t *lenp,
+	    size_t max_bytes, struct stat *stp);
+const char *file_kind(mode_t mode);
+const char *read_file_error(int r, const struct stat *st);
 int	 read_file(const char *path, char **text, size_t max_bytes);
 int	 read_file_line(const char *path, char **line);
 int	 parse_uint(const char *text, unsigned int max, unsigned int *value);

@@ -159,13 +159,27 @@ config_report_at(struct config_ctx *ctx, const char *file, unsigned int line,
 	va_end(ap);
 }
 
+/*
+ * The file and line a line of the text libconfig read comes from: that
+ * text has every @include expanded (config_file.c), so its lines are
+ * mapped back to the files'.
+ */
 static const char *
-config_source_file(const struct config_ctx *ctx, const config_setting_t *s)
+config_where(const struct config_ctx *ctx, unsigned int line,
+    unsigned int *file_line)
 {
 	const char	*file;
 
-	file = config_setting_source_file(s);
+	file = config_file_where(&ctx->file, line, file_line);
 	return file != NULL ? file : ctx->path;
+}
+
+/* The file and line where setting s was written. */
+static const char *
+config_source(const struct config_ctx *ctx, const config_setting_t *s,
+    unsigned int *line)
+{
+	return config_where(ctx, config_setting_source_line(s), line);
 }
 
 /* Reports a problem with setting s, whose dotted name is key. */
@@ -173,11 +187,13 @@ static void
 config_report(struct config_ctx *ctx, const config_setting_t *s,
     const char *key, const char *fmt, ...)
 {
-	va_list	 ap;
+	va_list		 ap;
+	const char	*file;
+	unsigned int	 line;
 
+	file = config_source(ctx, s, &line);
 	va_start(ap, fmt);
-	config_vreport(ctx, config_source_file(ctx, s),
-	    config_setting_source_line(s), key, fmt, ap);
+	config_vreport(ctx, file, line, key, fmt, ap);
 	va_end(ap);
 }
 
@@ -185,9 +201,12 @@ config_report(struct config_ctx *ctx, const config_setting_t *s,
 static void
 config_set_where(struct config_ctx *ctx, char **dst, const config_setting_t *s)
 {
+	const char	*file;
+	unsigned int	 line;
+
 	free(*dst);
-	if (asprintf(dst, "%s:%u", config_source_file(ctx, s),
-	    config_setting_source_line(s)) == -1) {
+	file = config_source(ctx, s, &line);
+	if (asprintf(dst, "%s:%u", file, line) == -1) {
 		*dst = NULL;
 		ctx->nomem = 1;
 	}
@@ -524,8 +543,7 @@ config_int_too_big(struct config_ctx *ctx, const config_setting_t *s)
 		i = &ctx->file.ints[n];
 		if (!i->reported && i->name_line ==
 		    config_setting_source_line(s) &&
-		    strcmp(i->name, name) == 0 &&
-		    strcmp(i->file, config_source_file(ctx, s)) == 0) {
+		    strcmp(i->name, name) == 0) {
 			i->reported = 1;
 			return i->text;
 		}
@@ -538,12 +556,15 @@ static void
 config_report_ints(struct config_ctx *ctx)
 {
 	struct config_file_int	*i;
+	const char		*file;
+	unsigned int		 line;
 	size_t			 n;
 
 	for (n = 0; n < ctx->file.nints; n++) {
 		i = &ctx->file.ints[n];
+		file = config_where(ctx, i->line, &line);
 		if (!i->reported)
-			config_report_at(ctx, i->file, i->line,
+			config_report_at(ctx, file, line,
 			    i->name[0] ? i->name : NULL, "%s does not fit in "
 			    "an integer (%d to %d)", i->text, INT32_MIN,
 			    INT32_MAX);
@@ -1146,15 +1167,17 @@ config_listener_unique(struct config_ctx *ctx, struct config_lparse *lp,
 	struct config_lparse	*p = &lp[i], *q;
 	struct listener_conf	*l = p->l;
 	char			 key[CONFIG_KEY_MAX], other[CONFIG_KEY_MAX];
+	const char		*file;
+	unsigned int		 line;
 	size_t			 j;
 
 	config_join(key, sizeof(key), p->key, "name");
 	for (j = 0, q = lp; p->name_ok && j < i; j++, q++)
 		if (q->name_ok && strcmp(q->l->name, l->name) == 0) {
+			file = config_source(ctx, q->name_s, &line);
 			config_report(ctx, p->name_s, key, "\"%s\" is already "
 			    "the name of listeners[%zu] at %s:%u", l->name, j,
-			    config_source_file(ctx, q->name_s),
-			    config_setting_source_line(q->name_s));
+			    file, line);
 			break;
 		}
 	if (!p->protocol_ok || !p->address_ok || !p->port_ok)
@@ -1166,10 +1189,9 @@ config_listener_unique(struct config_ctx *ctx, struct config_lparse *lp,
 		    memcmp(&q->l->addr, &l->addr, l->addrlen) != 0)
 			continue;
 		config_listener_name(q, j, other, sizeof(other));
+		file = config_source(ctx, q->group, &line);
 		config_report(ctx, p->group, p->key, "duplicates %s at %s:%u "
-		    "(same protocol, address and port)", other,
-		    config_source_file(ctx, q->group),
-		    config_setting_source_line(q->group));
+		    "(same protocol, address and port)", other, file, line);
 		break;
 	}
 }
@@ -1579,8 +1601,9 @@ config_free(struct config *conf)
 }
 
 /*
- * Reads the file for libconfig: config_file.c checks it and every file it
- * includes, and gives its text, which libconfig then reads as a string.
+ * Reads the file for libconfig: config_file.c reads it and every file it
+ * includes, once each, and gives one text with no @include left, which
+ * libconfig then reads as a string: what it parses is what was checked.
  */
 static int
 config_read_checked(config_t *cfg, const char *path, struct config_file *cf,
@@ -1595,12 +1618,11 @@ config_read_checked(config_t *cfg, const char *path, struct config_file *cf,
 static void
 config_report_read(struct config_ctx *ctx, const config_t *cfg)
 {
-	const char	*file = config_error_file(cfg), *text;
-	unsigned int	 line = (unsigned int)config_error_line(cfg);
+	const char	*file, *text;
+	unsigned int	 line;
 
+	file = config_where(ctx, (unsigned int)config_error_line(cfg), &line);
 	text = config_error_text(cfg);
-	if (file == NULL)
-		file = ctx->path;
 	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO && line == 0)
 		config_report_at(ctx, file, 0, NULL, "%s", text);
 	else if (strcmp(text, "syntax error") == 0)

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The configuration's files, checked before libconfig reads them.
- * libconfig 1.5 opens the file and every @include with fopen() and reads
- * them with a flex scanner that exits the whole process when a read fails
- * (a directory) and blocks for good on a FIFO, and it has no hook to
- * refuse a file.  So each file is looked at here first: it must be a
- * regular file, it is opened without blocking, read within one budget
- * for all of them, and scanned for the @include lines libconfig would
- * follow and for the integers it would cut to 32 bits.  The main file's
- * text is then handed to libconfig as a string.
+ * The configuration's files, each read once, and the one text libconfig
+ * parses.  libconfig 1.5 opens every @include by name with fopen(): a
+ * name swapped between the check and that open could lead it to a FIFO
+ * (where it blocks for good) or to other bytes than those checked, and it
+ * has no hook to refuse a file.  So each file is opened here without
+ * blocking, must be a regular file, is read within one budget for all of
+ * them, and its @include lines are replaced by the text of the files they
+ * name; libconfig gets that text as a string with no @include left, and a
+ * line map gives back the file and line of each of its lines.  The same
+ * text is scanned for the integers libconfig would cut to 32 bits.
  */
 #include "acconfig.h"
 
@@ -16,13 +17,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config/config_file.h"
 #include "common/util.h"
@@ -30,22 +29,38 @@
 /* One configuration being read: where problems go and what is left. */
 struct cf_ctx {
 	struct strv		*errors;	/* may be NULL */
-	struct config_file	*cf;
+	struct config_file	*cf;		/* the text being built */
+	size_t			 cap;		/* of cf->text */
+	unsigned int		 out_line;	/* the line cf->text is at */
 	size_t			 left;		/* what the budget allows */
 	unsigned int		 settings;	/* how many were named */
 	int			 failed;
 	int			 over;		/* stop: budget or memory */
 };
 
-/* One file being scanned, and the last setting name seen in it. */
+/* A file being included, and the files that include it: no cycles. */
+struct cf_chain {
+	dev_t			 dev;
+	ino_t			 ino;
+	const struct cf_chain	*up;
+};
+
+/*
+ * One text being scanned: a file, whose @include lines are expanded into
+ * cf->text, or cf->text itself, whose settings and integers are noted.
+ */
 struct cf_scan {
-	struct cf_ctx	*ctx;
-	const char	*path;
-	unsigned int	 depth;		/* how many files deep it is */
-	unsigned int	 line;
-	const char	*name;
-	size_t		 namelen;
-	unsigned int	 name_line;
+	struct cf_ctx		*ctx;
+	const char		*path;		/* NULL: cf->text */
+	size_t			 file;		/* path's index in cf->files */
+	const char		*copied;	/* copied to cf->text up to */
+	const struct cf_chain	*chain;
+	unsigned int		 depth;		/* how many files deep it is */
+	unsigned int		 line;
+	const char		*unclosed;	/* "a string" it ends inside */
+	const char		*name;
+	size_t			 namelen;
+	unsigned int		 name_line;
 };
 
 /* Where a file was named: NULL for the main file, else an @include. */
@@ -58,8 +73,11 @@ static void	 cf_fail(struct cf_ctx *, const struct cf_from *,
 		    const char *, const char *, ...) PRINTFLIKE(4, 5);
 static void	 cf_fail_at(struct cf_ctx *, const char *, unsigned int,
 		    const char *, ...) PRINTFLIKE(4, 5);
-static void	 cf_scan(struct cf_ctx *, const char *, const char *,
-		    unsigned int);
+static void	 cf_fail_text(struct cf_scan *, unsigned int, const char *,
+		    ...) PRINTFLIKE(3, 4);
+static void	 cf_expand(struct cf_ctx *, const struct cf_from *,
+		    const char *, unsigned int, const struct cf_chain *);
+static void	 cf_scan(struct cf_scan *, const char *);
 
 /*
  * Reports a problem with file path: "PATH: why" for the main file,
@@ -114,59 +132,30 @@ cf_fail_at(struct cf_ctx *ctx, const char *file, unsigned int line,
 	free(why);
 }
 
-static const char *
-cf_kind(mode_t mode)
+/* Reports a problem at line of the text scanned, as its file's line. */
+static void
+cf_fail_text(struct cf_scan *sc, unsigned int line, const char *fmt, ...)
 {
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	return "not a regular file";
+	va_list		 ap;
+	const char	*file = sc->path;
+	char		*why;
+
+	if (file == NULL)
+		file = config_file_where(sc->ctx->cf, line, &line);
+	va_start(ap, fmt);
+	if (vasprintf(&why, fmt, ap) == -1)
+		why = NULL;
+	va_end(ap);
+	cf_fail_at(sc->ctx, file ? file : "?", line, "%s",
+	    why ? why : strerror(ENOMEM));
+	free(why);
 }
 
-/*
- * Opens path for reading if it is a regular file.  stat() first, so that
- * a device or FIFO is never opened; O_NONBLOCK in case it became one
- * since, and fstat() to be sure of what was opened.  Symbolic links are
- * followed: linking a configuration into place is common, and what
- * counts is the file they lead to.
- */
-static int
-cf_open(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
+static void
+cf_nomem(struct cf_ctx *ctx, const char *path)
 {
-	struct stat	 st;
-	int		 fd, saved;
-
-	if (stat(path, &st) == -1) {
-		cf_fail(ctx, from, path, "%s", strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode))
-		goto notfile;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC)) == -1) {
-		cf_fail(ctx, from, path, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		saved = errno;
-		close(fd);
-		cf_fail(ctx, from, path, "fstat: %s", strerror(saved));
-		return -1;
-	}
-	if (S_ISREG(st.st_mode))
-		return fd;
-	close(fd);
-notfile:
-	cf_fail(ctx, from, path, "is %s, not a regular file",
-	    cf_kind(st.st_mode));
-	return -1;
+	cf_fail(ctx, NULL, path, "%s", strerror(ENOMEM));
+	ctx->over = 1;
 }
 
 /* The line of text that p points into. */
@@ -180,19 +169,22 @@ cf_line(const char *text, const char *p)
 	return line;
 }
 
-/* Reads path within the budget; a NUL byte is refused, as text has none. */
+/*
+ * Reads path, once, within the budget: read_regular_file() opens it
+ * without blocking and refuses what is not a regular file.  A NUL byte
+ * is refused, as text has none.  Symbolic links are followed: linking a
+ * configuration into place is common, and what counts is what was read.
+ */
 static char *
-cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
+cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
+    struct stat *st)
 {
 	const char	*nul;
 	char		*text;
 	size_t		 len;
-	int		 fd, r;
+	int		 r;
 
-	if ((fd = cf_open(ctx, from, path)) == -1)
-		return NULL;
-	r = read_fd(fd, &text, &len, ctx->left);
-	close(fd);
+	r = read_regular_file(path, &text, &len, ctx->left, st);
 	if (r == -EFBIG) {
 		ctx->over = 1;
 		cf_fail(ctx, from, path, "the configuration, its @include "
@@ -201,7 +193,7 @@ cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
 		return NULL;
 	}
 	if (r < 0) {
-		cf_fail(ctx, from, path, "%s", strerror(-r));
+		cf_fail(ctx, from, path, "%s", read_file_error(r, st));
 		return NULL;
 	}
 	if ((nul = memchr(text, '\0', len)) != NULL) {
@@ -214,34 +206,107 @@ cf_read(struct cf_ctx *ctx, const struct cf_from *from, const char *path)
 	return text;
 }
 
-/* Checks an included file and, below the depth limit, what it includes. */
+/* Appends len bytes of p to the text libconfig reads. */
 static void
-cf_check(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
-    unsigned int depth)
+cf_emit(struct cf_ctx *ctx, const char *p, size_t len)
 {
-	char	*text;
+	struct config_file	*cf = ctx->cf;
+	char			*grown;
+	size_t			 i, cap;
 
-	if ((text = cf_read(ctx, from, path)) == NULL)
+	if (ctx->over)
 		return;
-	cf_scan(ctx, path, text, depth);
-	free(text);
+	if (cf->len + len + 1 > ctx->cap) {
+		cap = ctx->cap ? ctx->cap : 4096;
+		while (cap < cf->len + len + 1)
+			cap *= 2;
+		if ((grown = realloc(cf->text, cap)) == NULL) {
+			cf_nomem(ctx, "configuration");
+			return;
+		}
+		cf->text = grown;
+		ctx->cap = cap;
+	}
+	memcpy(cf->text + cf->len, p, len);
+	cf->len += len;
+	cf->text[cf->len] = '\0';
+	for (i = 0; i < len; i++)
+		ctx->out_line += p[i] == '\n';
+}
+
+/* Ends the text's last line, so that what comes next starts one. */
+static void
+cf_end_line(struct cf_ctx *ctx)
+{
+	struct config_file	*cf = ctx->cf;
+
+	if (cf->len > 0 && cf->text[cf->len - 1] != '\n')
+		cf_emit(ctx, "\n", 1);
+}
+
+/* Notes that the text's next line is line of file number file. */
+static void
+cf_map(struct cf_ctx *ctx, size_t file, unsigned int line)
+{
+	struct config_file	*cf = ctx->cf;
+	struct config_file_line	*grown, *m;
+
+	if (ctx->over)
+		return;
+	if (cf->nmap > 0 && cf->map[cf->nmap - 1].line == ctx->out_line)
+		m = &cf->map[cf->nmap - 1];	/* an empty file's */
+	else {
+		grown = reallocarray(cf->map, cf->nmap + 1, sizeof(*cf->map));
+		if (grown == NULL) {
+			cf_nomem(ctx, "configuration");
+			return;
+		}
+		cf->map = grown;
+		m = &cf->map[cf->nmap++];
+	}
+	m->line = ctx->out_line;
+	m->file = file;
+	m->file_line = line;
+}
+
+/* Keeps a copy of path for the line map; its index, or -1. */
+static int
+cf_add_file(struct cf_ctx *ctx, const char *path, size_t *index)
+{
+	struct config_file	*cf = ctx->cf;
+	char			**grown;
+
+	grown = reallocarray(cf->files, cf->nfiles + 1, sizeof(*cf->files));
+	if (grown == NULL) {
+		cf_nomem(ctx, path);
+		return -1;
+	}
+	cf->files = grown;
+	if ((cf->files[cf->nfiles] = strdup(path)) == NULL) {
+		cf_nomem(ctx, path);
+		return -1;
+	}
+	*index = cf->nfiles++;
+	return 0;
 }
 
 /*
- * Past the opening quote of an @include: reads the name as libconfig
- * does (\\ and \" stand for \ and ", another backslash is dropped),
- * checks that file, and returns where the scan goes on.
+ * Past the opening quote of an @include whose line starts at start:
+ * reads the name as libconfig does (\\ and \" stand for \ and ", another
+ * backslash is dropped), puts that file's text in place of the line up
+ * to the closing quote, and returns where the scan goes on.
  */
 static const char *
-cf_include(struct cf_scan *sc, const char *p)
+cf_include(struct cf_scan *sc, const char *start, const char *p)
 {
 	struct cf_from	 from = { sc->path, sc->line };
+	struct cf_ctx	*ctx = sc->ctx;
+	const char	*rest;
 	char		*name;
 	size_t		 n = 0;
 
 	if ((name = malloc(strlen(p) + 1)) == NULL) {
-		cf_fail(sc->ctx, NULL, sc->path, "%s", strerror(ENOMEM));
-		sc->ctx->over = 1;
+		cf_nomem(ctx, sc->path);
 		return p + strlen(p);
 	}
 	for (; *p != '\0' && *p != '"'; p++) {
@@ -253,11 +318,27 @@ cf_include(struct cf_scan *sc, const char *p)
 		name[n++] = *p;
 	}
 	name[n] = '\0';
-	/* Unterminated, or too deep: libconfig itself refuses it. */
-	if (*p == '"' && sc->depth < CONFIG_FILE_MAX_DEPTH)
-		cf_check(sc->ctx, &from, name, sc->depth + 1);
+	if (*p != '"') {
+		cf_fail_at(ctx, sc->path, from.line, "@include: the file name "
+		    "has no closing quote");
+		free(name);
+		return p;
+	}
+	cf_emit(ctx, sc->copied, (size_t)(start - sc->copied));
+	if (sc->depth >= CONFIG_FILE_MAX_DEPTH)
+		cf_fail(ctx, &from, name, "nests more than %d files deep",
+		    CONFIG_FILE_MAX_DEPTH);
+	else
+		cf_expand(ctx, &from, name, sc->depth + 1, sc->chain);
 	free(name);
-	return *p == '"' ? p + 1 : p;
+	/* The rest of the line goes on a line of its own. */
+	sc->copied = ++p;
+	cf_end_line(ctx);
+	cf_map(ctx, sc->file, sc->line);
+	rest = p + strspn(p, " \t");
+	if (strncmp(rest, "@include", 8) == 0)
+		cf_fail_at(ctx, sc->path, sc->line, "one @include per line");
+	return p;
 }
 
 /* "@include" after blanks at a line's start, blanks, a quote: past it. */
@@ -283,7 +364,10 @@ cf_skip_string(struct cf_scan *sc, const char *p)
 			p++;
 		sc->line += *p == '\n';
 	}
-	return *p == '"' ? p + 1 : p;
+	if (*p == '"')
+		return p + 1;
+	sc->unclosed = "a string";
+	return p;
 }
 
 /* Past a block comment's end. */
@@ -295,6 +379,7 @@ cf_skip_comment(struct cf_scan *sc, const char *p)
 			return p + 2;
 		sc->line += *p == '\n';
 	}
+	sc->unclosed = "a comment";
 	return p;
 }
 
@@ -314,11 +399,11 @@ cf_name(struct cf_scan *sc, const char *p)
 	sc->name_line = sc->line;
 	q = p + sc->namelen;
 	q += strspn(q, " \t\r\n\f");
-	if ((*q == '=' || *q == ':') &&
+	if (sc->path == NULL && (*q == '=' || *q == ':') &&
 	    ++sc->ctx->settings > CONFIG_FILE_MAX_SETTINGS) {
-		cf_fail_at(sc->ctx, sc->path, sc->line, "more than %d "
-		    "settings in the configuration, its @include files "
-		    "counted in", CONFIG_FILE_MAX_SETTINGS);
+		cf_fail_text(sc, sc->line, "more than %d settings in the "
+		    "configuration, its @include files counted in",
+		    CONFIG_FILE_MAX_SETTINGS);
 		sc->ctx->over = 1;
 	}
 	return p + sc->namelen;
@@ -339,25 +424,23 @@ cf_int_too_big(struct cf_scan *sc, const char *p, size_t len)
 	memset(i, 0, sizeof(*i));
 	i->line = sc->line;
 	i->name_line = sc->name != NULL ? sc->name_line : 0;
-	if ((i->file = strdup(sc->path)) == NULL ||
-	    (i->name = strndup(sc->name ? sc->name : "", sc->namelen)) ==
+	if ((i->name = strndup(sc->name ? sc->name : "", sc->namelen)) ==
 	    NULL || (i->text = strndup(p, len)) == NULL) {
-		free(i->file);
 		free(i->name);
 		goto nomem;
 	}
 	cf->nints++;
 	return;
 nomem:
-	cf_fail(sc->ctx, NULL, sc->path, "%s", strerror(ENOMEM));
-	sc->ctx->over = 1;
+	cf_nomem(sc->ctx, "configuration");
 }
 
 /*
  * Past a number as libconfig's scanner reads it: a float, a hexadecimal
  * or decimal integer, an "L" suffix making it 64 bits.  Without one,
  * libconfig 1.5 keeps 32 bits of an integer and drops the rest; such a
- * number is noted, as is one too large for 64 bits.
+ * number in the text libconfig reads is noted, as is one too large for
+ * 64 bits.
  */
 static const char *
 cf_number(struct cf_scan *sc, const char *p)
@@ -385,6 +468,8 @@ cf_number(struct cf_scan *sc, const char *p)
 			return q;
 		}
 	}
+	if (sc->path != NULL)
+		return q + (*q == 'L') + (*q == 'L' && q[1] == 'L');
 	errno = 0;
 	v = hex ? (long long)strtoull(p, NULL, 16) : strtoll(p, NULL, 10);
 	if (*q == 'L') {
@@ -399,35 +484,112 @@ cf_number(struct cf_scan *sc, const char *p)
 }
 
 /*
- * Follows the @include lines of text (file path, depth files deep) as
- * libconfig's scanner finds them: at the start of a line, never inside
- * a comment or a string.  Notes the integers that do not fit.
+ * Scans text as libconfig's scanner would: an @include counts at the
+ * start of a line, never inside a comment or a string.  A file's are
+ * expanded into cf->text; the settings and too big integers of cf->text
+ * itself are noted, and an @include there would be a bug.
  */
 static void
-cf_scan(struct cf_ctx *ctx, const char *path, const char *text,
-    unsigned int depth)
+cf_scan(struct cf_scan *sc, const char *text)
 {
-	struct cf_scan	 sc = { ctx, path, depth, 1, NULL, 0, 0 };
 	const char	*p = text, *q;
 
-	while (*p != '\0' && !ctx->over) {
+	while (*p != '\0' && !sc->ctx->over) {
 		if ((p == text || p[-1] == '\n') &&
-		    (q = cf_include_open(p)) != NULL)
-			p = cf_include(&sc, q);
-		else if (*p == '"')
-			p = cf_skip_string(&sc, p + 1);
+		    (q = cf_include_open(p)) != NULL) {
+			if (sc->path != NULL)
+				p = cf_include(sc, p, q);
+			else {
+				cf_fail_text(sc, sc->line, "@include left in "
+				    "the text for libconfig");
+				return;
+			}
+		} else if (*p == '"')
+			p = cf_skip_string(sc, p + 1);
 		else if (p[0] == '/' && p[1] == '*')
-			p = cf_skip_comment(&sc, p + 2);
+			p = cf_skip_comment(sc, p + 2);
 		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
 			p += strcspn(p, "\n");
 		else if (isalpha((unsigned char)*p) || *p == '*')
-			p = cf_name(&sc, p);
+			p = cf_name(sc, p);
 		else if (isdigit((unsigned char)*p) || *p == '.' ||
 		    ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))
-			p = cf_number(&sc, p);
+			p = cf_number(sc, p);
 		else
-			sc.line += *p++ == '\n';
+			sc->line += *p++ == '\n';
 	}
+}
+
+/* Whether the file st is already being read by one that includes it. */
+static int
+cf_in_chain(const struct cf_chain *chain, const struct stat *st)
+{
+	for (; chain != NULL; chain = chain->up)
+		if (chain->dev == st->st_dev && chain->ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reads path, named from an @include (from NULL: the main file), and
+ * appends its text to cf->text with each @include line in it expanded.
+ */
+static void
+cf_expand(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
+    unsigned int depth, const struct cf_chain *up)
+{
+	struct cf_scan	 sc = { .ctx = ctx, .path = path, .depth = depth,
+	    .line = 1 };
+	struct cf_chain	 chain = { .up = up };
+	struct stat	 st;
+	char		*text;
+
+	if ((text = cf_read(ctx, from, path, &st)) == NULL)
+		return;
+	if (cf_in_chain(up, &st)) {
+		cf_fail(ctx, from, path, "includes itself, through the files "
+		    "that include it");
+		goto done;
+	}
+	chain.dev = st.st_dev;
+	chain.ino = st.st_ino;
+	sc.chain = &chain;
+	sc.copied = text;
+	if (cf_add_file(ctx, path, &sc.file) < 0)
+		goto done;
+	cf_end_line(ctx);
+	cf_map(ctx, sc.file, 1);
+	cf_scan(&sc, text);
+	cf_emit(ctx, sc.copied, strlen(sc.copied));
+	/* libconfig ends a string or comment with its file; one text not. */
+	if (from != NULL && sc.unclosed != NULL && !ctx->over)
+		cf_fail(ctx, from, path, "ends inside %s", sc.unclosed);
+done:
+	free(text);
+}
+
+const char *
+config_file_where(const struct config_file *cf, unsigned int line,
+    unsigned int *file_line)
+{
+	const struct config_file_line	*m;
+	size_t				 lo = 0, hi = cf->nmap, mid;
+
+	/* The last entry that starts at or before line. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cf->map[mid].line <= line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || line == 0) {
+		*file_line = line;
+		return cf->nfiles > 0 ? cf->files[0] : NULL;
+	}
+	m = &cf->map[lo - 1];
+	*file_line = m->file_line + (line - m->line);
+	return cf->files[m->file];
 }
 
 void
@@ -436,11 +598,14 @@ config_file_free(struct config_file *cf)
 	size_t	 i;
 
 	for (i = 0; i < cf->nints; i++) {
-		free(cf->ints[i].file);
 		free(cf->ints[i].name);
 		free(cf->ints[i].text);
 	}
 	free(cf->ints);
+	for (i = 0; i < cf->nfiles; i++)
+		free(cf->files[i]);
+	free(cf->files);
+	free(cf->map);
 	free(cf->text);
 	memset(cf, 0, sizeof(*cf));
 }
@@ -449,12 +614,16 @@ int
 config_file_read(const char *path, struct config_file *cf,
     struct strv *errors)
 {
-	struct cf_ctx	 ctx = { .errors = errors, .cf = cf,
+	struct cf_ctx	 ctx = { .errors = errors, .cf = cf, .out_line = 1,
 	    .left = CONFIG_FILE_MAX_BYTES };
+	struct cf_scan	 sc = { .ctx = &ctx, .line = 1 };
 
 	memset(cf, 0, sizeof(*cf));
-	if ((cf->text = cf_read(&ctx, NULL, path)) == NULL)
+	cf_expand(&ctx, NULL, path, 0, NULL);
+	if (ctx.failed)
 		return -1;
-	cf_scan(&ctx, path, cf->text, 0);
+	if (cf->text == NULL)
+		cf_emit(&ctx, "", 0);	/* an empty file */
+	cf_scan(&sc, cf->text);
 	return ctx.failed ? -1 : 0;
 }

@@ -31,7 +31,8 @@ doctor_check_plan(const struct doctor_host *host, struct doctor_report *rep)
 		f = doctor_add(rep, "plan", DOCTOR_FAIL, "no worker plan: %s",
 		    host->plan_error == -EINVAL || host->plan_error == 0 ?
 		    "no CPU the daemon may use processes a queue or is "
-		    "listed in topology.workers" : strerror(-host->plan_error));
+		    "listed in topology.workers" :
+		    read_file_error(host->plan_error, NULL));
 		doctor_fix(rep, f, "run \"affinityd topology\" with the same "
 		    "options to see the queues and the warnings that say why");
 		return 0;

@@ -506,7 +506,7 @@ doctor_check_cpuset_cpus(const struct doctor_host *host,
 			f = doctor_add(rep, "cpuset", DOCTOR_WARN, "cannot "
 			    "tell which CPUs this process's cpuset holds "
 			    "(%s): %s", source ? source : "proc/self/cgroup",
-			    strerror(-r));
+			    read_file_error(r, NULL));
 			doctor_fix(rep, f, "check /proc/self/cgroup and the "
 			    "cgroup's cpuset.cpus.effective");
 			r = 0;

@@ -305,7 +305,8 @@ doctor_check_somaxconn(const struct doctor_host *host,
 	    &max, &path);
 	if (r < 0 && r != -ENOMEM) {
 		f = doctor_add(rep, "somaxconn", DOCTOR_WARN, "cannot read "
-		    "net.core.somaxconn (%s): %s", path, strerror(-r));
+		    "net.core.somaxconn (%s): %s", path,
+		    read_file_error(r, NULL));
 		doctor_fix(rep, f, "check it with \"sysctl net.core.somaxconn\"");
 	}
 	free(path);
@@ -364,7 +365,8 @@ doctor_check_tcp_migrate_req(const char *sysroot, struct doctor_report *rep)
 	}
 	if (r < 0) {
 		f = doctor_add(rep, "tcp-migrate-req", DOCTOR_WARN, "cannot "
-		    "read net.ipv4.tcp_migrate_req: %s", strerror(-r));
+		    "read net.ipv4.tcp_migrate_req: %s",
+		    read_file_error(r, NULL));
 		doctor_fix(rep, f, "check it with \"sysctl "
 		    "net.ipv4.tcp_migrate_req\"");
 		return 0;
@@ -472,7 +474,8 @@ doctor_check_nofile(const struct doctor_host *host, struct doctor_report *rep)
 		if (r == -ENOMEM)
 			return r;
 		f = doctor_add(rep, "nofile", DOCTOR_WARN, "cannot read the "
-		    "open-file limit from proc/self/limits: %s", strerror(-r));
+		    "open-file limit from proc/self/limits: %s",
+		    read_file_error(r, NULL));
 		doctor_fix(rep, f, "check it with \"ulimit -n\"; a worker "
 		    "needs %llu", need);
 	} else if (soft < need) {

@@ -194,7 +194,7 @@ bind_plan_cpus(const struct topology *topo, const char *sysroot,
 
 	if ((r = cpuset_allowed(sysroot, &plan->allowed)) < 0)
 		return bind_plan_fail(EXIT_OSERR, why, "cannot tell which CPUs "
-		    "may be used: %s", strerror(-r));
+		    "may be used: %s", read_file_error(r, NULL));
 	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
 		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
 	if (r == -ENOSPC) {
@@ -226,7 +226,7 @@ bind_plan(const struct config *conf, const char *sysroot,
 	if (r < 0)
 		r = bind_plan_fail(r == -ENODEV ? EXIT_DATAERR : r == -EINVAL ?
 		    EXIT_CONFIG : EXIT_OSERR, why, "no worker plan: %s",
-		    r == -EINVAL ? "no worker" : strerror(-r));
+		    r == -EINVAL ? "no worker" : read_file_error(r, NULL));
 	else
 		r = bind_plan_cpus(topo, sysroot, plan, why);
 	if (r != 0)

@@ -241,9 +241,8 @@ irqcheck_ib_read(struct irqcheck_ib *ib, const char *sysroot)
 	static const char *const	 files[] = {
 		"/etc/default/irqbalance", "/etc/sysconfig/irqbalance",
 	};
-	char				*path, text[4096];
+	char				*path, *all, text[4096];
 	size_t				 i, len = 0;
-	FILE				*f;
 	int				 r;
 
 	ib->source = "its command line";
@@ -251,10 +250,12 @@ irqcheck_ib_read(struct irqcheck_ib *ib, const char *sysroot)
 	    NULL)
 		return -ENOMEM;
 	/* NUL-separated; a process that exited meanwhile has no arguments. */
-	if ((f = fopen(path, "re")) != NULL) {
-		len = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-	}
+	if (read_regular_file(path, &all, &len, 1 << 20, NULL) == 0) {
+		len = len < sizeof(text) - 1 ? len : sizeof(text) - 1;
+		memcpy(text, all, len);
+		free(all);
+	} else
+		len = 0;
 	free(path);
 	text[len] = '\0';
 	if ((r = irqcheck_ib_args(ib, text, len, 1)) < 0)

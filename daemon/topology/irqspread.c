@@ -109,7 +109,9 @@ irqspread_write(const char *path, int cpu)
 	int	 fd, n, saved;
 
 	n = snprintf(buf, sizeof(buf), "%d\n", cpu);
-	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: a FIFO under --sysroot fails at once (ENXIO). */
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1)
 		return -errno;
 	do
 		w = write(fd, buf, (size_t)n);

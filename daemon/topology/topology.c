@@ -555,7 +555,7 @@ topology_queue_affinity(struct topo_ctx *ctx, const struct topo_iface *iface,
 			return -ENOMEM;
 		topology_warn(ctx, "%s: queue %u: cannot read IRQ %d's "
 		    "affinity from %s: %s", iface->name, q->queue, q->irq,
-		    path, strerror(-r));
+		    path, read_file_error(r, NULL));
 		free(path);
 		return 0;
 	}
@@ -583,7 +583,7 @@ topology_queue_rps(struct topo_ctx *ctx, const struct topo_iface *iface,
 	r = cpuset_read_mask_file(path, &cpus);
 	if (r < 0 && r != -ENOENT && r != -ENOMEM)
 		topology_warn(ctx, "%s: queue %u: cannot read %s: %s",
-		    iface->name, q->queue, path, strerror(-r));
+		    iface->name, q->queue, path, read_file_error(r, NULL));
 	free(path);
 	if (r < 0)
 		return r == -ENOMEM ? r : 0;
@@ -671,7 +671,7 @@ topology_threaded(struct topo_ctx *ctx, const struct topo_iface *iface)
 	}
 	if ((r = read_file_line(path, &line)) < 0 && r != -ENOENT)
 		topology_warn(ctx, "%s: cannot read %s: %s", iface->name, path,
-		    strerror(-r));
+		    read_file_error(r, NULL));
 	else if (r == 0 && parse_uint(line, UINT_MAX, &v) < 0)
 		topology_warn(ctx, "%s: malformed %s: \"%s\"", iface->name,
 		    path, line);
@@ -959,7 +959,7 @@ topology_allowed(struct topo_ctx *ctx)
 		    "sys/devices/system/cpu/online")) == NULL)
 			return -ENOMEM;
 		topology_warn(ctx, "cannot tell which CPUs the daemon may use "
-		    "(its cpuset, %s): %s", online, strerror(-r));
+		    "(its cpuset, %s): %s", online, read_file_error(r, NULL));
 		free(online);
 		return r;
 	}
@@ -982,7 +982,7 @@ topology_irqmap(struct topo_ctx *ctx)
 		ctx->map = NULL;
 		if (r != -ENOMEM)
 			topology_warn(ctx, "cannot read %s: %s", path,
-			    strerror(-r));
+			    read_file_error(r, NULL));
 	}
 	for (i = 0; ctx->map != NULL && i < ctx->map->warnings.n; i++)
 		topology_warn(ctx, "%s: %s", path, ctx->map->warnings.v[i]);

@@ -4,6 +4,8 @@
  * that also holds files to @include (relative paths resolve there), and
  * loading it must give a configuration or FILE:LINE errors, never a
  * crash, an exit or a hang; the admin socket peek must cope as well.
+ * The @include expansion must leave no @include in the text libconfig
+ * reads, and map each of its lines to a line of a file that was read.
  */
 #include "acconfig.h"
 
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_file.h"
 #include "fuzz.h"
 #include "common/util.h"
 #include "worker/handler.h"
@@ -32,6 +35,11 @@ static const struct {
 	{ "sub/topology.conf", "topology = { workers = \"cpus\"; };\n" },
 	{ "bad.conf", "daemon = { log_level = 7; \n" },
 	{ "empty.conf", "" },
+	{ "self.conf", "k = 1;\n@include \"self.conf\"\n" },
+	{ "open.conf", "a = \"x\n" },
+	{ "nonl.conf", "b = 2; // no newline" },
+	{ "nest.conf", "/* */ @include \"nonl.conf\"\n@include \"nest2.conf\"\n" },
+	{ "nest2.conf", "\n\n c = 3;\n@include \"sub/topology.conf\"\n" },
 };
 
 static char	 fuzz_conf_dir[PATH_MAX];
@@ -54,6 +62,32 @@ fuzz_config_init(void)
 	    fuzz_conf_dir);
 }
 
+/*
+ * The expanded text has no @include at a line's start (one in a string
+ * or comment is only text) and each of its lines maps to a file's line.
+ */
+static void
+fuzz_check_expansion(void)
+{
+	struct config_file	 cf;
+	const char		*p, *file;
+	unsigned int		 line = 1, file_line;
+
+	if (config_file_read(fuzz_conf_path, &cf, NULL) == 0) {
+		for (p = cf.text; *p != '\0'; p++) {
+			if (p == cf.text || p[-1] == '\n') {
+				file = config_file_where(&cf, line, &file_line);
+				if (file == NULL || file_line == 0)
+					abort();
+			}
+			line += *p == '\n';
+		}
+		if (cf.len != strlen(cf.text))
+			abort();
+	}
+	config_file_free(&cf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_config_init();
 	if (fuzz_write(fuzz_conf_dir, "main.conf", data, size) < 0)
 		abort();
-	/* libconfig reads relative @include paths from the working dir. */
+	/* Relative @include paths are taken from the working dir. */
 	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    chdir(fuzz_conf_dir) == -1)
 		abort();
@@ -83,6 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strv_free(&errors);
 	peek = config_peek_admin_socket(fuzz_conf_path);
 	free(peek);
+	fuzz_check_expansion();
 	if (fchdir(cwd) == -1)
 		abort();
 	close(cwd);
