@@ -80,7 +80,8 @@ static int
 status_set_aliases(json_t *obj, const struct stats_counts *counts,
     uint64_t open, json_t *age_ms)
 {
-	if (status_set(obj, "local", json_integer(status_count(
+	if (status_set(obj, "heartbeat_age_ms", age_ms) == -1 ||
+	    status_set(obj, "local", json_integer(status_count(
 	    counts->n[STATS_LOCAL]))) == -1 ||
 	    status_set(obj, "remote", json_integer(status_count(
 	    counts->n[STATS_REMOTE]))) == -1 ||
@@ -89,8 +90,7 @@ status_set_aliases(json_t *obj, const struct stats_counts *counts,
 	    status_set(obj, "bytes_out", json_integer(status_count(
 	    counts->n[STATS_BYTES_OUT]))) == -1 ||
 	    status_set(obj, "open_conns", json_integer(status_count(open)))
-	    == -1 ||
-	    status_set(obj, "heartbeat_age_ms", age_ms) == -1)
+	    == -1)
 		return -1;
 	return 0;
 }
