@@ -29,6 +29,7 @@
 
 #include "cli/admin_client.h"
 #include "master/admin.h"
+#include "common/cpuset.h"
 #include "common/stats.h"
 #include "master/status.h"
 #include "common/util.h"
@@ -807,38 +808,44 @@ test_stats_shared_with_child(void **state)
 static void
 test_status_worker_json(void **state)
 {
-	static const char *keys[] = { "id", "pid", "cpu", "queues",
+	static const char *keys[] = { "id", "pid", "cpu", "state", "queues",
 	    "accepted", "datagrams", "local", "remote", "restarts",
 	    "bytes_in", "bytes_out", "errors", "cpu_mismatches", "last_cpu",
 	    "open_conns", "idle_timeouts", "header_timeouts", "evicted",
-	    "buffered_bytes", "heartbeat_age_ms" };
+	    "buffered_bytes", "heartbeat_age_ms", "draining",
+	    "bytes_received", "bytes_sent", "connections_local",
+	    "connections_remote", "open_connections", "heartbeat_age_seconds" };
 	struct stats_slot	 slot = { 0 };
 	struct strv		 queues = { 0 };
+	struct status_worker	 sw = { .id = 4, .cpu = 5, .pid = 777,
+	    .state = "ready", .queues = &queues, .slot = &slot };
 	json_t			*w, *q;
 	json_int_t		 age;
+	double			 age_s;
 	size_t			 i;
 
 	(void)state;
 	assert_int_equal(strv_add(&queues, "eth0:0"), 0);
 	assert_int_equal(strv_add(&queues, "eth1:3"), 0);
 	stats_slot_reset(&slot, 777);
-	slot.accepted = 10;
-	slot.datagrams = 20;
-	slot.local = 9;
-	slot.remote = 1;
-	slot.bytes_in = 300;
-	slot.bytes_out = 400;
-	slot.errors = 2;
-	slot.cpu_mismatches = 1;
+	sw.counts.n[STATS_ACCEPTED] = 10;
+	sw.counts.n[STATS_DATAGRAMS] = 20;
+	sw.counts.n[STATS_LOCAL] = 9;
+	sw.counts.n[STATS_REMOTE] = 1;
+	sw.counts.n[STATS_BYTES_IN] = 300;
+	sw.counts.n[STATS_BYTES_OUT] = 400;
+	sw.counts.n[STATS_ERRORS] = 2;
+	sw.counts.n[STATS_CPU_MISMATCHES] = 1;
+	sw.counts.n[STATS_IDLE_TIMEOUTS] = 6;
+	sw.counts.n[STATS_HEADER_TIMEOUTS] = 7;
+	sw.counts.n[STATS_EVICTED] = 8;
+	sw.counts.n[STATS_RESTARTS] = 2;
 	slot.open_conns = 3;
-	slot.idle_timeouts = 6;
-	slot.header_timeouts = 7;
-	slot.evicted = 8;
 	slot.buffered = 4096;
 	stats_heartbeat(&slot, 5);
 	slot.heartbeat_ns -= 1500 * 1000000ull;
 
-	assert_non_null(w = status_worker_json(4, 5, &queues, &slot, 2));
+	assert_non_null(w = status_worker_json(&sw));
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (json_object_get(w, keys[i]) == NULL)
 			fail_msg("key %s missing", keys[i]);
@@ -846,23 +853,32 @@ test_status_worker_json(void **state)
 	assert_int_equal(INT("id"), 4);
 	assert_int_equal(INT("pid"), 777);
 	assert_int_equal(INT("cpu"), 5);
+	assert_string_equal(json_string_value(json_object_get(w, "state")),
+	    "ready");
 	assert_int_equal(INT("accepted"), 10);
 	assert_int_equal(INT("datagrams"), 20);
 	assert_int_equal(INT("local"), 9);
+	assert_int_equal(INT("connections_local"), 9);
 	assert_int_equal(INT("remote"), 1);
+	assert_int_equal(INT("connections_remote"), 1);
 	assert_int_equal(INT("restarts"), 2);
 	assert_int_equal(INT("bytes_in"), 300);
+	assert_int_equal(INT("bytes_received"), 300);
 	assert_int_equal(INT("bytes_out"), 400);
+	assert_int_equal(INT("bytes_sent"), 400);
 	assert_int_equal(INT("errors"), 2);
 	assert_int_equal(INT("cpu_mismatches"), 1);
 	assert_int_equal(INT("last_cpu"), 5);
 	assert_int_equal(INT("open_conns"), 3);
+	assert_int_equal(INT("open_connections"), 3);
 	assert_int_equal(INT("idle_timeouts"), 6);
 	assert_int_equal(INT("header_timeouts"), 7);
 	assert_int_equal(INT("evicted"), 8);
 	assert_int_equal(INT("buffered_bytes"), 4096);
 	age = INT("heartbeat_age_ms");
 	assert_true(age >= 1500 && age < 60000);
+	age_s = json_real_value(json_object_get(w, "heartbeat_age_seconds"));
+	assert_true(age_s >= 1.5 && age_s < 60.0);
 #undef INT
 	q = json_object_get(w, "queues");
 	assert_int_equal(json_array_size(q), 2);
@@ -872,12 +888,112 @@ test_status_worker_json(void **state)
 
 	/* Before the first beat: no age and no CPU, rather than made-up ones. */
 	stats_slot_reset(&slot, 778);
-	assert_non_null(w = status_worker_json(0, 1, NULL, &slot, 0));
+	sw.queues = NULL;
+	assert_non_null(w = status_worker_json(&sw));
 	assert_true(json_is_null(json_object_get(w, "heartbeat_age_ms")));
+	assert_true(json_is_null(json_object_get(w, "heartbeat_age_seconds")));
 	assert_true(json_is_null(json_object_get(w, "last_cpu")));
 	assert_int_equal(json_array_size(json_object_get(w, "queues")), 0);
 	json_decref(w);
 	strv_free(&queues);
+}
+
+/*
+ * A CPU's counts never go back: not when its slot is given to another
+ * worker (a reload), nor when the slot's worker moves to another CPU (a
+ * re-map); the totals add up every CPU, those without a slot now too.
+ */
+static void
+test_stats_carried(void **state)
+{
+	struct stats_segment	 seg;
+	struct stats_counts	 c;
+	struct stats_slot	*a, *b;
+
+	(void)state;
+	assert_int_equal(stats_map(4, &seg), 0);
+	assert_int_equal(stats_cpu_counts(&seg, 1, &c), -1);
+	assert_int_equal(stats_next_cpu(&seg, -1), -1);
+	assert_non_null(a = stats_take(&seg, 0, 1));
+	STATS_ADD(a, accepted, 5);
+	STATS_ADD(a, restarts, 1);
+	/* A reload: a new slot on CPU 1 while the old one drains. */
+	assert_non_null(b = stats_take(&seg, 1, 1));
+	STATS_ADD(a, accepted, 2);
+	STATS_ADD(b, accepted, 3);
+	assert_int_equal(stats_cpu_counts(&seg, 1, &c), 0);
+	assert_int_equal(c.n[STATS_ACCEPTED], 10);
+	assert_int_equal(c.n[STATS_RESTARTS], 1);
+	/* The old slot goes to a worker on CPU 2: CPU 1 keeps its 7. */
+	assert_ptr_equal(stats_take(&seg, 0, 2), a);
+	assert_int_equal(STATS_GET(a, accepted), 0);
+	STATS_ADD(a, accepted, 4);
+	assert_int_equal(stats_cpu_counts(&seg, 1, &c), 0);
+	assert_int_equal(c.n[STATS_ACCEPTED], 10);
+	assert_int_equal(stats_cpu_counts(&seg, 2, &c), 0);
+	assert_int_equal(c.n[STATS_ACCEPTED], 4);
+	/* A re-map moves b's worker to CPU 3; what b counted stays CPU 1's. */
+	stats_move(&seg, b, 3);
+	STATS_ADD(b, accepted, 6);
+	assert_int_equal(stats_cpu_counts(&seg, 1, &c), 0);
+	assert_int_equal(c.n[STATS_ACCEPTED], 10);
+	assert_int_equal(stats_cpu_counts(&seg, 3, &c), 0);
+	assert_int_equal(c.n[STATS_ACCEPTED], 6);
+	stats_total_counts(&seg, &c);
+	assert_int_equal(c.n[STATS_ACCEPTED], 20);
+	assert_int_equal(c.n[STATS_RESTARTS], 1);
+	assert_int_equal(stats_next_cpu(&seg, -1), 1);
+	assert_int_equal(stats_next_cpu(&seg, 1), 2);
+	assert_int_equal(stats_next_cpu(&seg, 2), 3);
+	assert_int_equal(stats_next_cpu(&seg, 3), -1);
+	assert_string_equal(stats_counter_name(STATS_BYTES_IN),
+	    "bytes_received");
+	stats_unmap(&seg);
+}
+
+/* The document: its layout version, the daemon's, totals and CPU arrays. */
+static void
+test_status_json(void **state)
+{
+	struct status_input	 in = { .pid = 42, .start_time = 1.5e9,
+	    .generation = 3, .steering = "cbpf", .steering_config = "auto",
+	    .steering_reason = "why" };
+	struct cpuset		*idle = NULL;
+	json_t			*doc, *list;
+
+	(void)state;
+	assert_int_equal(cpuset_parse_list("0-1,4", &idle), 0);
+	in.fallback_cpus = idle;
+	in.totals.n[STATS_ACCEPTED] = 12;
+	assert_non_null(doc = status_json(&in));
+	assert_int_equal(json_integer_value(json_object_get(doc, "version")),
+	    STATUS_LAYOUT_VERSION);
+	assert_string_equal(json_string_value(json_object_get(doc,
+	    "daemon_version")), PACKAGE_VERSION);
+	assert_string_equal(json_string_value(json_object_get(doc,
+	    "fallback_cpus")), "0-1,4");
+	list = json_object_get(doc, "fallback_cpus_list");
+	assert_int_equal(json_array_size(list), 3);
+	assert_int_equal(json_integer_value(json_array_get(list, 2)), 4);
+	assert_string_equal(json_string_value(json_object_get(doc,
+	    "udp_locality")), "unobservable");
+	assert_non_null(strstr(json_string_value(json_object_get(doc,
+	    "udp_locality_reason")), "classic BPF"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    doc, "totals"), "accepted")), 12);
+	assert_int_equal(json_array_size(json_object_get(doc, "workers")), 0);
+	json_decref(doc);
+	cpuset_free(idle);
+
+	/* Nothing serving yet: the keys are there, null or empty. */
+	memset(&in, 0, sizeof(in));
+	assert_non_null(doc = status_json(&in));
+	assert_true(json_is_null(json_object_get(doc, "steering")));
+	assert_string_equal(json_string_value(json_object_get(doc,
+	    "fallback_cpus")), "");
+	assert_int_equal(json_array_size(json_object_get(doc,
+	    "fallback_cpus_list")), 0);
+	json_decref(doc);
 }
 
 /* The words of the table line whose first word is FIRST. */
@@ -980,13 +1096,17 @@ test_status_table(void **state)
 	json_object_set_new(doc, "steering_reason", json_string("SO_INCOMING_CPU "
 	    "does not steer on this kernel"));
 	json_object_set_new(doc, "fallback_cpus", json_string("0-1"));
-	json_object_set_new(doc, "udp_locality", json_string("not measured: "
-	    "by construction"));
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "daemon_version", json_string("9.8.7"));
+	json_object_set_new(doc, "udp_locality", json_string("unobservable"));
+	json_object_set_new(doc, "udp_locality_reason", json_string("not "
+	    "measured: by construction"));
 	text = NULL;
 	assert_non_null(out = open_memstream(&text, &len));
 	assert_int_equal(status_print_table(out, doc), 0);
 	fclose(out);
-	assert_non_null(strstr(text, "generation 5, 2 workers\nsteering cbpf "
+	assert_non_null(strstr(text, "affinityd 9.8.7, generation 5, 2 "
+	    "workers\nsteering cbpf "
 	    "(auto): SO_INCOMING_CPU does not steer on this kernel\nCPUs 0-1 "
 	    "have no worker"));
 	assert_non_null(strstr(text, "UDP locality: not measured: by "
@@ -1025,6 +1145,8 @@ main(void)
 		cmocka_unit_test(test_client_invalid_reply),
 		cmocka_unit_test(test_stats_shared_with_child),
 		cmocka_unit_test(test_status_worker_json),
+		cmocka_unit_test(test_stats_carried),
+		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_table),
 	};
 

@@ -30,6 +30,8 @@
 
 /* Wide enough for the longest check name. */
 #define CMD_DOCTOR_NAME_WIDTH	16
+/* The layout of "doctor --json"; raised when a key changes meaning. */
+#define DOCTOR_JSON_VERSION	1
 
 static void
 cmd_doctor_usage(FILE *out)
@@ -46,7 +48,8 @@ cmd_doctor_usage(FILE *out)
 	    "\n"
 	    "  -c, --config FILE  the configuration to check the machine for\n"
 	    "  --sysroot DIR      read proc/, sys/ and etc/ below DIR instead of /\n"
-	    "  --json             print {\"findings\": [...], \"failures\": N}\n");
+	    "  --json             print {\"version\": 1, \"findings\": [...], "
+	    "\"counts\": {...}}\n");
 }
 
 /* A configuration that does not load is the one finding there is. */
@@ -89,9 +92,14 @@ cmd_doctor_json(const struct doctor_report *rep)
 		    "check", f->check, "status", doctor_status_name(f->status),
 		    "why", f->why, "fix", f->fix));
 	}
+	json_object_set_new(doc, "version", json_integer(DOCTOR_JSON_VERSION));
 	json_object_set_new(doc, "findings", findings);
 	json_object_set_new(doc, "failures",
 	    json_integer((json_int_t)doctor_count(rep, DOCTOR_FAIL)));
+	json_object_set_new(doc, "counts", json_pack("{s:I, s:I, s:I}",
+	    "ok", (json_int_t)doctor_count(rep, DOCTOR_OK),
+	    "warn", (json_int_t)doctor_count(rep, DOCTOR_WARN),
+	    "fail", (json_int_t)doctor_count(rep, DOCTOR_FAIL)));
 	r = json_dumpf(doc, stdout, JSON_INDENT(2));
 	json_decref(doc);
 	if (r == 0)

@@ -21,6 +21,9 @@
 #include "topology/topology.h"
 #include "common/util.h"
 
+/* The layout of "topology --json"; raised when a key changes meaning. */
+#define TOPOLOGY_JSON_VERSION	1
+
 static void
 cmd_topology_usage(FILE *out)
 {
@@ -73,6 +76,8 @@ cmd_topology_print(const struct config *conf, const struct topology *topo,
 		return fflush(stdout) == EOF ? -1 : 0;
 	}
 	if ((root = topology_json(topo)) == NULL ||
+	    json_object_set_new(root, "version",
+	    json_integer(TOPOLOGY_JSON_VERSION)) == -1 ||
 	    json_object_set_new(root, "steering", json_pack("{s:o, s:s, s:s}",
 	    "method", known ? json_string(steer_method_name(dec.method)) :
 	    json_null(), "config", steering_name(conf->steering), "reason",

@@ -53,17 +53,19 @@ generation_pool_init(struct gen_pool *pool, size_t nslots)
 	return 0;
 }
 
+/* A free slot counting for cpu; what it counted before stays counted. */
 static struct stats_slot *
-generation_take_slot(struct gen_pool *pool)
+generation_take_slot(struct gen_pool *pool, unsigned int cpu)
 {
-	size_t	 i;
+	struct stats_slot	*slot;
+	size_t			 i;
 
 	for (i = 0; i < pool->stats.nslots; i++) {
 		if (pool->slot_used[i])
 			continue;
-		pool->slot_used[i] = 1;
-		stats_slot_reset(&pool->stats.slots[i], 0);
-		return &pool->stats.slots[i];
+		if ((slot = stats_take(&pool->stats, i, cpu)) != NULL)
+			pool->slot_used[i] = 1;
+		return slot;
 	}
 	return NULL;
 }
@@ -153,7 +155,7 @@ generation_worker_init(struct generation *gen, struct mworker *mw,
 	mw->incoming_cpu = gen->steer == STEER_METHOD_INCOMING_CPU;
 	if ((r = supervise_worker_init(mw, &gen->pool->sup, gen->conf)) < 0)
 		return r;
-	if ((mw->slot = generation_take_slot(gen->pool)) == NULL)
+	if ((mw->slot = generation_take_slot(gen->pool, mw->cpu)) == NULL)
 		return -ENOSPC;
 	return 0;
 }
@@ -652,11 +654,14 @@ generation_add_worker(struct generation *gen, const struct topo_worker *tw)
 void
 generation_move(struct mworker *mw, const struct topo_worker *tw)
 {
-	size_t	 l;
-	int	 cpu = (int)tw->cpu;
+	struct generation	*gen = mw->owner;
+	size_t			 l;
+	int			 cpu = (int)tw->cpu;
 
 	mw->cpu = tw->cpu;
 	mw->queues = &tw->queues;
+	/* What it counted on its last CPU stays that CPU's. */
+	stats_move(&gen->pool->stats, mw->slot, tw->cpu);
 	for (l = 0; mw->incoming_cpu && l < mw->conf->nlisteners; l++)
 		if (mw->fds[l] >= 0 && setsockopt(mw->fds[l], SOL_SOCKET,
 		    SO_INCOMING_CPU, &cpu, sizeof(cpu)) == -1)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -75,6 +76,7 @@ struct master {
 	struct generation	*handover;	/* draining; the reload waits for it */
 	uint64_t		 handover_ns;
 	pid_t			 pid;
+	double			 start_time;	/* seconds since the epoch */
 	int			 stopping;
 	int			 exit_status;
 	unsigned int		 last_generation;
@@ -114,37 +116,44 @@ master_worker_state(const struct mworker *mw)
 	}
 }
 
-/*
- * How flows reach the workers, and what can be said of UDP locality under
- * it: the receiving CPU of an unconnected datagram cannot be observed,
- * and neither SO_INCOMING_CPU nor a classic BPF program counts anything.
- */
-static void
-master_status_steering(json_t *doc, const struct generation *gen)
+/* Workers draining: those re-mapped away and the old generations'. */
+static size_t
+master_draining(const struct master *m)
 {
-	struct cpuset	*rest;
-	char		*list = NULL;
+	const struct generation	*gen;
+	size_t			 i, n = 0;
 
-	json_object_set_new(doc, "steering",
-	    json_string(steer_method_name(gen->steer)));
-	json_object_set_new(doc, "steering_config",
-	    json_string(steering_name(gen->conf->steering)));
-	json_object_set_new(doc, "steering_reason",
-	    json_string(gen->steer_reason));
-	if ((rest = generation_idle_cpus(gen)) != NULL) {
-		list = cpuset_format_list(rest);
-		cpuset_free(rest);
+	for (i = 0; m->active != NULL && i < m->active->nworkers; i++)
+		n += m->active->workers[i].retired &&
+		    m->active->workers[i].pid > 0;
+	for (gen = m->pool.gens; gen != NULL; gen = gen->next)
+		if (gen->state == GEN_DRAINING)
+			n += generation_running(gen);
+	return n;
+}
+
+/* The serving workers as the status document shows them. */
+static void
+master_status_workers(const struct master *m, struct status_input *in,
+    struct status_worker *sw)
+{
+	const struct generation	*gen = m->active;
+	const struct mworker	*mw;
+	size_t			 i;
+
+	for (i = 0; gen != NULL && i < gen->nworkers; i++) {
+		mw = &gen->workers[i];
+		/* Re-mapped away: counted with the draining ones. */
+		if (mw->retired)
+			continue;
+		sw[in->nworkers] = (struct status_worker){ .id = mw->id,
+		    .cpu = mw->cpu, .pid = mw->pid,
+		    .state = master_worker_state(mw), .queues = mw->queues,
+		    .slot = mw->slot };
+		stats_cpu_counts(&m->pool.stats, mw->cpu,
+		    &sw[in->nworkers++].counts);
 	}
-	json_object_set_new(doc, "fallback_cpus", json_string(list ? list :
-	    ""));
-	json_object_set_new(doc, "udp_locality", json_string(
-	    gen->steer == STEER_METHOD_CBPF ? "not measured: the receiving "
-	    "CPU of an unconnected datagram cannot be observed and a classic "
-	    "BPF program cannot count; by construction every datagram "
-	    "processed on a worker's CPU reaches that worker, and only the "
-	    "fallback CPUs send to others" : "not measured: the receiving "
-	    "CPU of an unconnected datagram cannot be observed"));
-	free(list);
+	in->workers = sw;
 }
 
 static json_t *
@@ -152,50 +161,51 @@ master_status_json(void *arg)
 {
 	struct master		*m = arg;
 	struct generation	*gen = m->active;
-	struct mworker		*mw;
-	json_t			*doc, *workers, *w;
-	size_t			 i, draining = 0;
+	struct status_input	 in = { .pid = m->pid,
+	    .start_time = m->start_time, .remaps = m->remaps };
+	struct status_worker	*sw;
+	struct cpuset		*idle = NULL;
+	json_t			*doc;
 
-	doc = json_object();
-	workers = json_array();
-	for (i = 0; gen != NULL && i < gen->nworkers; i++) {
-		mw = &gen->workers[i];
-		/* Re-mapped away: counted with the draining ones. */
-		if (mw->retired) {
-			draining += mw->pid > 0;
-			continue;
-		}
-		w = status_worker_json(mw->id, mw->cpu, mw->queues, mw->slot,
-		    mw->restarts);
-		json_object_set_new(w, "pid", json_integer(mw->pid));
-		json_object_set_new(w, "state",
-		    json_string(master_worker_state(mw)));
-		json_array_append_new(workers, w);
+	if ((sw = calloc(gen ? gen->nworkers + 1 : 1, sizeof(*sw))) == NULL)
+		return NULL;
+	master_status_workers(m, &in, sw);
+	in.draining = master_draining(m);
+	stats_total_counts(&m->pool.stats, &in.totals);
+	if (gen != NULL) {
+		in.generation = gen->number;
+		in.steering = steer_method_name(gen->steer);
+		in.steering_config = steering_name(gen->conf->steering);
+		in.steering_reason = gen->steer_reason;
+		in.fallback_cpus = idle = generation_idle_cpus(gen);
 	}
-	for (gen = m->pool.gens; gen != NULL; gen = gen->next)
-		if (gen->state == GEN_DRAINING)
-			draining += generation_running(gen);
-	json_object_set_new(doc, "workers", workers);
-	json_object_set_new(doc, "generation",
-	    json_integer(m->active ? m->active->number : 0));
-	json_object_set_new(doc, "draining_workers", json_integer(draining));
-	json_object_set_new(doc, "pid", json_integer(m->pid));
-	json_object_set_new(doc, "remaps", json_integer((json_int_t)m->remaps));
-	if (m->active != NULL)
-		master_status_steering(doc, m->active);
+	doc = status_json(&in);
+	cpuset_free(idle);
+	free(sw);
 	return doc;
 }
 
-/* The workers a scrape shows: those of the generation serving now. */
+/*
+ * A scrape: the serving workers, and every CPU that had one, with what
+ * it counted since the start.
+ */
 static int
 master_metrics_collect(void *arg, struct metrics_sample *sample)
 {
 	struct master		*m = arg;
 	struct generation	*gen = m->active;
+	struct stats_counts	 counts;
 	struct mworker		*mw;
 	size_t			 i;
-	int			 r;
+	int			 cpu = -1, r;
 
+	sample->start_time = m->start_time;
+	while ((cpu = stats_next_cpu(&m->pool.stats, cpu)) >= 0) {
+		stats_cpu_counts(&m->pool.stats, (unsigned int)cpu, &counts);
+		if ((r = metrics_sample_add_cpu(sample, (unsigned int)cpu,
+		    &counts)) < 0)
+			return r;
+	}
 	if (gen == NULL)
 		return 0;
 	sample->generation = gen->number;
@@ -207,7 +217,7 @@ master_metrics_collect(void *arg, struct metrics_sample *sample)
 		if (mw->retired)
 			continue;
 		if ((r = metrics_sample_add(sample, mw->id, mw->cpu,
-		    mw->restarts, mw->slot)) < 0)
+		    mw->slot)) < 0)
 			return r;
 	}
 	return 0;
@@ -965,6 +975,17 @@ master_events(struct master *m)
 	return 0;
 }
 
+/* Seconds since the epoch, as a scrape says when the daemon started. */
+static double
+master_now(void)
+{
+	struct timespec	 ts;
+
+	/* CLOCK_REALTIME cannot fail with a valid pointer. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Who the workers become after binding, when daemon.user is set. */
 static int
 master_user(struct master *m, const struct config *conf)
@@ -1119,6 +1140,7 @@ master_run(struct config *conf, const struct master_options *opts)
 	    (status = daemonize_start(gen->conf->pid_file)) != 0)
 		goto out;
 	m.pid = getpid();
+	m.start_time = master_now();
 	if (master_user(&m, gen->conf) == -1) {
 		status = EXIT_CONFIG;
 		goto out;

@@ -35,7 +35,7 @@
 #include "common/stats.h"
 
 #define METRICS_PATH		"/metrics"
-#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4"
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 #define METRICS_BACKLOG		64
 
 struct metrics_conn {
@@ -65,23 +65,52 @@ static struct timeval	metrics_timeout = { METRICS_TIMEOUT, 0 };
 
 static void	metrics_conn_feed(struct metrics_conn *conn);
 
+/*
+ * arr (n elements of size, room for *cap), grown if full so that one more
+ * fits; NULL out of memory, arr being left as it was.
+ */
+static void *
+metrics_room(void *arr, size_t n, size_t *cap, size_t size)
+{
+	void	*grown;
+	size_t	 more;
+
+	if (n < *cap)
+		return arr;
+	more = *cap ? *cap * 2 : 16;
+	if ((grown = reallocarray(arr, more, size)) == NULL)
+		return NULL;
+	*cap = more;
+	return grown;
+}
+
 int
 metrics_sample_add(struct metrics_sample *sample, unsigned int id,
-    unsigned int cpu, unsigned int restarts, const struct stats_slot *slot)
+    unsigned int cpu, const struct stats_slot *slot)
 {
-	struct metrics_worker	*grown;
-	size_t			 cap;
+	struct metrics_worker	*w;
 
-	if (sample->nworkers == sample->cap) {
-		cap = sample->cap ? sample->cap * 2 : 16;
-		if ((grown = reallocarray(sample->workers, cap,
-		    sizeof(*grown))) == NULL)
-			return -ENOMEM;
-		sample->workers = grown;
-		sample->cap = cap;
-	}
-	sample->workers[sample->nworkers++] = (struct metrics_worker){
-	    .id = id, .cpu = cpu, .restarts = restarts, .slot = slot };
+	if ((w = metrics_room(sample->workers, sample->nworkers, &sample->cap,
+	    sizeof(*w))) == NULL)
+		return -ENOMEM;
+	sample->workers = w;
+	w[sample->nworkers++] = (struct metrics_worker){
+	    .id = id, .cpu = cpu, .slot = slot };
+	return 0;
+}
+
+int
+metrics_sample_add_cpu(struct metrics_sample *sample, unsigned int cpu,
+    const struct stats_counts *counts)
+{
+	struct metrics_cpu	*c;
+
+	if ((c = metrics_room(sample->cpus, sample->ncpus, &sample->cpus_cap,
+	    sizeof(*c))) == NULL)
+		return -ENOMEM;
+	sample->cpus = c;
+	c[sample->ncpus++] = (struct metrics_cpu){ .cpu = cpu,
+	    .counts = *counts };
 	return 0;
 }
 
@@ -89,6 +118,7 @@ static void
 metrics_sample_free(struct metrics_sample *sample)
 {
 	free(sample->workers);
+	free(sample->cpus);
 	memset(sample, 0, sizeof(*sample));
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The Prometheus endpoint: GET /metrics over HTTP on the master's event
- * loop, in text format 0.0.4, made from the workers' stats slots.
+ * loop, in text format 0.0.4, made from the workers' stats slots and the
+ * counts the master carries for each CPU.
  */
 #ifndef AFFINITYD_METRICS_H
 #define AFFINITYD_METRICS_H
@@ -10,20 +11,27 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/stats.h"
+
 struct event_base;
 struct metrics;
-struct stats_slot;
 
-/* One worker of a scrape; its counters are read from slot when formatted. */
+/* One worker of a scrape; its gauges are read from slot when formatted. */
 struct metrics_worker {
 	unsigned int		 id;
 	unsigned int		 cpu;
-	unsigned int		 restarts;
 	const struct stats_slot	*slot;		/* NULL: not started yet */
 };
 
-/* What a scrape shows: the serving generation and its workers. */
+/* The counters of one CPU, since the start, whatever worker counted. */
+struct metrics_cpu {
+	unsigned int		 cpu;
+	struct stats_counts	 counts;
+};
+
+/* What a scrape shows: the daemon, its CPUs and its serving workers. */
 struct metrics_sample {
+	double			 start_time;	/* seconds since the epoch */
 	unsigned int		 generation;	/* 0: none serving yet */
 	const char		*steering;	/* the method in use, or NULL */
 	const char		*steering_config; /* topology.steering */
@@ -31,11 +39,15 @@ struct metrics_sample {
 	struct metrics_worker	*workers;
 	size_t			 nworkers;
 	size_t			 cap;
+	struct metrics_cpu	*cpus;		/* every CPU that had a worker */
+	size_t			 ncpus;
+	size_t			 cpus_cap;
 };
 
 /*
  * Called for every scrape: fills sample with metrics_sample_add() and
- * returns 0, or -errno (the scrape then gets a 500).
+ * metrics_sample_add_cpu(), and returns 0, or -errno (the scrape then
+ * gets a 500).
  */
 typedef int (*metrics_collect_fn)(void *arg, struct metrics_sample *sample);
 
@@ -64,7 +76,9 @@ struct metrics	*metrics_listen(struct event_base *base,
 		    metrics_collect_fn collect, void *arg, char **why);
 void		 metrics_close(struct metrics *metrics);
 int		 metrics_sample_add(struct metrics_sample *sample,
-		    unsigned int id, unsigned int cpu, unsigned int restarts,
+		    unsigned int id, unsigned int cpu,
 		    const struct stats_slot *slot);
+int		 metrics_sample_add_cpu(struct metrics_sample *sample,
+		    unsigned int cpu, const struct stats_counts *counts);
 
 #endif

@@ -1,116 +1,63 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The Prometheus text format 0.0.4 of a scrape: one family per counter,
- * one sample per worker, read from the stats slots as they are written.
+ * The Prometheus text format 0.0.4 of a scrape: the daemon's own families,
+ * one sample per CPU for each counter (what the CPU's workers counted since
+ * the start, so that a reload or a respawn never takes one back), and one
+ * sample per serving worker for each gauge, read from its stats slot.
  */
 #include "acconfig.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
+#include "common/stats.h"
 #include "master/metrics.h"
 #include "master/metrics_text.h"
-#include "common/stats.h"
 
-/* The per-worker families, in the order they are written. */
-enum metrics_field {
-	MF_ACCEPTED,
-	MF_DATAGRAMS,
-	MF_BYTES_IN,
-	MF_BYTES_OUT,
-	MF_LOCAL,
-	MF_REMOTE,
-	MF_ERRORS,
-	MF_CPU_MISMATCHES,
-	MF_RESTARTS,
-	MF_OPEN,
-	MF_IDLE_TIMEOUTS,
-	MF_HEADER_TIMEOUTS,
-	MF_EVICTED,
-	MF_BUFFERED,
-	MF_HEARTBEAT_AGE,	/* nanoseconds; written as seconds */
-	MF_COUNT
+/* The help of each counter family, named after the counter. */
+static const char *const metrics_counter_help[STATS_NCOUNTERS] = {
+	[STATS_ACCEPTED] = "TCP connections accepted.",
+	[STATS_DATAGRAMS] = "UDP datagrams received.",
+	[STATS_BYTES_IN] = "Bytes received on connections and in datagrams.",
+	[STATS_BYTES_OUT] = "Bytes sent on connections and in datagrams.",
+	[STATS_LOCAL] = "TCP connections by locality: local when the CPU "
+	    "that received their packets is the worker's CPU, remote when it "
+	    "is another CPU.",
+	[STATS_ERRORS] = "Errors while serving.",
+	[STATS_CPU_MISMATCHES] = "Times a worker found itself off its CPU.",
+	[STATS_IDLE_TIMEOUTS] = "TCP connections closed after idle_timeout "
+	    "without traffic.",
+	[STATS_HEADER_TIMEOUTS] = "HTTP connections closed when a request was "
+	    "not complete within header_timeout.",
+	[STATS_EVICTED] = "Idle TCP connections closed to make room for a new "
+	    "one at max_connections.",
+	[STATS_RESTARTS] = "Times the master restarted a worker.",
+};
+
+/* The per-worker gauges, in the order they are written. */
+enum metrics_gauge {
+	MG_OPEN,
+	MG_BUFFERED,
+	MG_HEARTBEAT_AGE,	/* nanoseconds; written as seconds */
+	MG_COUNT
 };
 
 static const struct {
 	const char	*name;
-	const char	*type;
 	const char	*help;
-} metrics_families[MF_COUNT] = {
-	[MF_ACCEPTED] = { "affinityd_accepted_total", "counter",
-	    "TCP connections accepted." },
-	[MF_DATAGRAMS] = { "affinityd_datagrams_total", "counter",
-	    "UDP datagrams received." },
-	[MF_BYTES_IN] = { "affinityd_bytes_received_total", "counter",
-	    "Bytes received on connections and in datagrams." },
-	[MF_BYTES_OUT] = { "affinityd_bytes_sent_total", "counter",
-	    "Bytes sent on connections and in datagrams." },
-	[MF_LOCAL] = { "affinityd_local_total", "counter",
-	    "TCP connections whose incoming CPU is the worker's CPU." },
-	[MF_REMOTE] = { "affinityd_remote_total", "counter",
-	    "TCP connections whose incoming CPU is another CPU." },
-	[MF_ERRORS] = { "affinityd_errors_total", "counter",
-	    "Errors while serving." },
-	[MF_CPU_MISMATCHES] = { "affinityd_cpu_mismatches_total", "counter",
-	    "Times the worker found itself off its CPU." },
-	[MF_RESTARTS] = { "affinityd_restarts_total", "counter",
-	    "Times the master restarted the worker." },
-	[MF_OPEN] = { "affinityd_open_connections", "gauge",
+} metrics_gauges[MG_COUNT] = {
+	[MG_OPEN] = { "affinityd_open_connections",
 	    "Connections the worker holds open." },
-	[MF_IDLE_TIMEOUTS] = { "affinityd_idle_timeouts_total", "counter",
-	    "TCP connections closed after idle_timeout without traffic." },
-	[MF_HEADER_TIMEOUTS] = { "affinityd_header_timeouts_total", "counter",
-	    "HTTP connections closed when a request was not complete within "
-	    "header_timeout." },
-	[MF_EVICTED] = { "affinityd_evicted_total", "counter",
-	    "Idle TCP connections closed to make room for a new one at "
-	    "max_connections." },
-	[MF_BUFFERED] = { "affinityd_buffered_bytes", "gauge",
+	[MG_BUFFERED] = { "affinityd_buffered_bytes",
 	    "Bytes the worker's connections hold in their buffers." },
-	[MF_HEARTBEAT_AGE] = { "affinityd_heartbeat_age_seconds", "gauge",
+	[MG_HEARTBEAT_AGE] = { "affinityd_heartbeat_age_seconds",
 	    "Seconds since the worker's last heartbeat." },
 };
-
-/* One worker's values, read field by field while it writes on. */
-struct metrics_values {
-	uint64_t	 v[MF_COUNT];
-	int		 beaten;	/* a heartbeat, so an age, exists */
-};
-
-static void
-metrics_values(const struct metrics_worker *w, uint64_t now_ns,
-    struct metrics_values *mv)
-{
-	const struct stats_slot	*s = w->slot;
-	uint64_t		 beat;
-
-	memset(mv, 0, sizeof(*mv));
-	mv->v[MF_RESTARTS] = w->restarts;
-	if (s == NULL)
-		return;
-	mv->v[MF_ACCEPTED] = STATS_GET(s, accepted);
-	mv->v[MF_DATAGRAMS] = STATS_GET(s, datagrams);
-	mv->v[MF_BYTES_IN] = STATS_GET(s, bytes_in);
-	mv->v[MF_BYTES_OUT] = STATS_GET(s, bytes_out);
-	mv->v[MF_LOCAL] = STATS_GET(s, local);
-	mv->v[MF_REMOTE] = STATS_GET(s, remote);
-	mv->v[MF_ERRORS] = STATS_GET(s, errors);
-	mv->v[MF_CPU_MISMATCHES] = STATS_GET(s, cpu_mismatches);
-	mv->v[MF_OPEN] = STATS_GET(s, open_conns);
-	mv->v[MF_IDLE_TIMEOUTS] = STATS_GET(s, idle_timeouts);
-	mv->v[MF_HEADER_TIMEOUTS] = STATS_GET(s, header_timeouts);
-	mv->v[MF_EVICTED] = STATS_GET(s, evicted);
-	mv->v[MF_BUFFERED] = STATS_GET(s, buffered);
-	/* Before its first beat a worker has no age: no sample then. */
-	if ((beat = STATS_GET(s, heartbeat_ns)) != 0) {
-		mv->beaten = 1;
-		mv->v[MF_HEARTBEAT_AGE] = now_ns > beat ? now_ns - beat : 0;
-	}
-}
 
 static int
 metrics_header(struct evbuffer *out, const char *name, const char *type,
@@ -120,50 +67,109 @@ metrics_header(struct evbuffer *out, const char *name, const char *type,
 	    help, name, type) < 0 ? -ENOMEM : 0;
 }
 
+/* One counter family, one sample per CPU (the locality as a label). */
 static int
-metrics_family(struct evbuffer *out, enum metrics_field f,
-    const struct metrics_sample *sample, const struct metrics_values *mv)
+metrics_counter(struct evbuffer *out, enum stats_counter c,
+    const struct metrics_sample *sample)
 {
-	const struct metrics_worker	*w;
-	uint64_t			 v;
+	const struct metrics_cpu	*mc;
+	char				 name[64];
 	size_t				 i;
-	int				 n;
 
-	if (metrics_header(out, metrics_families[f].name,
-	    metrics_families[f].type, metrics_families[f].help) < 0)
+	if (c == STATS_REMOTE)		/* a label of the local family */
+		return 0;
+	snprintf(name, sizeof(name), "affinityd_%s_total", c == STATS_LOCAL ?
+	    "connections" : stats_counter_name(c));
+	if (metrics_header(out, name, "counter", metrics_counter_help[c]) < 0)
 		return -ENOMEM;
-	for (i = 0; i < sample->nworkers; i++) {
-		w = &sample->workers[i];
-		v = mv[i].v[f];
-		if (f != MF_HEARTBEAT_AGE)
-			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
-			    "%" PRIu64 "\n", metrics_families[f].name, w->id,
-			    w->cpu, v);
-		else if (mv[i].beaten)
-			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
-			    "%" PRIu64 ".%03" PRIu64 "\n",
-			    metrics_families[f].name, w->id, w->cpu,
-			    v / 1000000000, v / 1000000 % 1000);
-		else
-			n = 0;
-		if (n < 0)
+	for (i = 0; i < sample->ncpus; i++) {
+		mc = &sample->cpus[i];
+		if (c == STATS_LOCAL ? evbuffer_add_printf(out, "%s{cpu=\"%u\","
+		    "locality=\"local\"} %" PRIu64 "\n%s{cpu=\"%u\",locality="
+		    "\"remote\"} %" PRIu64 "\n", name, mc->cpu,
+		    mc->counts.n[STATS_LOCAL], name, mc->cpu,
+		    mc->counts.n[STATS_REMOTE]) < 0 :
+		    evbuffer_add_printf(out, "%s{cpu=\"%u\"} %" PRIu64 "\n",
+		    name, mc->cpu, mc->counts.n[c]) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-int
-metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
-    struct evbuffer *out)
+/* One worker's gauge, read while it writes on; 0: no sample (no beat). */
+static int
+metrics_gauge_value(const struct metrics_worker *w, enum metrics_gauge g,
+    uint64_t now_ns, uint64_t *v)
 {
-	struct metrics_values	*mv;
-	size_t			 i;
-	int			 f, r = 0;
+	const struct stats_slot	*s = w->slot;
+	uint64_t		 beat;
 
-	if ((mv = calloc(sample->nworkers + 1, sizeof(*mv))) == NULL)
+	*v = 0;
+	if (s == NULL)
+		return g != MG_HEARTBEAT_AGE;
+	switch (g) {
+	case MG_OPEN:
+		*v = STATS_GET(s, open_conns);
+		return 1;
+	case MG_BUFFERED:
+		*v = STATS_GET(s, buffered);
+		return 1;
+	default:
+		/* Before its first beat a worker has no age: no sample then. */
+		if ((beat = STATS_GET(s, heartbeat_ns)) == 0)
+			return 0;
+		*v = now_ns > beat ? now_ns - beat : 0;
+		return 1;
+	}
+}
+
+static int
+metrics_gauge(struct evbuffer *out, enum metrics_gauge g,
+    const struct metrics_sample *sample, uint64_t now_ns)
+{
+	const struct metrics_worker	*w;
+	const char			*name = metrics_gauges[g].name;
+	uint64_t			 v;
+	size_t				 i;
+	int				 n = 0;
+
+	if (metrics_header(out, name, "gauge", metrics_gauges[g].help) < 0)
 		return -ENOMEM;
-	for (i = 0; i < sample->nworkers; i++)
-		metrics_values(&sample->workers[i], now_ns, &mv[i]);
+	for (i = 0; i < sample->nworkers && n >= 0; i++) {
+		w = &sample->workers[i];
+		if (!metrics_gauge_value(w, g, now_ns, &v))
+			continue;
+		if (g != MG_HEARTBEAT_AGE)
+			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
+			    "%" PRIu64 "\n", name, w->id, w->cpu, v);
+		else
+			n = evbuffer_add_printf(out, "%s{worker=\"%u\",cpu=\"%u\"} "
+			    "%" PRIu64 ".%03" PRIu64 "\n", name, w->id, w->cpu,
+			    v / 1000000000, v / 1000000 % 1000);
+	}
+	return n < 0 ? -ENOMEM : 0;
+}
+
+/* What the daemon is, and since when. */
+static int
+metrics_daemon(struct evbuffer *out, const struct metrics_sample *sample)
+{
+	if (metrics_header(out, "affinityd_build_info", "gauge",
+	    "The version of affinityd serving; always 1.") < 0 ||
+	    evbuffer_add_printf(out, "affinityd_build_info{version=\"%s\"} 1\n",
+	    PACKAGE_VERSION) < 0 ||
+	    metrics_header(out, "affinityd_start_time_seconds", "gauge",
+	    "When the daemon started, in seconds since the epoch.") < 0 ||
+	    evbuffer_add_printf(out, "affinityd_start_time_seconds %.3f\n",
+	    sample->start_time) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The generation serving, its workers and how flows reach them. */
+static int
+metrics_generation(struct evbuffer *out, const struct metrics_sample *sample)
+{
 	if (metrics_header(out, "affinityd_generation", "gauge",
 	    "The generation of workers serving now; 0 while starting.") < 0 ||
 	    evbuffer_add_printf(out, "affinityd_generation %u\n",
@@ -177,17 +183,34 @@ metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
 	    "moved, queues or CPUs added or removed) without a reload.") < 0 ||
 	    evbuffer_add_printf(out, "affinityd_remaps_total %" PRIu64 "\n",
 	    sample->remaps) < 0)
-		r = -ENOMEM;
-	if (r == 0 && sample->steering != NULL &&
+		return -ENOMEM;
+	if (sample->steering != NULL &&
 	    (metrics_header(out, "affinityd_steering_info", "gauge",
 	    "How flows reach the workers: the method in use, and "
 	    "topology.steering as configured (auto: chosen by a self-test).")
 	    < 0 || evbuffer_add_printf(out, "affinityd_steering_info{method="
 	    "\"%s\",config=\"%s\"} 1\n", sample->steering,
 	    sample->steering_config) < 0))
-		r = -ENOMEM;
-	for (f = 0; f < MF_COUNT && r == 0; f++)
-		r = metrics_family(out, (enum metrics_field)f, sample, mv);
-	free(mv);
-	return r;
+		return -ENOMEM;
+	return 0;
+}
+
+int
+metrics_format(const struct metrics_sample *sample, uint64_t now_ns,
+    struct evbuffer *out)
+{
+	int	 c, g, r;
+
+	if ((r = metrics_daemon(out, sample)) < 0 ||
+	    (r = metrics_generation(out, sample)) < 0)
+		return r;
+	for (c = 0; c < STATS_NCOUNTERS; c++)
+		if ((r = metrics_counter(out, (enum stats_counter)c,
+		    sample)) < 0)
+			return r;
+	for (g = 0; g < MG_COUNT; g++)
+		if ((r = metrics_gauge(out, (enum metrics_gauge)g, sample,
+		    now_ns)) < 0)
+			return r;
+	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The "status" document: one JSON object per worker, made from its stats
- * slot by the master, and the table "affinityd status" prints from the
- * document it receives over the admin socket.
+ * The "status" document: the master's state and one object per worker,
+ * built from what the master passes in (its generation, its workers, their
+ * stats slots and their CPUs' counts), and the table "affinityd status"
+ * prints from the document it receives over the admin socket.
  */
 #include "acconfig.h"
 
@@ -15,9 +16,11 @@
 
 #include <jansson.h>
 
-#include "master/status.h"
+#include "common/cpuset.h"
+#include "common/cpuset_json.h"
 #include "common/stats.h"
 #include "common/util.h"
+#include "master/status.h"
 
 static json_int_t
 status_count(uint64_t v)
@@ -42,74 +45,179 @@ status_queues_json(const struct strv *queues)
 	return a;
 }
 
-/* A copy of the slot read field by field while its worker writes on. */
-static void
-status_snapshot(const struct stats_slot *slot, struct stats_slot *snap)
+/* Sets key to value, which it takes; -1 when either failed. */
+static int
+status_set(json_t *obj, const char *key, json_t *value)
 {
-	memset(snap, 0, sizeof(*snap));
-	if (slot == NULL)
-		return;
-	snap->accepted = STATS_GET(slot, accepted);
-	snap->datagrams = STATS_GET(slot, datagrams);
-	snap->bytes_in = STATS_GET(slot, bytes_in);
-	snap->bytes_out = STATS_GET(slot, bytes_out);
-	snap->local = STATS_GET(slot, local);
-	snap->remote = STATS_GET(slot, remote);
-	snap->errors = STATS_GET(slot, errors);
-	snap->cpu_mismatches = STATS_GET(slot, cpu_mismatches);
-	snap->heartbeat_ns = STATS_GET(slot, heartbeat_ns);
-	snap->last_cpu = STATS_GET(slot, last_cpu);
-	snap->pid = STATS_GET(slot, pid);
-	snap->open_conns = STATS_GET(slot, open_conns);
-	snap->idle_timeouts = STATS_GET(slot, idle_timeouts);
-	snap->header_timeouts = STATS_GET(slot, header_timeouts);
-	snap->evicted = STATS_GET(slot, evicted);
-	snap->buffered = STATS_GET(slot, buffered);
-	snap->draining = STATS_GET(slot, draining);
+	return value == NULL || json_object_set_new(obj, key, value) == -1 ?
+	    -1 : 0;
+}
+
+static json_t *
+status_str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* Each counter under its name ("accepted", "bytes_received", ...). */
+static int
+status_set_counts(json_t *obj, const struct stats_counts *counts)
+{
+	int	 c;
+
+	for (c = 0; c < STATS_NCOUNTERS; c++)
+		if (status_set(obj, stats_counter_name((enum stats_counter)c),
+		    json_integer(status_count(counts->n[c]))) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * The keys of layout 0, kept for the programs that read them: the
+ * counters under their first names, the age in milliseconds.
+ */
+static int
+status_set_aliases(json_t *obj, const struct stats_counts *counts,
+    uint64_t open, json_t *age_ms)
+{
+	if (status_set(obj, "heartbeat_age_ms", age_ms) == -1 ||
+	    status_set(obj, "local", json_integer(status_count(
+	    counts->n[STATS_LOCAL]))) == -1 ||
+	    status_set(obj, "remote", json_integer(status_count(
+	    counts->n[STATS_REMOTE]))) == -1 ||
+	    status_set(obj, "bytes_in", json_integer(status_count(
+	    counts->n[STATS_BYTES_IN]))) == -1 ||
+	    status_set(obj, "bytes_out", json_integer(status_count(
+	    counts->n[STATS_BYTES_OUT]))) == -1 ||
+	    status_set(obj, "open_conns", json_integer(status_count(open)))
+	    == -1)
+		return -1;
+	return 0;
 }
 
 json_t *
-status_worker_json(unsigned int id, unsigned int cpu,
-    const struct strv *queues, const struct stats_slot *slot,
-    unsigned int restarts)
+status_worker_json(const struct status_worker *w)
 {
-	struct stats_slot	 s;
-	json_t			*q, *age = NULL, *last = NULL;
-	uint64_t		 now;
+	const struct stats_slot	*slot = w->slot;
+	uint64_t		 beat = 0, now, age_ns = 0, open = 0, buffered = 0;
+	json_t			*obj;
+	int			 beaten, r;
 
-	if ((q = status_queues_json(queues)) == NULL)
-		return NULL;
-	status_snapshot(slot, &s);
-	/* Before its first beat a worker has neither an age nor a CPU. */
-	if (s.heartbeat_ns != 0) {
-		now = stats_now_ns();
-		age = json_integer(now > s.heartbeat_ns ?
-		    (json_int_t)((now - s.heartbeat_ns) / 1000000) : 0);
-		last = json_integer(s.last_cpu);
+	if (slot != NULL) {
+		beat = STATS_GET(slot, heartbeat_ns);
+		open = STATS_GET(slot, open_conns);
+		buffered = STATS_GET(slot, buffered);
 	}
-	return json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I,"
-	    " s:I, s:I, s:I, s:I, s:o?, s:I, s:I, s:I, s:I, s:I, s:b, s:o?}",
-	    "id", (json_int_t)id,
-	    "pid", (json_int_t)s.pid,
-	    "cpu", (json_int_t)cpu,
-	    "queues", q,
-	    "accepted", status_count(s.accepted),
-	    "datagrams", status_count(s.datagrams),
-	    "local", status_count(s.local),
-	    "remote", status_count(s.remote),
-	    "restarts", (json_int_t)restarts,
-	    "bytes_in", status_count(s.bytes_in),
-	    "bytes_out", status_count(s.bytes_out),
-	    "errors", status_count(s.errors),
-	    "cpu_mismatches", status_count(s.cpu_mismatches),
-	    "last_cpu", last,
-	    "open_conns", (json_int_t)s.open_conns,
-	    "idle_timeouts", status_count(s.idle_timeouts),
-	    "header_timeouts", status_count(s.header_timeouts),
-	    "evicted", status_count(s.evicted),
-	    "buffered_bytes", status_count(s.buffered),
-	    "draining", s.draining != 0,
-	    "heartbeat_age_ms", age);
+	/* Before its first beat a worker has neither an age nor a CPU. */
+	if ((beaten = beat != 0)) {
+		now = stats_now_ns();
+		age_ns = now > beat ? now - beat : 0;
+	}
+	if ((obj = json_object()) == NULL)
+		return NULL;
+	r = status_set(obj, "id", json_integer(w->id)) == -1 ||
+	    status_set(obj, "pid", json_integer(w->pid)) == -1 ||
+	    status_set(obj, "cpu", json_integer(w->cpu)) == -1 ||
+	    status_set(obj, "state", status_str_or_null(w->state)) == -1 ||
+	    status_set(obj, "queues", status_queues_json(w->queues)) == -1 ||
+	    status_set_counts(obj, &w->counts) == -1 ||
+	    status_set(obj, "last_cpu", beaten ?
+	    json_integer(STATS_GET(slot, last_cpu)) : json_null()) == -1 ||
+	    status_set(obj, "open_connections", json_integer(status_count(
+	    open))) == -1 ||
+	    status_set(obj, "buffered_bytes", json_integer(status_count(
+	    buffered))) == -1 ||
+	    status_set(obj, "draining", json_boolean(slot != NULL &&
+	    STATS_GET(slot, draining) != 0)) == -1 ||
+	    status_set(obj, "heartbeat_age_seconds", beaten ?
+	    json_real((double)age_ns / 1e9) : json_null()) == -1 ||
+	    status_set_aliases(obj, &w->counts, open, beaten ?
+	    json_integer((json_int_t)(age_ns / 1000000)) : json_null()) == -1;
+	if (r) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * How flows reach the workers, and what can be said of UDP locality under
+ * it: the receiving CPU of an unconnected datagram cannot be observed,
+ * and neither SO_INCOMING_CPU nor a classic BPF program counts anything.
+ */
+static int
+status_set_steering(json_t *doc, const struct status_input *in)
+{
+	int	 cbpf = in->steering != NULL && strcmp(in->steering, "cbpf") == 0;
+	char	*list = NULL;
+	int	 r;
+
+	if (in->fallback_cpus != NULL &&
+	    (list = cpuset_format_list(in->fallback_cpus)) == NULL)
+		return -1;
+	r = status_set(doc, "steering", status_str_or_null(in->steering)) ||
+	    status_set(doc, "steering_config",
+	    status_str_or_null(in->steering_config)) ||
+	    status_set(doc, "steering_reason",
+	    status_str_or_null(in->steering_reason)) ||
+	    status_set(doc, "fallback_cpus", json_string(list ? list : "")) ||
+	    status_set(doc, "fallback_cpus_list",
+	    cpuset_json(in->fallback_cpus)) ||
+	    status_set(doc, "udp_locality", json_string("unobservable")) ||
+	    status_set(doc, "udp_locality_reason", json_string(cbpf ?
+	    "not measured: the receiving CPU of an unconnected datagram "
+	    "cannot be observed and a classic BPF program cannot count; by "
+	    "construction every datagram processed on a worker's CPU reaches "
+	    "that worker, and only the fallback CPUs send to others" :
+	    "not measured: the receiving CPU of an unconnected datagram "
+	    "cannot be observed"));
+	free(list);
+	return r ? -1 : 0;
+}
+
+static json_t *
+status_workers_json(const struct status_input *in)
+{
+	json_t	*workers;
+	size_t	 i;
+
+	if ((workers = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < in->nworkers; i++)
+		if (json_array_append_new(workers,
+		    status_worker_json(&in->workers[i])) == -1) {
+			json_decref(workers);
+			return NULL;
+		}
+	return workers;
+}
+
+json_t *
+status_json(const struct status_input *in)
+{
+	json_t	*doc, *totals;
+
+	if ((doc = json_object()) == NULL)
+		return NULL;
+	if ((totals = json_object()) == NULL ||
+	    status_set_counts(totals, &in->totals) == -1 ||
+	    status_set(doc, "version", json_integer(STATUS_LAYOUT_VERSION)) ||
+	    status_set(doc, "daemon_version", json_string(PACKAGE_VERSION)) ||
+	    status_set(doc, "pid", json_integer(in->pid)) ||
+	    status_set(doc, "start_time_seconds", json_real(in->start_time)) ||
+	    status_set(doc, "generation", json_integer(in->generation)) ||
+	    status_set(doc, "draining_workers", json_integer(
+	    (json_int_t)in->draining)) ||
+	    status_set(doc, "remaps", json_integer(status_count(in->remaps))) ||
+	    status_set_steering(doc, in) == -1 ||
+	    status_set(doc, "workers", status_workers_json(in)) ||
+	    status_set(doc, "totals", json_incref(totals))) {
+		json_decref(totals);
+		json_decref(doc);
+		return NULL;
+	}
+	json_decref(totals);
+	return doc;
 }
 
 /*
@@ -285,6 +393,25 @@ status_total_row(struct status_table *t, size_t row,
 	return 0;
 }
 
+/*
+ * The total row counts since the start, workers gone included, when the
+ * document says so ("totals"); open connections are those of the rows.
+ */
+static void
+status_totals_since_start(json_t *doc, struct status_totals *tot)
+{
+	json_t	*totals = json_object_get(doc, "totals");
+
+	if (!json_is_object(totals))
+		return;
+	tot->accepted = status_count_of(totals, "accepted");
+	tot->local = status_count_of(totals, "connections_local");
+	tot->remote = status_count_of(totals, "connections_remote");
+	tot->datagrams = status_count_of(totals, "datagrams");
+	tot->restarts = status_count_of(totals, "restarts");
+	tot->errors = status_count_of(totals, "errors");
+}
+
 /* Pads each cell to its column; a row ends at its last non-empty cell. */
 static void
 status_table_print(FILE *out, const struct status_table *t)
@@ -373,7 +500,11 @@ status_print_steering(FILE *out, json_t *doc)
 static void
 status_print_udp(FILE *out, json_t *doc)
 {
-	const char	*why = status_str(doc, "udp_locality");
+	const char	*why = status_str(doc, "udp_locality_reason");
+
+	/* A daemon of layout 0 wrote the sentence as udp_locality. */
+	if (*why == '\0' && json_object_get(doc, "version") == NULL)
+		why = status_str(doc, "udp_locality");
 
 	if (*why == '\0')
 		why = "not measured: the receiving CPU of an unconnected "
@@ -405,17 +536,23 @@ status_print_table(FILE *out, json_t *doc)
 	json_array_foreach(workers, i, w)
 		if (status_worker_row(&t, i + 1, w, &tot) == -1)
 			goto out;
+	status_totals_since_start(doc, &tot);
 	if (status_total_row(&t, n + 1, &tot) == -1)
 		goto out;
 
+	if (*status_str(doc, "daemon_version") != '\0')
+		fprintf(out, "affinityd %s, ", status_str(doc,
+		    "daemon_version"));
 	if ((generation = status_int(doc, "generation")) >= 0)
 		fprintf(out, "generation %" PRId64 ", ", (int64_t)generation);
 	fprintf(out, "%zu worker%s\n", n, n == 1 ? "" : "s");
 	status_print_steering(out, doc);
 	fputc('\n', out);
 	status_table_print(out, &t);
-	fprintf(out, "\nLOCAL%%: TCP connections whose packets the worker's "
-	    "own CPU received.\n");
+	fprintf(out, "\nCounts are per CPU since the daemon started; the "
+	    "total includes CPUs that have no worker now.\n"
+	    "LOCAL%%: TCP connections whose packets the worker's own CPU "
+	    "received.\n");
 	status_print_udp(out, doc);
 	status_print_mismatches(out, workers);
 	r = fflush(out) == EOF || ferror(out) ? -1 : 0;

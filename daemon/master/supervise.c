@@ -476,6 +476,8 @@ supervise_respawn_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	mw->restarts++;
+	/* Counted in the slot too, so that its CPU keeps the count. */
+	STATS_ADD(mw->slot, restarts, 1);
 }
 
 /*

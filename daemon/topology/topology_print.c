@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/cpuset.h"
+#include "common/cpuset_json.h"
 #include "topology/topology.h"
 
 /* Adds a key to an object; the value's reference is taken, even on error. */
@@ -72,8 +73,14 @@ topology_json_queue(const struct topo_queue *q)
 		r = topology_json_set(obj, "irq_cpus",
 		    topology_json_str_or_null(q->irq_cpus));
 	if (r == 0)
+		r = topology_json_set(obj, "irq_cpus_list",
+		    cpuset_list_json(q->irq_cpus));
+	if (r == 0)
 		r = topology_json_set(obj, "rps_cpus",
 		    topology_json_str_or_null(q->rps_cpus));
+	if (r == 0)
+		r = topology_json_set(obj, "rps_cpus_list",
+		    cpuset_list_json(q->rps_cpus));
 	if (r == 0)
 		r = topology_json_set(obj, "moving_to",
 		    topology_json_int_or_null(q->moving_to));
@@ -164,6 +171,9 @@ topology_json(const struct topology *topo)
 	if (r == 0)
 		r = topology_json_set(root, "allowed_cpus",
 		    topology_json_str_or_null(allowed));
+	if (r == 0)
+		r = topology_json_set(root, "allowed_cpus_list", topo->allowed ?
+		    cpuset_json(topo->allowed) : json_null());
 	if (r == 0)
 		r = topology_json_set(root, "warnings",
 		    topology_json_strv(&topo->warnings));

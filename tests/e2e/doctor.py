@@ -57,7 +57,9 @@ def parse_text(out):
 
 def check_json(out):
     doc = json.loads(out)
-    check(set(doc) == {"findings", "failures"}, f"keys {sorted(doc)}")
+    check(set(doc) == {"version", "findings", "failures", "counts"},
+          f"keys {sorted(doc)}")
+    check(doc["version"] == 1, f"version {doc['version']!r}")
     for f in doc["findings"]:
         check(set(f) == {"check", "status", "why", "fix"}, f"finding {f}")
         check(f["status"] in STATUSES, f"status {f['status']!r}")
@@ -66,6 +68,9 @@ def check_json(out):
     fails = sum(1 for f in doc["findings"] if f["status"] == "FAIL")
     check(doc["failures"] == fails, f"failures {doc['failures']}, "
           f"{fails} FAIL findings")
+    counts = {s.lower(): sum(1 for f in doc["findings"] if f["status"] == s)
+              for s in STATUSES}
+    check(doc["counts"] == counts, f"counts {doc['counts']}, not {counts}")
     return doc
 
 

@@ -2,8 +2,11 @@
 """Prometheus metrics: a daemon with two workers on CPUs 0 and 1 serves
 GET /metrics on a loopback port.  A client pinned to CPU 1 makes info and
 echo connections and sends datagrams; the scrape must then parse as text
-format 0.0.4, carry HELP and TYPE for every family, and agree worker by
-worker with "affinityd status --json".  Other paths get 404, other methods
+format 0.0.4 (Content-Type with charset=utf-8), carry HELP and TYPE for
+every family, and agree with "affinityd status --json": the counters CPU
+by CPU (under the same names, the locality of a connection a label), their
+sums with the status totals, the gauges worker by worker; build_info and
+start_time match the version and start time status shows.  Other paths get 404, other methods
 405, HEAD the headers alone; no worker holds the metrics socket; a reload
 shows the new generation; a second daemon on the same metrics address
 exits 71 naming daemon.metrics and the address."""
@@ -14,6 +17,7 @@ import http.client
 import os
 import re
 import socket
+import time
 
 from affinityd_test import (EXIT_OSERR, Daemon, check, fail, free_port,
                             listener, pinned, require_cpus, say, tcp_echo,
@@ -23,31 +27,37 @@ CPUS = (0, 1)
 CLIENT_CPU = 1
 N = 20
 HOST = "127.0.0.1"
-CONTENT_TYPE = "text/plain; version=0.0.4"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-# Per-worker families: the status key each one mirrors, and its type.
-WORKER_FAMILIES = {
-    "affinityd_accepted_total": ("accepted", "counter"),
-    "affinityd_datagrams_total": ("datagrams", "counter"),
-    "affinityd_bytes_received_total": ("bytes_in", "counter"),
-    "affinityd_bytes_sent_total": ("bytes_out", "counter"),
-    "affinityd_local_total": ("local", "counter"),
-    "affinityd_remote_total": ("remote", "counter"),
-    "affinityd_errors_total": ("errors", "counter"),
-    "affinityd_cpu_mismatches_total": ("cpu_mismatches", "counter"),
-    "affinityd_restarts_total": ("restarts", "counter"),
-    "affinityd_open_connections": ("open_conns", "gauge"),
-    "affinityd_idle_timeouts_total": ("idle_timeouts", "counter"),
-    "affinityd_header_timeouts_total": ("header_timeouts", "counter"),
-    "affinityd_evicted_total": ("evicted", "counter"),
-    "affinityd_buffered_bytes": ("buffered_bytes", "gauge"),
-    "affinityd_heartbeat_age_seconds": ("heartbeat_age_s", "gauge"),
+# Per-CPU counters: the status --json key each one mirrors (the same name,
+# without "affinityd_" and "_total").
+CPU_COUNTERS = {
+    "affinityd_accepted_total": "accepted",
+    "affinityd_datagrams_total": "datagrams",
+    "affinityd_bytes_received_total": "bytes_received",
+    "affinityd_bytes_sent_total": "bytes_sent",
+    "affinityd_errors_total": "errors",
+    "affinityd_cpu_mismatches_total": "cpu_mismatches",
+    "affinityd_restarts_total": "restarts",
+    "affinityd_idle_timeouts_total": "idle_timeouts",
+    "affinityd_header_timeouts_total": "header_timeouts",
+    "affinityd_evicted_total": "evicted",
+}
+# The connections by locality: one family, the locality a label.
+CONNECTIONS = "affinityd_connections_total"
+# Per-worker gauges and the status key each one mirrors.
+WORKER_GAUGES = {
+    "affinityd_open_connections": "open_connections",
+    "affinityd_buffered_bytes": "buffered_bytes",
+    "affinityd_heartbeat_age_seconds": "heartbeat_age_seconds",
 }
 GLOBAL_FAMILIES = {"affinityd_generation": "gauge",
                    "affinityd_workers": "gauge",
-                   "affinityd_remaps_total": "counter"}
+                   "affinityd_remaps_total": "counter",
+                   "affinityd_start_time_seconds": "gauge"}
 # One sample labelled with the steering method in use and as configured.
 STEERING_FAMILY = "affinityd_steering_info"
+BUILD_FAMILY = "affinityd_build_info"
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -118,10 +128,26 @@ def scrape(port):
     return parse(body.decode("utf-8"))
 
 
-def by_worker(fams):
-    """{(worker id, cpu): {status key: value}} from a parsed scrape."""
+def by_cpu(fams):
+    """{cpu: {status key: value}} of the per-CPU counters of a scrape."""
     out = {}
-    for name, (key, _) in WORKER_FAMILIES.items():
+    for name, key in CPU_COUNTERS.items():
+        for lab, v in fams[name]["samples"].items():
+            d = dict(lab)
+            check(set(d) == {"cpu"}, f"{name}: labels {d}, not cpu")
+            out.setdefault(int(d["cpu"]), {})[key] = v
+    for lab, v in fams[CONNECTIONS]["samples"].items():
+        d = dict(lab)
+        check(set(d) == {"cpu", "locality"} and d["locality"] in
+              ("local", "remote"), f"{CONNECTIONS}: labels {d}")
+        out.setdefault(int(d["cpu"]), {})[f"connections_{d['locality']}"] = v
+    return out
+
+
+def by_worker(fams):
+    """{(worker id, cpu): {status key: value}} of the per-worker gauges."""
+    out = {}
+    for name, key in WORKER_GAUGES.items():
         for lab, v in fams[name]["samples"].items():
             d = dict(lab)
             check(set(d) == {"worker", "cpu"}, f"{name}: labels {d}, not "
@@ -131,30 +157,35 @@ def by_worker(fams):
 
 
 def check_format(fams, nworkers):
-    for name, kind in GLOBAL_FAMILIES.items():
-        check(name in fams, f"no family {name}")
-    for name, (_, kind) in WORKER_FAMILIES.items():
-        check(name in fams, f"no family {name}")
-    check(STEERING_FAMILY in fams, f"no family {STEERING_FAMILY}")
     expect = dict(GLOBAL_FAMILIES)
     expect[STEERING_FAMILY] = "gauge"
-    expect.update({k: t for k, (_, t) in WORKER_FAMILIES.items()})
+    expect[BUILD_FAMILY] = "gauge"
+    expect[CONNECTIONS] = "counter"
+    expect.update({k: "counter" for k in CPU_COUNTERS})
+    expect.update({k: "gauge" for k in WORKER_GAUGES})
+    for name in expect:
+        check(name in fams, f"no family {name}")
     for name, f in fams.items():
         check(name in expect, f"unexpected family {name}")
         check(f.get("help"), f"{name} has no # HELP text")
         check(f.get("type") == expect[name], f"{name} is typed "
               f"{f.get('type')!r}, not {expect[name]!r}")
-        if name in WORKER_FAMILIES:
+        if name in WORKER_GAUGES and name != "affinityd_heartbeat_age_seconds":
             check(len(f["samples"]) == nworkers, f"{name} has "
                   f"{len(f['samples'])} samples, not one per worker "
                   f"({nworkers})")
-        elif name == STEERING_FAMILY:
+        elif name in CPU_COUNTERS:
+            check(len(f["samples"]) >= nworkers, f"{name} has "
+                  f"{len(f['samples'])} samples, fewer than the CPUs with "
+                  f"a worker ({nworkers})")
+        elif name in (STEERING_FAMILY, BUILD_FAMILY):
             labels = [dict(lab) for lab in f["samples"]]
-            check(len(labels) == 1 and set(labels[0]) ==
-                  {"method", "config"} and
+            want = {"method", "config"} if name == STEERING_FAMILY else \
+                {"version"}
+            check(len(labels) == 1 and set(labels[0]) == want and
                   list(f["samples"].values()) == [1],
                   f"{name}: {f['samples']}")
-        else:
+        elif name not in WORKER_GAUGES and name != CONNECTIONS:
             check(list(f["samples"]) == [()], f"{name}: {f['samples']}")
 
 
@@ -183,44 +214,70 @@ def check_counts(d, sent):
     last = {}
 
     def settled():
-        a = by_worker(scrape(d.metrics_port))
+        a = scrape(d.metrics_port)
         doc = d.status()
-        b = by_worker(scrape(d.metrics_port))
+        b = scrape(d.metrics_port)
         last.update(a=a, b=b, doc=doc)
         if doc is None or not d.all_ready(doc):
             return False
+        ca, cb, wa = by_cpu(a), by_cpu(b), by_worker(a)
         ws = {(w["id"], w["cpu"]): w for w in doc["workers"]}
-        if set(ws) != set(a) or set(a) != set(b):
+        if set(ws) != set(wa) or ca != cb:
             return False
-        for k, w in ws.items():
-            for key, v in a[k].items():
-                if key == "heartbeat_age_s":
-                    continue
-                if v != b[k][key] or v != w[key]:
-                    return False
-            if w["open_conns"] != 0:
+        for (wid, cpu), w in ws.items():
+            if w["open_connections"] != 0 or \
+               wa[(wid, cpu)]["open_connections"] != 0:
+                return False
+            if any(w[key] != v for key, v in ca[cpu].items()):
+                return False
+        totals = doc["totals"]
+        for key in totals:
+            if totals[key] != sum(c[key] for c in ca.values()):
                 return False
         return ws
     ws = wait_until(settled, 10.0, 0.2)
     if not ws:
         fail(f"metrics and status --json disagree:\nmetrics "
-             f"{last.get('a')}\nstatus {last.get('doc')}")
-    m = last["b"]
+             f"{by_cpu(last.get('a'))}\nstatus {last.get('doc')}")
+    m = by_worker(last["b"])
     for k, w in ws.items():
-        age = m[k].get("heartbeat_age_s")
+        age = m[k].get("heartbeat_age_seconds")
         check(age is not None and 0 <= age < 10, f"worker {k}: heartbeat "
               f"age {age} s")
-    mine = [k for k in m if k[1] == CLIENT_CPU][0]
-    check(m[mine]["accepted"] >= 2 * N, f"worker on CPU {CLIENT_CPU} "
-          f"accepted {m[mine]['accepted']}, fewer than the {2 * N} made")
-    check(m[mine]["local"] >= 2 * N, f"worker on CPU {CLIENT_CPU}: "
-          f"local {m[mine]['local']} of {2 * N}")
-    check(sum(w["datagrams"] for w in m.values()) >= 2 * N,
-          f"datagrams {[w['datagrams'] for w in m.values()]}")
-    check(sum(w["bytes_in"] for w in m.values()) >= sent,
-          f"bytes received {[w['bytes_in'] for w in m.values()]} < {sent}")
+        check(abs(w["heartbeat_age_seconds"] * 1000 - w["heartbeat_age_ms"])
+              < 2, f"worker {k}: heartbeat_age_seconds "
+              f"{w['heartbeat_age_seconds']} vs ms {w['heartbeat_age_ms']}")
+        for old, new in (("local", "connections_local"),
+                         ("remote", "connections_remote"),
+                         ("bytes_in", "bytes_received"),
+                         ("bytes_out", "bytes_sent"),
+                         ("open_conns", "open_connections")):
+            check(w[old] == w[new], f"worker {k}: {old} {w[old]} but {new} "
+                  f"{w[new]}")
+    c = by_cpu(last["b"])
+    check(c[CLIENT_CPU]["accepted"] >= 2 * N, f"CPU {CLIENT_CPU} accepted "
+          f"{c[CLIENT_CPU]['accepted']}, fewer than the {2 * N} made")
+    check(c[CLIENT_CPU]["connections_local"] >= 2 * N, f"CPU {CLIENT_CPU}: "
+          f"local {c[CLIENT_CPU]['connections_local']} of {2 * N}")
+    check(sum(v["datagrams"] for v in c.values()) >= 2 * N,
+          f"datagrams {[v['datagrams'] for v in c.values()]}")
+    check(sum(v["bytes_received"] for v in c.values()) >= sent,
+          f"bytes received {[v['bytes_received'] for v in c.values()]} < "
+          f"{sent}")
     say(f"  metrics agree with status: {sorted(ws)}; accepted "
-        f"{[int(w['accepted']) for w in m.values()]}")
+        f"{[int(v['accepted']) for v in c.values()]}")
+
+
+def check_daemon_families(fams, doc):
+    """build_info carries the version status shows; start_time is when
+    the daemon started."""
+    (lab, v), = fams[BUILD_FAMILY]["samples"].items()
+    check(dict(lab)["version"] == doc["daemon_version"], f"{BUILD_FAMILY} "
+          f"{lab} vs status daemon_version {doc['daemon_version']!r}")
+    start = fams["affinityd_start_time_seconds"]["samples"][()]
+    check(abs(start - doc["start_time_seconds"]) < 0.01 and
+          time.time() - 600 < start <= time.time(), f"start time {start} "
+          f"vs status {doc['start_time_seconds']} and now {time.time()}")
 
 
 def check_http(port):
@@ -322,6 +379,7 @@ def main():
               f"{doc['remaps']}")
         check(sorted(k[1] for k in by_worker(fams)) == list(CPUS),
               f"workers {sorted(by_worker(fams))}")
+        check_daemon_families(fams, doc)
         check_counts(d, traffic(d))
         check_http(mport)
         check_workers_closed(d)
