@@ -431,21 +431,59 @@ admin_accept_error(struct evconnlistener *listener, void *arg)
 	evtimer_add(admin->retry, &tv);
 }
 
+/* PATH's directory, malloc'd: "." for a bare name, "/" for "/name". */
+static char *
+admin_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/*
+ * lstat()s the directory holding the socket PATH into *ST.  A symbolic
+ * link there is refused as a directory of another user is: whoever owns
+ * the link (anyone, for a name in /tmp) can point it elsewhere at any
+ * time, so what we check would not be what we bind or connect through.
+ * NULL when it is a real directory, else a malloc'd reason naming it.
+ */
+char *
+admin_dir_check(const char *path, struct stat *st)
+{
+	char	*dir, *why = NULL;
+
+	if ((dir = admin_dirname(path)) == NULL)
+		return admin_why("%s", strerror(ENOMEM));
+	if (lstat(dir, st) == -1)
+		why = admin_why("%s: %s: %s", path, dir, strerror(errno));
+	else if (S_ISLNK(st->st_mode))
+		why = admin_why("%s: its directory %s is a symbolic link "
+		    "(of uid %lu), which anyone owning it may point elsewhere; "
+		    "not following it", path, dir,
+		    (unsigned long)st->st_uid);
+	else if (!S_ISDIR(st->st_mode))
+		why = admin_why("%s: %s is not a directory", path, dir);
+	free(dir);
+	return why;
+}
+
 /* Makes PATH's directory (e.g. /run/affinityd) when only it is missing. */
 static int
 admin_mkparent(const char *path)
 {
 	struct stat	 st;
-	char		*dir, *slash;
+	char		*dir;
 	mode_t		 mode;
 	int		 r = 0;
 
-	if ((dir = strdup(path)) == NULL)
+	if (strchr(path, '/') == NULL)
+		return 0;
+	if ((dir = admin_dirname(path)) == NULL)
 		return -ENOMEM;
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		goto out;
-	*slash = '\0';
-	if (stat(dir, &st) == 0 || errno != ENOENT)
+	/* A link, even a dangling one, is left for admin_dir_check(). */
+	if (lstat(dir, &st) == 0 || errno != ENOENT)
 		goto out;
 	/* Root's (/run/affinityd) lets the group look in; a user's is private. */
 	mode = geteuid() == 0 ? 0750 : 0700;
@@ -463,28 +501,23 @@ out:
 }
 
 /*
- * The socket's directory must be ours (or root's) and not writable by
- * others, unless sticky: else another user could have put a socket of
- * theirs at the path first, or could replace ours.  A default directory
- * in /tmp made by someone else is refused here.
+ * The socket's directory must be ours (or root's), a directory and not a
+ * link to one, and not writable by others, unless sticky: else another
+ * user could have put a socket of theirs at the path first, or could
+ * replace ours.  A default directory in /tmp made by someone else is
+ * refused here.
  */
 static char *
 admin_check_parent(const char *path)
 {
 	struct stat	 st;
-	char		*dir, *slash, *why = NULL;
+	char		*dir, *why;
 
-	if ((dir = strdup(path)) == NULL)
+	if ((why = admin_dir_check(path, &st)) != NULL)
+		return why;
+	if ((dir = admin_dirname(path)) == NULL)
 		return admin_why("%s", strerror(ENOMEM));
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir ? 1 : 0] = '\0';
-	if (stat(slash != NULL ? dir : ".", &st) == -1)
-		why = admin_why("%s: %s: %s", path, dir,
-		    strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		why = admin_why("%s: %s is not a directory",
-		    path, dir);
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
+	if (st.st_uid != geteuid() && st.st_uid != 0)
 		why = admin_why("%s: its directory %s belongs to "
 		    "uid %lu, not to us (uid %lu) or root; set "
 		    "XDG_RUNTIME_DIR or daemon.admin_socket to a directory of "
@@ -523,28 +556,29 @@ admin_probe(const struct sockaddr_un *sun)
 /*
  * A server we may believe: root, our own user, or, for root, the user that
  * owns the socket's directory when nobody else may write there (the
- * service's /run/affinityd, made by systemd for its unprivileged user).  A
- * squatter can only own a directory that root was pointed at by name.
+ * service's /run/affinityd, made by systemd for its unprivileged user),
+ * and that directory is not a link another user could have pointed at a
+ * directory of theirs.  A squatter can only own a directory that root was
+ * pointed at by name.  NULL when trusted, else a malloc'd reason.
  */
-static int
+static char *
 admin_server_trusted(const char *path, long uid)
 {
 	struct stat	 st;
-	char		*dir, *slash;
-	int		 trusted = 0;
+	char		*why;
 
 	if (uid == 0 || uid == (long)geteuid())
-		return 1;
-	if (geteuid() != 0 || (dir = strdup(path)) == NULL)
-		return 0;
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		trusted = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    (long)st.st_uid == uid &&
-		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+		return NULL;
+	if (geteuid() == 0) {
+		if ((why = admin_dir_check(path, &st)) != NULL)
+			return why;
+		if ((long)st.st_uid == uid &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+			return NULL;
 	}
-	free(dir);
-	return trusted;
+	return admin_why("%s is served by a process of uid %ld, neither "
+	    "ours (%lu) nor root nor the owner of its directory: not trusting "
+	    "it", path, uid, (unsigned long)geteuid());
 }
 
 static int
@@ -733,15 +767,15 @@ admin_client_connect(const char *path, double seconds, char **why)
 		return r;
 	}
 	/* Whoever listens there must be one we trust, not a squatter. */
-	if ((uid = admin_peer_uid(fd)) < 0 || !admin_server_trusted(path, uid)) {
-		r = uid < 0 ? (int)uid : -EACCES;
-		*why = uid < 0 ? admin_why("%s: SO_PEERCRED: %s", path,
-		    strerror(-r)) : admin_why("%s is served by a process of "
-		    "uid %ld, neither ours (%lu) nor root nor the owner of "
-		    "its directory: not trusting it",
-		    path, uid, (unsigned long)geteuid());
+	if ((uid = admin_peer_uid(fd)) < 0) {
+		r = (int)uid;
+		*why = admin_why("%s: SO_PEERCRED: %s", path, strerror(-r));
 		close(fd);
 		return r;
+	}
+	if ((*why = admin_server_trusted(path, uid)) != NULL) {
+		close(fd);
+		return -EACCES;
 	}
 	return fd;
 }

@@ -7,6 +7,8 @@
 #ifndef AFFINITYD_ADMIN_H
 #define AFFINITYD_ADMIN_H
 
+#include <sys/stat.h>
+
 #include <jansson.h>
 
 struct event_base;
@@ -52,6 +54,14 @@ struct admin	*admin_listen(struct event_base *base, const char *path,
 void		 admin_close(struct admin *admin);
 void		 admin_reply(struct admin_req *req, json_t *doc);
 void		 admin_set_timeout(double seconds);
+
+/*
+ * admin_dir_check() lstat()s the directory holding the socket PATH into
+ * *st and refuses a symbolic link or a non-directory there; both the
+ * daemon and the client use it before trusting that directory's owner.
+ * NULL when it is a directory, else a malloc'd reason naming it.
+ */
+char		*admin_dir_check(const char *path, struct stat *st);
 
 /*
  * admin.c: client
