@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 static enum log_level	 log_max = LOG_LEVEL_INFO;
 static int		 log_journal;
@@ -96,6 +97,42 @@ log_level_parse(const char *text, enum log_level *level)
 	return -1;
 }
 
+/*
+ * LINE as it may be written.  What a line quotes (interface names, file
+ * contents, a peer's words) may hold ESC or other control bytes, which
+ * would reach a terminal or a journal reader as commands: they are
+ * written as \xNN in *clean, to be freed, or replaced by '?' in LINE when
+ * there is no memory for that.
+ */
+static const char *
+log_printable(char *line, char **clean)
+{
+	char	*p;
+
+	if ((*clean = str_printable_text(line)) != NULL)
+		return *clean;
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+			*p = '?';
+	return line;
+}
+
+static void
+log_write(enum log_level level, char *line)
+{
+	const char	*text;
+	char		*clean;
+
+	text = log_printable(line, &clean);
+	if (log_to_syslog)
+		syslog((int)level, "%s: %s", log_role, text);
+	else if (log_journal)
+		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, text);
+	else
+		fprintf(stderr, "%s: %s\n", log_role, text);
+	free(clean);
+}
+
 static void
 log_vlog(enum log_level level, const char *fmt, va_list ap)
 {
@@ -105,33 +142,21 @@ log_vlog(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_max)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_to_syslog)
-		syslog((int)level, "%s: %s", log_role, line);
-	else if (log_journal)
-		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, line);
-	else
-		fprintf(stderr, "%s: %s\n", log_role, line);
+	log_write(level, line);
 	errno = saved_errno;
 }
 
 static void
 log_with_errno(enum log_level level, const char *fmt, va_list ap)
 {
-	char	 msg[1536];
+	char	 msg[1536], line[2048];
 	int	 saved_errno = errno;
 
+	if (level > log_max)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (level <= log_max && log_to_syslog)
-		syslog((int)level, "%s: %s: %s", log_role, msg,
-		    strerror(saved_errno));
-	else if (level <= log_max) {
-		if (log_journal)
-			fprintf(stderr, "<%d>%s: %s: %s\n", (int)level,
-			    log_role, msg, strerror(saved_errno));
-		else
-			fprintf(stderr, "%s: %s: %s\n", log_role, msg,
-			    strerror(saved_errno));
-	}
+	snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
+	log_write(level, line);
 	errno = saved_errno;
 }
 
@@ -194,13 +219,15 @@ void
 log_cmd_error(const char *fmt, ...)
 {
 	va_list	 ap;
+	char	 line[2048], *clean;
 	int	 saved_errno = errno;
 
 	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (log_journal)
 		fprintf(stderr, "<%d>", (int)LOG_LEVEL_ERROR);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
+	fprintf(stderr, "%s\n", log_printable(line, &clean));
+	free(clean);
 	errno = saved_errno;
 }

@@ -862,15 +862,19 @@ admin_client_parse(const char *path, const char *text, size_t len,
 {
 	json_error_t	 err;
 	json_t		*doc, *error;
+	char		*clean;
 
 	if (len == 0) {
 		*why = admin_why("%s: the daemon closed the connection "
 		    "without a reply", path);
 		return -EPROTO;
 	}
+	/* What the server sent, quoted in err.text too, reaches a terminal. */
 	if ((doc = json_loadb(text, len, 0, &err)) == NULL) {
+		clean = str_printable(err.text);
 		*why = admin_why("%s: invalid reply: %s (line %d)", path,
-		    err.text, err.line);
+		    clean != NULL ? clean : "?", err.line);
+		free(clean);
 		return -EPROTO;
 	}
 	if (!json_is_object(doc)) {
@@ -880,7 +884,7 @@ admin_client_parse(const char *path, const char *text, size_t len,
 	}
 	if ((error = json_object_get(doc, "error")) != NULL) {
 		*why = json_is_string(error) ?
-		    strdup(json_string_value(error)) :
+		    str_printable(json_string_value(error)) :
 		    admin_why("%s: the daemon reported an error", path);
 		json_decref(doc);
 		return -1;
