@@ -117,6 +117,24 @@ test_ends_at_empty_line(void **state)
 	assert_int_equal(used, strlen(head) - 12);
 }
 
+/* Whether HEAD, fed in pieces of STEP bytes, has a Transfer-Encoding. */
+static int
+has_te(const char *head, size_t step)
+{
+	struct http_syntax	 hs;
+	enum http_syntax_result	 r = HTTP_SYNTAX_MORE;
+	size_t			 len = strlen(head), off, used;
+
+	http_syntax_begin(&hs);
+	for (off = 0; off < len && r == HTTP_SYNTAX_MORE; off += used) {
+		used = len - off < step ? len - off : step;
+		r = http_syntax_scan(&hs, head + off, used, &used);
+	}
+	assert_int_equal(r, HTTP_SYNTAX_END);
+	assert_int_equal(hs.state, HTTP_SYNTAX_DONE);
+	return !http_syntax_framing_ok(&hs, 1, 0);
+}
+
 /* Transfer-Encoding frames HTTP/1.1 only; Content-Length any version. */
 static void
 test_framing(void **state)
@@ -142,12 +160,16 @@ test_framing(void **state)
 		assert_false(http_syntax_framing_ok(&hs, 1, 0));
 		assert_false(http_syntax_framing_ok(&hs, 0, 9));
 		assert_true(http_syntax_framing_ok(&hs, 1, 1));
+		assert_true(has_te(te[i], 1));
+		assert_true(has_te(te[i], 5));
 	}
 	for (i = 0; i < sizeof(not_te) / sizeof(not_te[0]); i++) {
 		http_syntax_begin(&hs);
 		assert_int_equal(http_syntax_scan(&hs, not_te[i],
 		    strlen(not_te[i]), &used), HTTP_SYNTAX_END);
 		assert_true(http_syntax_framing_ok(&hs, 1, 0));
+		assert_false(has_te(not_te[i], 1));
+		assert_false(has_te(not_te[i], 5));
 	}
 }
 
