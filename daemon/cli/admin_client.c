@@ -26,28 +26,29 @@
 /*
  * A server we may believe: root, our own user, or, for root, the user that
  * owns the socket's directory when nobody else may write there (the
- * service's /run/affinityd, made by systemd for its unprivileged user).  A
- * squatter can only own a directory that root was pointed at by name.
+ * service's /run/affinityd, made by systemd for its unprivileged user),
+ * and that directory is not a link another user could have pointed at a
+ * directory of theirs.  A squatter can only own a directory that root was
+ * pointed at by name.  NULL when trusted, else a malloc'd reason.
  */
-static int
+static char *
 admin_server_trusted(const char *path, long uid)
 {
 	struct stat	 st;
-	char		*dir, *slash;
-	int		 trusted = 0;
+	char		*why;
 
 	if (uid == 0 || uid == (long)geteuid())
-		return 1;
-	if (geteuid() != 0 || (dir = strdup(path)) == NULL)
-		return 0;
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		trusted = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    (long)st.st_uid == uid &&
-		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+		return NULL;
+	if (geteuid() == 0) {
+		if ((why = admin_dir_check(path, &st)) != NULL)
+			return why;
+		if ((long)st.st_uid == uid &&
+		    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+			return NULL;
 	}
-	free(dir);
-	return trusted;
+	return admin_why("%s is served by a process of uid %ld, neither "
+	    "ours (%lu) nor root nor the owner of its directory: not trusting "
+	    "it", path, uid, (unsigned long)geteuid());
 }
 
 static int
@@ -85,15 +86,15 @@ admin_client_connect(const char *path, double seconds, char **why)
 		return r;
 	}
 	/* Whoever listens there must be one we trust, not a squatter. */
-	if ((uid = admin_peer_uid(fd)) < 0 || !admin_server_trusted(path, uid)) {
-		r = uid < 0 ? (int)uid : -EACCES;
-		*why = uid < 0 ? admin_why("%s: SO_PEERCRED: %s", path,
-		    strerror(-r)) : admin_why("%s is served by a process of "
-		    "uid %ld, neither ours (%lu) nor root nor the owner of "
-		    "its directory: not trusting it",
-		    path, uid, (unsigned long)geteuid());
+	if ((uid = admin_peer_uid(fd)) < 0) {
+		r = (int)uid;
+		*why = admin_why("%s: SO_PEERCRED: %s", path, strerror(-r));
 		close(fd);
 		return r;
+	}
+	if ((*why = admin_server_trusted(path, uid)) != NULL) {
+		close(fd);
+		return -EACCES;
 	}
 	return fd;
 }
@@ -180,15 +181,19 @@ admin_client_parse(const char *path, const char *text, size_t len,
 {
 	json_error_t	 err;
 	json_t		*doc, *error, *value;
+	char		*clean;
 
 	if (len == 0) {
 		*why = admin_why("%s: the daemon closed the connection "
 		    "without a reply", path);
 		return -EPROTO;
 	}
+	/* What the server sent, quoted in err.text too, reaches a terminal. */
 	if ((doc = json_loadb(text, len, 0, &err)) == NULL) {
+		clean = str_printable(err.text);
 		*why = admin_why("%s: invalid reply: %s (line %d)", path,
-		    err.text, err.line);
+		    clean != NULL ? clean : "?", err.line);
+		free(clean);
 		return -EPROTO;
 	}
 	if (!json_is_object(doc)) {
@@ -198,7 +203,7 @@ admin_client_parse(const char *path, const char *text, size_t len,
 	}
 	if ((error = json_object_get(doc, ADMIN_KEY_ERROR)) != NULL) {
 		*why = json_is_string(error) ?
-		    strdup(json_string_value(error)) :
+		    str_printable(json_string_value(error)) :
 		    admin_why("%s: the daemon reported an error", path);
 		value = json_object_get(doc, ADMIN_KEY_CODE);
 		if (json_is_integer(value) && json_integer_value(value) > 0 &&

@@ -6,10 +6,21 @@
 #ifndef AFFINITYD_AFFINITYD_H
 #define AFFINITYD_AFFINITYD_H
 
+#include <stdio.h>
+
 struct config;
 
 /* affinityd.c */
 int	 affinityd_main(int argc, char *argv[]);
+
+/* cli_text.c: text for a terminal, its control bytes escaped. */
+struct cli_text {
+	FILE	*f;		/* print the text here */
+	char	*buf;
+	size_t	 len;
+};
+int	 cli_text_open(struct cli_text *t);
+int	 cli_text_close(struct cli_text *t, FILE *out);
 
 /* cmd_config.c: 0, or an exit status after printing every error. */
 int	 cmd_config_load(const char *path, struct config **conf);

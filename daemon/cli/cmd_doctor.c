@@ -107,30 +107,35 @@ cmd_doctor_json(const struct doctor_report *rep)
 	return r;
 }
 
-static void
+/* The report for a person; 0, or -1 when it could not be written. */
+static int
 cmd_doctor_text(const struct doctor_report *rep, const char *path,
     const char *sysroot)
 {
 	const struct doctor_finding	*f;
+	struct cli_text			 t;
 	size_t				 i, nwarn, nfail;
 
-	printf("affinityd doctor: %s, on %s\n\n", path ? path :
+	if (cli_text_open(&t) < 0)
+		return -1;
+	fprintf(t.f, "affinityd doctor: %s, on %s\n\n", path ? path :
 	    "the built-in defaults", sysroot ? sysroot : "this machine");
 	for (i = 0; i < rep->n; i++) {
 		f = &rep->v[i];
-		printf("%-5s %-*s %s\n", doctor_status_name(f->status),
+		fprintf(t.f, "%-5s %-*s %s\n", doctor_status_name(f->status),
 		    CMD_DOCTOR_NAME_WIDTH, f->check, f->why);
 		if (f->fix != NULL)
-			printf("%-5s %-*s fix: %s\n", "", CMD_DOCTOR_NAME_WIDTH,
-			    "", f->fix);
+			fprintf(t.f, "%-5s %-*s fix: %s\n", "",
+			    CMD_DOCTOR_NAME_WIDTH, "", f->fix);
 	}
 	nwarn = doctor_count(rep, DOCTOR_WARN);
 	nfail = doctor_count(rep, DOCTOR_FAIL);
-	printf("\n%zu OK, %zu WARN, %zu FAIL: %s\n",
+	fprintf(t.f, "\n%zu OK, %zu WARN, %zu FAIL: %s\n",
 	    doctor_count(rep, DOCTOR_OK), nwarn, nfail, nfail > 0 ?
 	    "fix what FAILs before relying on affinityd here" : nwarn > 0 ?
 	    "affinityd runs here; each WARN costs some locality" :
 	    "nothing on this host moves flows off their queue's CPU");
+	return cli_text_close(&t, stdout);
 }
 
 /*
@@ -235,7 +240,7 @@ cmd_doctor(int argc, char *argv[])
 	if (json)
 		r = cmd_doctor_json(&rep);
 	else
-		cmd_doctor_text(&rep, path, sysroot);
+		r = cmd_doctor_text(&rep, path, sysroot);
 	if (r != 0 || fflush(stdout) != 0 || ferror(stdout))
 		r = EXIT_OSERR;
 	else if ((r = cmd_doctor_unseen(plan_error)) != 0)

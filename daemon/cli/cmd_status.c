@@ -47,6 +47,7 @@ cmd_status(int argc, char *argv[])
 	};
 	struct config	*conf = NULL;
 	const char	*path = NULL, *sock = NULL;
+	struct cli_text	 t;
 	json_t		*doc = NULL;
 	char		*why = NULL, *peeked = NULL;
 	int		 ch, json = 0, r;
@@ -90,8 +91,14 @@ cmd_status(int argc, char *argv[])
 	if (json) {
 		r = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 ? 0 : EXIT_OSERR;
 		putchar('\n');
-	} else
-		r = status_print_table(stdout, doc) == 0 ? 0 : EXIT_SOFTWARE;
+	} else if (cli_text_open(&t) < 0)
+		r = EXIT_OSERR;
+	else {
+		/* The daemon's strings are a terminal's commands no more. */
+		r = status_print_table(t.f, doc) == 0 ? 0 : EXIT_SOFTWARE;
+		if (cli_text_close(&t, stdout) < 0 && r == 0)
+			r = EXIT_OSERR;
+	}
 out:
 	free(why);
 	free(peeked);

@@ -63,17 +63,19 @@ cmd_topology_print(const struct config *conf, const struct topology *topo,
     const char *sysroot, int json)
 {
 	struct steer_decision	 dec;
+	struct cli_text		 t;
 	json_t			*root;
 	int			 known, r = 0;
 
 	known = cmd_topology_steering(conf, topo, sysroot, &dec);
 	if (!json) {
-		if (topology_print_table(stdout, topo) < 0)
+		if (cli_text_open(&t) < 0)
 			return -1;
-		printf("steering %s (%s): %s\n", known ?
+		r = topology_print_table(t.f, topo);
+		fprintf(t.f, "steering %s (%s): %s\n", known ?
 		    steer_method_name(dec.method) : "unknown",
 		    steering_name(conf->steering), dec.reason);
-		return fflush(stdout) == EOF ? -1 : 0;
+		return cli_text_close(&t, stdout) < 0 || r < 0 ? -1 : 0;
 	}
 	if ((root = topology_json(topo)) == NULL ||
 	    json_object_set_new(root, "version",

@@ -6,6 +6,7 @@
 #include "acconfig.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -49,4 +50,42 @@ admin_why(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+/* PATH's directory, malloc'd: "." for a bare name, "/" for "/name". */
+char *
+admin_dirname(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/*
+ * lstat()s the directory holding the socket PATH into *ST.  A symbolic
+ * link there is refused as a directory of another user is: whoever owns
+ * the link (anyone, for a name in /tmp) can point it elsewhere at any
+ * time, so what we check would not be what we bind or connect through.
+ * NULL when it is a real directory, else a malloc'd reason naming it.
+ */
+char *
+admin_dir_check(const char *path, struct stat *st)
+{
+	char	*dir, *why = NULL;
+
+	if ((dir = admin_dirname(path)) == NULL)
+		return admin_why("%s", strerror(ENOMEM));
+	if (lstat(dir, st) == -1)
+		why = admin_why("%s: %s: %s", path, dir, strerror(errno));
+	else if (S_ISLNK(st->st_mode))
+		why = admin_why("%s: its directory %s is a symbolic link "
+		    "(of uid %lu), which anyone owning it may point elsewhere; "
+		    "not following it", path, dir,
+		    (unsigned long)st->st_uid);
+	else if (!S_ISDIR(st->st_mode))
+		why = admin_why("%s: %s is not a directory", path, dir);
+	free(dir);
+	return why;
 }

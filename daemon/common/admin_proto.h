@@ -51,6 +51,16 @@
  * memory), for the *why both sides hand back.
  */
 int	 admin_sockaddr(const char *path, struct sockaddr_un *sun);
+/*
+ * admin_dir_check() lstat()s the directory holding the socket PATH into
+ * *st and refuses a symbolic link or a non-directory there; both the
+ * daemon and the client use it before trusting that directory's owner.
+ * NULL when it is a directory, else a malloc'd reason naming it.
+ */
+struct stat;
+char	*admin_dir_check(const char *path, struct stat *st);
+/* admin_dirname(): PATH's directory, malloc'd ("." for a bare name). */
+char	*admin_dirname(const char *path);
 long	 admin_peer_uid(int fd);
 char	*admin_why(const char *fmt, ...) PRINTFLIKE(1, 2);
 

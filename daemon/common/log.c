@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 static enum log_level	 log_max = LOG_LEVEL_INFO;
 static int		 log_journal;
@@ -131,22 +132,42 @@ log_severity(enum log_level level)
 	}
 }
 
-/* The one place a line is written; reason: strerror text, or NULL. */
-static void
-log_write(enum log_level level, const char *msg, const char *reason)
+/*
+ * LINE as it may be written.  What a line quotes (interface names, file
+ * contents, a peer's words) may hold ESC or other control bytes, which
+ * would reach a terminal or a journal reader as commands: they are
+ * written as \xNN in *clean, to be freed, or replaced by '?' in LINE when
+ * there is no memory for that.
+ */
+static const char *
+log_printable(char *line, char **clean)
 {
-	const char	*sep = reason != NULL ? ": " : "";
+	char	*p;
 
-	if (reason == NULL)
-		reason = "";
+	if ((*clean = str_printable_text(line)) != NULL)
+		return *clean;
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+			*p = '?';
+	return line;
+}
+
+/* The one place a line is written. */
+static void
+log_write(enum log_level level, char *line)
+{
+	const char	*text;
+	char		*clean;
+
+	text = log_printable(line, &clean);
 	if (log_to_syslog)
-		syslog((int)level, "%s: %s%s%s", log_role, msg, sep, reason);
+		syslog((int)level, "%s: %s", log_role, text);
 	else if (log_journal)
-		fprintf(stderr, "<%d>%s: %s%s%s\n", (int)level, log_role, msg,
-		    sep, reason);
+		fprintf(stderr, "<%d>%s: %s\n", (int)level, log_role, text);
 	else
-		fprintf(stderr, "%s: %s%s%s%s\n", log_role, log_severity(level),
-		    msg, sep, reason);
+		fprintf(stderr, "%s: %s%s\n", log_role, log_severity(level),
+		    text);
+	free(clean);
 }
 
 static void
@@ -158,20 +179,21 @@ log_vlog(enum log_level level, const char *fmt, va_list ap)
 	if (level > log_max)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	log_write(level, line, NULL);
+	log_write(level, line);
 	errno = saved_errno;
 }
 
 static void
 log_with_errno(enum log_level level, const char *fmt, va_list ap)
 {
-	char	 msg[1536];
+	char	 msg[1536], line[2048];
 	int	 saved_errno = errno;
 
 	if (level > log_max)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_write(level, msg, strerror(saved_errno));
+	snprintf(line, sizeof(line), "%s: %s", msg, strerror(saved_errno));
+	log_write(level, line);
 	errno = saved_errno;
 }
 
@@ -234,13 +256,15 @@ void
 log_cmd_error(const char *fmt, ...)
 {
 	va_list	 ap;
+	char	 line[2048], *clean;
 	int	 saved_errno = errno;
 
 	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (log_journal)
 		fprintf(stderr, "<%d>", (int)LOG_LEVEL_ERROR);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
+	fprintf(stderr, "%s\n", log_printable(line, &clean));
+	free(clean);
 	errno = saved_errno;
 }

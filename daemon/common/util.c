@@ -116,24 +116,41 @@ utf8_char_len(const unsigned char *s)
 }
 
 /*
- * A copy of s that any reader can take, a log line as well as a JSON
- * string: valid UTF-8 is kept, and each byte that is no part of a valid
- * character, or is a control character, is written as \xNN.
+ * Whether the character of n bytes at u is written as \xNN: a byte of no
+ * valid character, or a control character, C0, DEL or C1 (U+0080 to
+ * U+009F, which some terminals take as ESC [ and the like), unless it is
+ * one of the bytes in keep.
  */
-char *
-str_printable(const char *s)
+static int
+str_escaped(const unsigned char *u, size_t n, const char *keep)
+{
+	if (n == 0)
+		return 1;
+	if (n == 2)
+		return u[0] == 0xc2 && u[1] < 0xa0;
+	if (n > 1)
+		return 0;
+	if (*u >= 0x20 && *u != 0x7f)
+		return 0;
+	return strchr(keep, *u) == NULL;
+}
+
+/* s with each character that str_escaped() names written as \xNN. */
+static char *
+str_printable_keep(const char *s, const char *keep)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	char			*out, *o;
-	size_t			 n;
+	size_t			 n, i;
 
 	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
 		return NULL;
 	for (o = out; *u != '\0'; u += n) {
 		n = utf8_char_len(u);
-		if (n == 0 || (n == 1 && (*u < 0x20 || *u == 0x7f))) {
-			o += sprintf(o, "\\x%02x", *u);
-			n = 1;
+		if (str_escaped(u, n, keep)) {
+			for (i = 0; i < (n > 0 ? n : 1); i++)
+				o += sprintf(o, "\\x%02x", u[i]);
+			n = n > 0 ? n : 1;
 		} else {
 			memcpy(o, u, n);
 			o += n;
@@ -141,6 +158,28 @@ str_printable(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+/*
+ * A copy of s that any reader can take, a log line as well as a JSON
+ * string: valid UTF-8 is kept, and each byte that is no part of a valid
+ * character, or is a control character, is written as \xNN.
+ */
+char *
+str_printable(const char *s)
+{
+	return str_printable_keep(s, "");
+}
+
+/*
+ * The same for text of several lines that a terminal shows: newlines and
+ * tabs stay, so no byte can move the cursor elsewhere or send the
+ * terminal a command (ESC, CSI).
+ */
+char *
+str_printable_text(const char *s)
+{
+	return str_printable_keep(s, "\n\t");
 }
 
 /* Makes the strings of sv from index from on printable (str_printable). */

@@ -52,6 +52,7 @@ int	 strv_contains(const struct strv *sv, const char *s);
 void	 strv_free(struct strv *sv);
 int	 strv_printable(struct strv *sv, size_t from);
 char	*str_printable(const char *s);
+char	*str_printable_text(const char *s);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
 	    PRINTFLIKE(2, 3);
 int	 read_fd(int fd, char **text, size_t *len, size_t max_bytes);

@@ -412,16 +412,16 @@ static int
 admin_mkparent(const char *path)
 {
 	struct stat	 st;
-	char		*dir, *slash;
+	char		*dir;
 	mode_t		 mode;
 	int		 r = 0;
 
-	if ((dir = strdup(path)) == NULL)
+	if (strchr(path, '/') == NULL)
+		return 0;
+	if ((dir = admin_dirname(path)) == NULL)
 		return -ENOMEM;
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		goto out;
-	*slash = '\0';
-	if (stat(dir, &st) == 0 || errno != ENOENT)
+	/* A link, even a dangling one, is left for admin_dir_check(). */
+	if (lstat(dir, &st) == 0 || errno != ENOENT)
 		goto out;
 	/* Root's (/run/affinityd) lets the group look in; a user's is private. */
 	mode = geteuid() == 0 ? 0750 : 0700;
@@ -439,28 +439,23 @@ out:
 }
 
 /*
- * The socket's directory must be ours (or root's) and not writable by
- * others, unless sticky: else another user could have put a socket of
- * theirs at the path first, or could replace ours.  A default directory
- * in /tmp made by someone else is refused here.
+ * The socket's directory must be ours (or root's), a directory and not a
+ * link to one, and not writable by others, unless sticky: else another
+ * user could have put a socket of theirs at the path first, or could
+ * replace ours.  A default directory in /tmp made by someone else is
+ * refused here.
  */
 static char *
 admin_check_parent(const char *path)
 {
 	struct stat	 st;
-	char		*dir, *slash, *why = NULL;
+	char		*dir, *why;
 
-	if ((dir = strdup(path)) == NULL)
+	if ((why = admin_dir_check(path, &st)) != NULL)
+		return why;
+	if ((dir = admin_dirname(path)) == NULL)
 		return admin_why("%s", strerror(ENOMEM));
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir ? 1 : 0] = '\0';
-	if (stat(slash != NULL ? dir : ".", &st) == -1)
-		why = admin_why("%s: %s: %s", path, dir,
-		    strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		why = admin_why("%s: %s is not a directory",
-		    path, dir);
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
+	if (st.st_uid != geteuid() && st.st_uid != 0)
 		why = admin_why("%s: its directory %s belongs to "
 		    "uid %lu, not to us (uid %lu) or root; set "
 		    "XDG_RUNTIME_DIR or daemon.admin_socket to a directory of "

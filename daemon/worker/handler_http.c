@@ -7,7 +7,9 @@
  * the worker's buffer budget is spent), and the connection then stops
  * reading, so a pipelining peer that never reads costs a few KiB.  A
  * request is timed from its first byte (header_timeout, serve.c).  http-parser bounds the header size (80 KiB): a larger
- * header, like any parse error, gets 400 and the connection closes.
+ * header, like any parse error, gets 400 and the connection closes; so
+ * does a head that breaks the syntax http-parser lets through
+ * (http_syntax.c: whitespace before a colon, obs-fold, bare LF, ...).
  *
  * On drain, every request still gets its answer, with "Connection:
  * close", and the connection closes after it.  One between requests is
@@ -32,6 +34,7 @@
 
 #include "config/config.h"
 #include "worker/handler.h"
+#include "worker/http_syntax.h"
 #include "worker/serve.h"
 #include "common/stats.h"
 
@@ -71,6 +74,11 @@ struct http_conn {
 	struct serve_conn	 c;		/* first, see serve_conn_new() */
 	http_parser		 parser;
 	int			 in_request;	/* a request has begun */
+	/* The head's syntax, scanned from the input given to the parser. */
+	struct http_syntax	 syntax;
+	const char		*chunk;		/* the input being parsed */
+	const char		*chunk_end;
+	const char		*scan_from;	/* the head's start in it, or NULL */
 	/* The request just parsed. */
 	int			 head;
 	int			 keep_alive;
@@ -87,9 +95,54 @@ http_on_message_begin(http_parser *p)
 	struct http_conn	*hc = p->data;
 
 	hc->in_request = 1;
+	hc->syntax.state = HTTP_SYNTAX_IDLE;	/* until the target begins */
 	serve_conn_request(&hc->c, 1);
 	if (hc->c.serve->draining)
 		serve_conn_timeout(&hc->c, NULL);
+	return 0;
+}
+
+/* The head's scan begins with its request target's first byte. */
+static int
+http_on_url(http_parser *p, const char *at, size_t len)
+{
+	struct http_conn	*hc = p->data;
+
+	(void)len;
+	if (hc->syntax.state == HTTP_SYNTAX_IDLE) {
+		http_syntax_begin(&hc->syntax);
+		hc->scan_from = at;
+	}
+	return 0;
+}
+
+/* Scans the head's bytes in the input parsed so far, up to END. */
+static enum http_syntax_result
+http_scan_head(struct http_conn *hc, const char *end)
+{
+	const char	*from = hc->scan_from != NULL ? hc->scan_from :
+			    hc->chunk;
+
+	return http_syntax_scan(&hc->syntax, from, (size_t)(end - from),
+	    NULL);
+}
+
+/*
+ * The parser found the head's end: so must the syntax scan, and the
+ * framing must be one the request's version has; else the parser stops
+ * with an error and the request gets 400.
+ */
+static int
+http_on_headers_complete(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+	enum http_syntax_result	 r;
+
+	r = http_scan_head(hc, hc->chunk_end);
+	hc->syntax.state = HTTP_SYNTAX_IDLE;
+	if (r != HTTP_SYNTAX_END || !http_syntax_framing_ok(&hc->syntax,
+	    p->http_major, p->http_minor))
+		return -1;
 	return 0;
 }
 
@@ -110,6 +163,8 @@ http_on_message_complete(http_parser *p)
 
 static const http_parser_settings http_settings = {
 	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_headers_complete = http_on_headers_complete,
 	.on_message_complete = http_on_message_complete,
 };
 
@@ -140,6 +195,28 @@ http_bad_request(struct http_conn *hc)
 }
 
 /*
+ * Parses the LEN bytes at BUF and returns how many were used.  A head
+ * that goes on past them has its part in them scanned now, since the
+ * input is drained before the rest arrives; a break found there already
+ * puts the parser in error, as its own checks do.
+ */
+static size_t
+http_parse(struct http_conn *hc, const char *buf, size_t len)
+{
+	size_t	 n;
+
+	hc->chunk = buf;
+	hc->chunk_end = buf + len;
+	hc->scan_from = NULL;
+	n = http_parser_execute(&hc->parser, &http_settings, buf, len);
+	if (hc->syntax.state != HTTP_SYNTAX_IDLE &&
+	    HTTP_PARSER_ERRNO(&hc->parser) == HPE_OK &&
+	    http_scan_head(hc, buf + n) == HTTP_SYNTAX_ERROR)
+		hc->parser.http_errno = HPE_INVALID_HEADER_TOKEN;
+	return n;
+}
+
+/*
  * Feeds the input to the parser and answers each complete request, until
  * the input is used up or the backlog is full: then reading stops until
  * the write hook finds the backlog written.
@@ -158,8 +235,7 @@ http_feed(struct serve_conn *c)
 		/* Zero bytes would tell the parser the peer closed. */
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
-		n = http_parser_execute(&hc->parser, &http_settings,
-		    v.iov_base, v.iov_len);
+		n = http_parse(hc, v.iov_base, v.iov_len);
 		evbuffer_drain(in, n);
 		err = HTTP_PARSER_ERRNO(&hc->parser);
 		if (err == HPE_PAUSED) {
@@ -202,6 +278,7 @@ http_conn_start(struct serve_conn *c)
 
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
+	hc->syntax.state = HTTP_SYNTAX_IDLE;
 }
 
 static const struct serve_conn_ops http_ops = {

@@ -7,7 +7,11 @@ answering every command), the daemon refuses to start naming the
 directory and its owner, and "affinityd reload --wait" run by A refuses
 to believe B's server, nor does root.  Once the squat is gone the daemon
 starts, makes the directory itself, answers A and root (A owns the
-directory), and refuses B (SO_PEERCRED)."""
+directory), and refuses B (SO_PEERCRED).  Nor may B's symbolic link stand
+in for A's directory: pointed at a sticky directory of root's, the daemon
+refuses to put its socket through it, naming the link; pointed at B's own
+directory holding B's server, root's status refuses the link instead of
+trusting B as the directory's owner."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -94,6 +98,8 @@ def _cleanup():
             pass
         p.wait()
     for uid in (UID_A,):
+        if os.path.islink(f"/tmp/affinityd-{uid}"):
+            os.unlink(f"/tmp/affinityd-{uid}")
         shutil.rmtree(f"/tmp/affinityd-{uid}", ignore_errors=True)
         try:
             os.unlink(f"/tmp/affinityd-{uid}.sock")
@@ -149,6 +155,52 @@ def squat(uid, path):
     check(p.stdout.readline().strip() == "listening",
           f"the fake server as uid {uid} did not listen on {path}")
     return p
+
+
+def link_squat(own_dir, target):
+    """B's symbolic link at A's default directory, pointing at TARGET."""
+    os.symlink(target, own_dir)
+    os.lchown(own_dir, UID_B, UID_B)
+
+
+def refuses_linked_dir(d, conf, own_dir):
+    """The daemon will not bind through B's link to a sticky directory of
+    root's, where it would otherwise pass every ownership check."""
+    sticky = os.path.join(d, "sticky")
+    os.mkdir(sticky)
+    os.chmod(sticky, 0o1777)
+    link_squat(own_dir, sticky)
+    with open(os.path.join(d, "linked.log"), "w+") as log:
+        p = start_as(UID_A, conf, log)
+        wait_until(lambda: p.poll() is not None or
+                   os.path.exists(os.path.join(sticky, "admin.sock")), 20)
+        code = p.poll()
+        log.seek(0)
+        text = log.read()
+    say(f"linked: the daemon exited {code}: "
+        f"{text.strip().splitlines()[-1] if text.strip() else ''}")
+    check(code == EXIT_OSERR, f"the daemon did not refuse its socket "
+          f"directory as a symbolic link (exit {code}, sockets in the "
+          f"target: {os.listdir(sticky)}); log:\n{text[-800:]}")
+    check(own_dir in text and "symbolic link" in text, f"the error does "
+          f"not name the link {own_dir}: {text[-400:]}")
+    os.unlink(own_dir)
+
+
+def root_refuses_linked_dir(d, own_dir):
+    """Root's status does not take B's link for a directory of B's."""
+    theirs = os.path.join(d, "theirs")
+    os.mkdir(theirs, 0o700)
+    os.chown(theirs, UID_B, UID_B)
+    fake = squat(UID_B, os.path.join(theirs, "admin.sock"))
+    link_squat(own_dir, theirs)
+    r = run(["status", "-s", f"{own_dir}/admin.sock"])
+    out = (r.stdout + r.stderr).strip()
+    say(f"linked: status -s as root exited {r.returncode}: {out}")
+    check(r.returncode != 0 and "symbolic link" in out, f"root believed "
+          f"a server reached through another user's link: {out}")
+    os.killpg(fake.pid, signal.SIGKILL)
+    os.unlink(own_dir)
 
 
 def write_conf(d, port):
@@ -226,6 +278,9 @@ def main():
         os.unlink(f"/tmp/affinityd-{UID_A}.sock")
     except OSError:
         pass
+
+    refuses_linked_dir(d, conf, own_dir)
+    root_refuses_linked_dir(d, own_dir)
 
     with open(os.path.join(d, "daemon.log"), "w+") as log:
         p = start_as(UID_A, conf, log)
