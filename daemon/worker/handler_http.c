@@ -263,8 +263,7 @@ http_drain(struct serve_conn *c)
 static void
 http_conn_start(struct serve_conn *c)
 {
-	struct http_conn	*hc = (struct http_conn *)c;
-
+	struct http_conn		*hc = (struct http_conn *)c;
 	const struct http_listener	*hl = c->sl->hdata;
 
 	http_parser_init(&hc->parser, HTTP_REQUEST);
