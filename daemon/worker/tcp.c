@@ -6,9 +6,9 @@
  * for a new one when it is full, and likewise when it runs out of file
  * descriptors), backs off when out of descriptors with no idle connection
  * to give up instead of spinning, and hands the socket to the listener's
- * handler.  A wakeup
- * accepts at most TCP_ACCEPT_BATCH connections, each with accept4() and
- * one getsockopt(SO_INCOMING_CPU), and nothing else.  With defer_accept
+ * handler.  A wakeup accepts at most TCP_ACCEPT_BATCH connections, each
+ * with accept4() and one getsockopt(SO_INCOMING_CPU), and nothing else.
+ * With defer_accept
  * the kernel queues a connection only once its first data arrived
  * (TCP_DEFER_ACCEPT), which spares a wakeup per connection.
  *
