@@ -43,6 +43,7 @@
 #include "master/supervise.h"
 #include "topology/topology.h"
 #include "common/util.h"
+#include "worker/worker.h"
 
 #define MASTER_SLOTS_PER_CPU	8
 #define MASTER_HANDOVER_NS	(5ULL * 1000000000ULL)
@@ -466,6 +467,7 @@ master_gen_start(struct master *m, struct generation *gen)
 			return;
 		}
 	}
+	worker_nofile_raise(gen->conf);
 	m->starting = gen;
 	master_gen_continue(m, gen);
 }

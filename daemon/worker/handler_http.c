@@ -18,7 +18,16 @@
  *
  * The answers are whole byte strings built once per listener when it
  * starts serving (a reload starts new workers, so new answers): a request
- * costs its parsing and one copy of the answer into the output.
+ * costs its parsing and one copy of the answer into the output.  A body
+ * larger than SERVE_HTTP_BACKLOG is not copied: every answer references
+ * the listener's one copy of it and of the header (evbuffer_add_reference),
+ * which stay until the listener stopped and the last output referencing
+ * them let go (a count of references), so a drain or a reload that frees
+ * the listener while answers are queued is safe.  Such a connection's
+ * output then costs it no memory and does not count against the worker's
+ * buffer budget (serve_conn.out_shared); what bounds it is the backlog:
+ * the next answer is queued only once all but SERVE_HTTP_BACKLOG of the
+ * previous one went to the kernel.
  */
 #include "acconfig.h"
 
@@ -60,14 +69,21 @@ enum http_answer_kind {
 };
 
 struct http_answer {
-	char		*buf;		/* header and body */
+	char		*buf;		/* header and body (copied), or header */
 	size_t		 len;
 	size_t		 head_len;	/* the header alone: HEAD */
 };
 
-/* A listener's answers (serve_listener.hdata). */
+/*
+ * A listener's answers (serve_listener.hdata).  With a shared body, each
+ * answer is its header followed by the body, both referenced.
+ */
 struct http_listener {
 	struct http_answer	 answers[HTTP_NANSWERS];
+	char			*body;		/* shared; NULL: in each buf */
+	size_t			 body_len;
+	/* The listener's own, and one per reference in an output. */
+	unsigned long		 refs;
 };
 
 struct http_conn {
@@ -168,30 +184,79 @@ static const http_parser_settings http_settings = {
 	.on_message_complete = http_on_message_complete,
 };
 
+static void
+http_listener_free(struct http_listener *hl)
+{
+	int	 i;
+
+	for (i = 0; i < HTTP_NANSWERS; i++)
+		free(hl->answers[i].buf);
+	free(hl->body);
+	free(hl);
+}
+
+/* An output let go of a reference (evbuffer_ref_cleanup_cb). */
+static void
+http_listener_unref(const void *data, size_t len, void *arg)
+{
+	struct http_listener	*hl = arg;
+
+	if (--hl->refs == 0)
+		http_listener_free(hl);
+}
+
+static int
+http_add_shared(struct evbuffer *out, struct http_listener *hl,
+    const char *data, size_t len)
+{
+	if (evbuffer_add_reference(out, data, len, http_listener_unref,
+	    hl) == -1)
+		return -1;
+	hl->refs++;
+	return 0;
+}
+
+/*
+ * Queues an answer: one copy of it, or references to the listener's
+ * header and body.  A reference that fails after the header's leaves the
+ * answer cut short, and the connection closes after it.
+ */
+static int
+http_add_answer(struct http_conn *hc, const struct http_answer *a)
+{
+	struct http_listener	*hl = hc->c.sl->hdata;
+	struct evbuffer		*out = hc->c.out;
+
+	if (hl->body == NULL)
+		return evbuffer_add(out, a->buf,
+		    hc->head ? a->head_len : a->len);
+	if (http_add_shared(out, hl, a->buf, a->head_len) == -1)
+		return -1;
+	return hc->head ? 0 : http_add_shared(out, hl, hl->body, hl->body_len);
+}
+
 /* Queues the answer to the request just parsed; false: close after it. */
 static int
 http_respond(struct http_conn *hc)
 {
 	const struct http_listener	*hl = hc->c.sl->hdata;
-	const struct http_answer	*a;
 	int				 keep;
 
 	keep = hc->keep_alive && !hc->c.serve->draining;
-	a = &hl->answers[!keep ? HTTP_CLOSE :
-	    hc->http10 ? HTTP_KEEP10 : HTTP_KEEP];
-	if (evbuffer_add(hc->c.out, a->buf,
-	    hc->head ? a->head_len : a->len) == -1) {
+	if (http_add_answer(hc, &hl->answers[!keep ? HTTP_CLOSE :
+	    hc->http10 ? HTTP_KEEP10 : HTTP_KEEP]) == -1) {
 		STATS_ADD(hc->c.serve->stats, errors, 1);
 		return 0;
 	}
 	return keep;
 }
 
+/* A static string: referenced, it costs the output nothing. */
 static void
 http_bad_request(struct http_conn *hc)
 {
-	evbuffer_add(hc->c.out, HTTP_BAD_REQUEST,
-	    sizeof(HTTP_BAD_REQUEST) - 1);
+	evbuffer_add_reference(hc->c.out, HTTP_BAD_REQUEST,
+	    sizeof(HTTP_BAD_REQUEST) - 1, NULL, NULL);
 }
 
 /*
@@ -274,11 +339,14 @@ http_drain(struct serve_conn *c)
 static void
 http_conn_start(struct serve_conn *c)
 {
-	struct http_conn	*hc = (struct http_conn *)c;
+	struct http_conn		*hc = (struct http_conn *)c;
+	const struct http_listener	*hl = c->sl->hdata;
 
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 	hc->syntax.state = HTTP_SYNTAX_IDLE;
+	/* Every byte of its output is then a reference (http_add_answer()). */
+	c->out_shared = hl->body != NULL;
 }
 
 static const struct serve_conn_ops http_ops = {
@@ -289,33 +357,34 @@ static const struct serve_conn_ops http_ops = {
 	.drain = http_drain,
 };
 
+/* Outputs still referencing the answers keep them until they let go. */
 static void
 http_listener_stop(struct serve_listener *sl)
 {
 	struct http_listener	*hl = sl->hdata;
-	int			 i;
 
 	if (hl == NULL)
 		return;
-	for (i = 0; i < HTTP_NANSWERS; i++)
-		free(hl->answers[i].buf);
-	free(hl);
 	sl->hdata = NULL;
+	http_listener_unref(NULL, 0, hl);
 }
 
+/* The header and, unless it is shared (NULL), the body after it. */
 static int
-http_answer_build(struct http_answer *a, const char *body, const char *conn)
+http_answer_build(struct http_answer *a, const char *body, size_t blen,
+    const char *conn)
 {
-	size_t	 blen = strlen(body);
+	size_t	 copied = body != NULL ? blen : 0;
 	int	 head;
 
 	head = snprintf(NULL, 0, HTTP_OK_HEAD, blen, conn);
-	if (head < 0 || (a->buf = malloc((size_t)head + blen + 1)) == NULL)
+	if (head < 0 || (a->buf = malloc((size_t)head + copied + 1)) == NULL)
 		return -ENOMEM;
 	snprintf(a->buf, (size_t)head + 1, HTTP_OK_HEAD, blen, conn);
-	memcpy(a->buf + head, body, blen + 1);
+	if (body != NULL)
+		memcpy(a->buf + head, body, blen + 1);
 	a->head_len = (size_t)head;
-	a->len = (size_t)head + blen;
+	a->len = (size_t)head + copied;
 	return 0;
 }
 
@@ -329,15 +398,26 @@ http_listener_start(struct serve_listener *sl)
 	};
 	struct http_listener	*hl;
 	const char		*body;
+	size_t			 blen;
 	int			 i;
 
 	body = sl->conf->http_body != NULL ? sl->conf->http_body :
 	    HTTP_DEFAULT_BODY;
+	blen = strlen(body);
 	if ((hl = calloc(1, sizeof(*hl))) == NULL)
 		return -ENOMEM;
+	hl->refs = 1;
 	sl->hdata = hl;
+	if (blen > SERVE_HTTP_BACKLOG) {
+		if ((hl->body = strdup(body)) == NULL) {
+			http_listener_stop(sl);
+			return -ENOMEM;
+		}
+		hl->body_len = blen;
+	}
 	for (i = 0; i < HTTP_NANSWERS; i++)
-		if (http_answer_build(&hl->answers[i], body, conn[i]) < 0) {
+		if (http_answer_build(&hl->answers[i],
+		    hl->body != NULL ? NULL : body, blen, conn[i]) < 0) {
 			http_listener_stop(sl);
 			return -ENOMEM;
 		}

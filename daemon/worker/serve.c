@@ -7,11 +7,13 @@
  * bytes the same way, frees what it holds and calls serve_conn_done()
  * exactly once.
  *
- * The path costs one recv() and one write per request: the read event
+ * The path costs one recv() and one write per request (a write takes
+ * SERVE_WRITE_MAX at most, so a larger answer takes more): the read event
  * stays added while the handler takes input, the answer is written from
- * the read callback, and the write event is added only while the send
- * buffer is full (libevent's bufferevents ask FIONREAD before each read
- * and add and delete the write event around each answer).
+ * the read callback, and the write event is added only while output
+ * waits, the send buffer full or the answer larger than one write
+ * (libevent's bufferevents ask FIONREAD before each read and add and
+ * delete the write event around each answer).
  *
  * Timeouts cost no system call per request either: each read or write
  * stamps the connection with a coarse clock read from the vDSO and moves
@@ -119,6 +121,16 @@ serve_info_line(const struct serve_listener *sl, int incoming_cpu,
  */
 #define SERVE_LEAN_ALLOC	2048
 #define SERVE_READ_LEAN		(SERVE_LEAN_ALLOC - 256)
+/*
+ * What one write hands the kernel at most (nginx bounds a sendfile() at
+ * sendfile_max_chunk for the same reason): on loopback the whole write
+ * runs through the peer's stack before the call returns, a segment at a
+ * time, and a peer with a small MSS turns a 1 MB write into thousands of
+ * segments.  Without a bound, a round of the loop over a few hundred such
+ * peers outlasts the worker's heartbeat; with it, each connection waits
+ * for its turn on the next round.
+ */
+#define SERVE_WRITE_MAX		(64 * 1024)
 /* The sweep's period: a quarter of the shortest timeout, within these. */
 #define SERVE_SWEEP_MIN_MS	100
 #define SERVE_SWEEP_MAX_MS	1000
@@ -160,11 +172,17 @@ serve_conn_touch(struct serve_conn *c)
 	}
 }
 
-/* Brings the worker's count of buffered bytes up to date with c's. */
+/*
+ * Brings the worker's count of buffered bytes up to date with c's: the
+ * memory its buffers hold, so an output of references counts nothing.
+ */
 static void
 serve_conn_count(struct serve_conn *c)
 {
-	size_t	 n = evbuffer_get_length(c->in) + evbuffer_get_length(c->out);
+	size_t	 n = evbuffer_get_length(c->in);
+
+	if (!c->out_shared)
+		n += evbuffer_get_length(c->out);
 
 	c->serve->buffered = c->serve->buffered - c->buffered + n;
 	c->buffered = n;
@@ -459,7 +477,7 @@ serve_conn_flush(struct serve_conn *c)
 	int	 n = 0;
 
 	if (len > 0 && !event_pending(c->wev, EV_WRITE, NULL)) {
-		n = evbuffer_write(c->out, c->fd);
+		n = evbuffer_write_atmost(c->out, c->fd, SERVE_WRITE_MAX);
 		if (n == -1 && errno != EAGAIN && errno != EINTR) {
 			serve_conn_close(c);
 			return -1;
@@ -652,7 +670,7 @@ serve_conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct serve_conn	*c = arg;
 	int			 n;
 
-	n = evbuffer_write(c->out, fd);
+	n = evbuffer_write_atmost(c->out, fd, SERVE_WRITE_MAX);
 	if (n == -1) {
 		if (errno != EAGAIN && errno != EINTR)
 			serve_conn_close(c);

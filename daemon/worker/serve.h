@@ -141,6 +141,12 @@ struct serve_conn {
 	unsigned int			 closed:1;	/* close when it returns */
 	unsigned int			 rx_empty:1;	/* the last recv() emptied
 						   the receive queue */
+	/*
+	 * Set by the handler: its output holds only references to memory
+	 * it keeps for all connections (evbuffer_add_reference()), which
+	 * cost c nothing: only the input counts in c->buffered.
+	 */
+	unsigned int			 out_shared:1;
 	size_t				 linger_bytes;	/* dropped while lingering */
 	size_t				 buffered;	/* counted in serve */
 	uint64_t			 active_ms;	/* last bytes in or out */

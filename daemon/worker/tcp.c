@@ -3,10 +3,12 @@
  * Accepting TCP connections on a worker's listening socket: counts each
  * one and whether it arrived on the worker's CPU, keeps the worker under
  * max_connections (giving up its least recently active idle connection
- * for a new one when it is full), backs off when out of file descriptors instead of
- * spinning, and hands the socket to the listener's handler.  A wakeup
- * accepts at most TCP_ACCEPT_BATCH connections, each with accept4() and
- * one getsockopt(SO_INCOMING_CPU), and nothing else.  With defer_accept
+ * for a new one when it is full, and likewise when it runs out of file
+ * descriptors), backs off when out of descriptors with no idle connection
+ * to give up instead of spinning, and hands the socket to the listener's
+ * handler.  A wakeup accepts at most TCP_ACCEPT_BATCH connections, each
+ * with accept4() and one getsockopt(SO_INCOMING_CPU), and nothing else.
+ * With defer_accept
  * the kernel queues a connection only once its first data arrived
  * (TCP_DEFER_ACCEPT), which spares a wakeup per connection.
  *
@@ -144,16 +146,52 @@ tcp_error_is_transient(int err)
 	}
 }
 
+/* Warns at most every TCP_WARN_INTERVAL_SEC per listener. */
+static int
+tcp_warn_due(struct tcp_listener *tl)
+{
+	struct timespec		 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (tl->warned != 0 && now.tv_sec - tl->warned < TCP_WARN_INTERVAL_SEC)
+		return 0;
+	tl->warned = now.tv_sec;
+	return 1;
+}
+
 /*
- * Any other error (EMFILE, ENFILE, ENOBUFS, ENOMEM) would come back at
- * once from the level-triggered event: stop accepting for a moment.
+ * Out of file descriptors (EMFILE, ENFILE): as at max_connections, the
+ * least recently active idle connection makes room for the new client,
+ * whose accept() is then tried again.  Returns false when no connection
+ * is idle.
+ */
+static int
+tcp_evict_for_fd(struct tcp_listener *tl, int err)
+{
+	struct serve_conn	*idle;
+
+	if ((err != EMFILE && err != ENFILE) ||
+	    (idle = serve_find_idle(tl->sl->serve)) == NULL)
+		return 0;
+	if (tcp_warn_due(tl))
+		log_warnx("listener \"%s\": accept: %s at %u open "
+		    "connections; closing the least recently active idle one "
+		    "for each new client", tl->sl->conf->name, strerror(err),
+		    tl->sl->serve->open_conns);
+	serve_evict(idle);
+	return 1;
+}
+
+/*
+ * Any other error (EMFILE or ENFILE with no idle connection to give up,
+ * ENOBUFS, ENOMEM) would come back at once from the level-triggered
+ * event: stop accepting for a moment.
  */
 static void
 tcp_accept_failed(struct tcp_listener *tl, int err)
 {
 	struct serve		*serve = tl->sl->serve;
 	struct timeval		 tv = { 0, TCP_BACKOFF_MSEC * 1000 };
-	struct timespec		 now;
 
 	STATS_ADD(serve->stats, errors, 1);
 	if (tcp_error_is_transient(err)) {
@@ -161,13 +199,9 @@ tcp_accept_failed(struct tcp_listener *tl, int err)
 		    strerror(err));
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (tl->warned == 0 ||
-	    now.tv_sec - tl->warned >= TCP_WARN_INTERVAL_SEC) {
+	if (tcp_warn_due(tl))
 		log_warnx("listener \"%s\": accept: %s; pausing for %d ms",
 		    tl->sl->conf->name, strerror(err), TCP_BACKOFF_MSEC);
-		tl->warned = now.tv_sec;
-	}
 	if (evtimer_add(tl->backoff, &tv) == -1)
 		return;
 	tcp_listener_update(tl);
@@ -191,7 +225,7 @@ tcp_accept_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		if ((err = errno) == EAGAIN || err == EWOULDBLOCK)
 			return;
-		if (err == EINTR)
+		if (err == EINTR || tcp_evict_for_fd(tl, err))
 			continue;
 		tcp_accept_failed(tl, err);
 		if (!tcp_error_is_transient(err))

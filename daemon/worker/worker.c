@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,6 +40,12 @@ _Static_assert(CONFIG_MAX_LISTENERS <= WMSG_MAX_FDS,
 
 #define WORKER_HEARTBEAT_SEC	1
 #define WORKER_GO_TIMEOUT_MS	60000
+/*
+ * Open files a worker needs beside its connections and listeners: its
+ * event loop, signalfd, the master's socket, the log; the doctor's nofile
+ * check counts the same margin.
+ */
+#define WORKER_NOFILE_SPARE	32
 
 struct worker {
 	const struct worker_spec	*spec;
@@ -51,6 +58,51 @@ struct worker {
 	struct event			*drain_timer;
 	struct event			*ctl_ev;	/* the master's messages */
 };
+
+/*
+ * Raises the soft open-file limit, which the workers forked next inherit,
+ * to what one worker needs for max_connections (connections of all its
+ * listeners count against it together), up to the hard limit; below
+ * that, a worker runs out of descriptors first and then gives up idle
+ * connections for new clients (tcp.c) as it would at max_connections.
+ * Only raises: the limit may be above what is needed (systemd's
+ * LimitNOFILE=), and then no system call is made.
+ */
+void
+worker_nofile_raise(const struct config *conf)
+{
+	struct rlimit	 rl;
+	rlim_t		 need;
+
+	need = (rlim_t)conf->max_connections + conf->nlisteners +
+	    WORKER_NOFILE_SPARE;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("setrlimit RLIMIT_NOFILE to %llu",
+			    (unsigned long long)rl.rlim_cur);
+			if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+				return;
+		}
+	}
+	if (rl.rlim_cur >= need)
+		return;
+	log_warnx("open-file limit %llu (hard %llu) is below the %llu a "
+	    "worker needs for max_connections = %d and %zu listeners: a "
+	    "worker runs out of descriptors before %llu connections and "
+	    "then closes its least recently active idle one for each new "
+	    "client; raise the hard limit (LimitNOFILE=, ulimit -Hn) or lower "
+	    "daemon.max_connections", (unsigned long long)rl.rlim_cur,
+	    (unsigned long long)rl.rlim_max, (unsigned long long)need,
+	    conf->max_connections, conf->nlisteners,
+	    (unsigned long long)rl.rlim_cur);
+}
 
 static int
 worker_pin(const struct worker_spec *spec)

@@ -30,5 +30,6 @@ struct worker_spec {
 
 /* worker.c */
 int	 worker_main(const struct worker_spec *spec);
+void	 worker_nofile_raise(const struct config *conf);
 
 #endif

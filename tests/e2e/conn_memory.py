@@ -56,9 +56,9 @@ def send_until_stalled(peers, data):
     return sent
 
 
-def read_all(peers, sent, data):
-    """Reads every answer, sending the rest of the requests meanwhile;
-    returns how many answers arrived."""
+def read_all(peers, sent, data, requests=REQUESTS):
+    """Reads REQUESTS answers on each peer, sending the rest of the
+    requests meanwhile; returns how many answers arrived."""
     for s in peers:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     answers = {s: 0 for s in peers}
@@ -67,7 +67,7 @@ def read_all(peers, sent, data):
     todo = set(peers)
     while todo:
         if time.monotonic() > end:
-            fail(f"{sum(answers.values())} of {PEERS * REQUESTS} answers "
+            fail(f"{sum(answers.values())} of {len(peers) * requests} answers "
                  f"within 90 s")
         for s in list(todo):
             if sent[s] < len(data):
@@ -80,27 +80,28 @@ def read_all(peers, sent, data):
             except BlockingIOError:
                 continue
             if not chunk:
-                fail(f"EOF after {answers[s]} of {REQUESTS} answers")
+                fail(f"EOF after {answers[s]} of {requests} answers")
             buf = tail[s] + chunk
             answers[s] += buf.count(ANSWER_END)
             tail[s] = buf[-(len(ANSWER_END) - 1):]
-            if answers[s] == REQUESTS:
+            if answers[s] == requests:
                 todo.discard(s)
         if todo:
             has_data(next(iter(todo)), 0.01)
     return sum(answers.values())
 
 
-def main():
-    require_cpus(0, 1)
-    sanitized = asan_build()
+def start_http(budget_kib, body_len):
+    """Starts a daemon with one http listener answering BODY_LEN bytes
+    ending in ANSWER_END, under a buffer budget of BUDGET_KIB; returns it
+    and its port."""
     http = free_port()
     d = Daemon([listener("http", "tcp", http, "http")])
     text = d.config_text(d.listeners).replace(
-        "daemon = {", f"daemon = {{\n  buffer_budget_kib = {BUDGET_KIB};", 1)
+        "daemon = {", f"daemon = {{\n  buffer_budget_kib = {budget_kib};", 1)
     text = text.replace('handler = "http"; }',
                         f'handler = "http"; http = {{ body = '
-                        f'"{"x" * (BODY_LEN - 1)}\\n"; }}; }}')
+                        f'"{"x" * (body_len - 1)}\\n"; }}; }}')
     d.write_config(d.listeners, text)
     d.listeners = []  # answers() cannot ask http; status says ready
     # A sanitizer build keeps freed memory in quarantine, which would
@@ -108,6 +109,13 @@ def main():
     asan = os.environ.get("ASAN_OPTIONS", "")
     d.start(env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
                  "quarantine_size_mb=0"}).wait_ready()
+    return d, http
+
+
+def main():
+    require_cpus(0, 1)
+    sanitized = asan_build()
+    d, http = start_http(BUDGET_KIB, BODY_LEN)
     try:
         pid = d.workers()[0]["pid"]
         # Warm the worker up: one connection's worth of buffers.
