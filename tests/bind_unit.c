@@ -24,6 +24,7 @@
 
 #include "topology/bind.h"
 #include "common/cpuset.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -50,22 +51,22 @@ assert_list(const struct cpuset *set, const char *want)
 }
 
 /* A plan with one worker on each CPU of cpus. */
-static struct topology *
+static struct plan *
 plan_of(const char *cpus)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	struct cpuset	*set = list(cpus);
 	int		 cpu;
 
-	assert_non_null(topo = calloc(1, sizeof(*topo)));
-	assert_non_null(topo->workers = calloc(cpuset_count(set) + 1,
-	    sizeof(*topo->workers)));
+	assert_non_null(plan = calloc(1, sizeof(*plan)));
+	assert_non_null(plan->workers = calloc(cpuset_count(set) + 1,
+	    sizeof(*plan->workers)));
 	CPUSET_FOREACH(cpu, set) {
-		topo->workers[topo->nworkers].id = (unsigned int)topo->nworkers;
-		topo->workers[topo->nworkers++].cpu = (unsigned int)cpu;
+		plan->workers[plan->nworkers].id = (unsigned int)plan->nworkers;
+		plan->workers[plan->nworkers++].cpu = (unsigned int)cpu;
 	}
 	cpuset_free(set);
-	return topo;
+	return plan;
 }
 
 static void
@@ -85,7 +86,7 @@ test_housekeeping_cpus(void **state)
 		{ "0-1", "0-1", NULL },
 		{ "3", "3", NULL },
 	};
-	struct topology	*topo;
+	struct plan	*plan;
 	struct cpuset	*allowed, *hk;
 	size_t		 i;
 
@@ -94,14 +95,14 @@ test_housekeeping_cpus(void **state)
 		print_message("allowed %s, workers %s\n", cases[i].allowed,
 		    cases[i].workers);
 		allowed = list(cases[i].allowed);
-		topo = plan_of(cases[i].workers);
+		plan = plan_of(cases[i].workers);
 		hk = NULL;
 		if (cases[i].want == NULL) {
-			assert_int_equal(bind_housekeeping_cpus(allowed, topo,
+			assert_int_equal(bind_housekeeping_cpus(allowed, plan,
 			    &hk), -ENOSPC);
 			assert_null(hk);
 		} else {
-			assert_int_equal(bind_housekeeping_cpus(allowed, topo,
+			assert_int_equal(bind_housekeeping_cpus(allowed, plan,
 			    &hk), 0);
 			assert_list(hk, cases[i].want);
 		}
@@ -109,7 +110,7 @@ test_housekeeping_cpus(void **state)
 		assert_list(allowed, cases[i].allowed);
 		cpuset_free(hk);
 		cpuset_free(allowed);
-		topology_free(topo);
+		plan_free(plan);
 	}
 }
 

@@ -81,17 +81,19 @@ parse_iface(char *line, struct topo_iface *ifc)
  * worker CPUs (NULL: every allowed CPU that processes a queue).  Each
  * queue joins the worker of its CPU.
  */
-static struct topology *
+static struct plan *
 plan(const char *map, const char *allowed, const char *workers)
 {
+	struct plan		*plan;
 	struct topology		*topo;
-	struct topo_worker	*w;
+	struct plan_worker	*w;
 	struct cpuset		*cpus;
 	char			*text, *line, *save = NULL;
 	size_t			 i, j, k;
 	int			 cpu;
 
-	assert_non_null(topo = calloc(1, sizeof(*topo)));
+	assert_non_null(plan = calloc(1, sizeof(*plan)));
+	assert_non_null(plan->topo = topo = calloc(1, sizeof(*topo)));
 	assert_non_null(topo->ifaces = calloc(8, sizeof(*topo->ifaces)));
 	assert_non_null(text = strdup(map));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
@@ -109,11 +111,11 @@ plan(const char *map, const char *allowed, const char *workers)
 				    cpuset_has(topo->allowed, (unsigned int)cpu))
 					cpuset_add(cpus, (unsigned int)cpu);
 	}
-	assert_non_null(topo->workers = calloc(cpuset_count(cpus) + 1,
-	    sizeof(*topo->workers)));
+	assert_non_null(plan->workers = calloc(cpuset_count(cpus) + 1,
+	    sizeof(*plan->workers)));
 	CPUSET_FOREACH(cpu, cpus) {
-		w = &topo->workers[topo->nworkers];
-		w->id = (unsigned int)topo->nworkers++;
+		w = &plan->workers[plan->nworkers];
+		w->id = (unsigned int)plan->nworkers++;
 		w->cpu = (unsigned int)cpu;
 		for (j = 0; j < topo->nifaces; j++)
 			for (k = 0; k < topo->ifaces[j].nqueues; k++)
@@ -123,45 +125,45 @@ plan(const char *map, const char *allowed, const char *workers)
 					    topo->ifaces[j].queues[k].queue), 0);
 	}
 	cpuset_free(cpus);
-	return topo;
+	return plan;
 }
 
 /* The checks' view of a tree, a plan and the built-in defaults. */
 struct host {
 	struct doctor_host	 h;
 	struct config		*conf;
-	struct topology		*topo;
+	struct plan		*plan;
 	struct doctor_report	 rep;
 };
 
 static void
-host_init(struct host *host, struct tree *t, struct topology *topo)
+host_init(struct host *host, struct tree *t, struct plan *plan)
 {
 	memset(host, 0, sizeof(*host));
 	assert_non_null(host->conf = config_defaults());
-	host->topo = topo;
+	host->plan = plan;
 	host->h.sysroot = t->dir;
 	host->h.conf = host->conf;
-	host->h.topo = topo;
+	host->h.plan = plan;
 }
 
 static void
 host_free(struct host *host)
 {
 	doctor_report_free(&host->rep);
-	topology_free(host->topo);
+	plan_free(host->plan);
 	config_free(host->conf);
 }
 
 /* Starts the next case on the same host: a new report (and plan). */
 static void
-host_reset(struct host *host, struct topology *topo)
+host_reset(struct host *host, struct plan *plan)
 {
 	doctor_report_free(&host->rep);
-	if (topo != NULL) {
-		topology_free(host->topo);
-		host->topo = topo;
-		host->h.topo = topo;
+	if (plan != NULL) {
+		plan_free(host->plan);
+		host->plan = plan;
+		host->h.plan = plan;
 	}
 }
 
@@ -290,8 +292,8 @@ static void
 irqbalance(struct host *host)
 {
 	host_reset(host, NULL);
-	assert_int_equal(doctor_check_irqbalance(host->h.sysroot, host->topo,
-	    &host->rep), 0);
+	assert_int_equal(doctor_check_irqbalance(host->h.sysroot,
+	    host->plan->topo, &host->rep), 0);
 }
 
 static void
@@ -361,9 +363,9 @@ test_irqbalance(void **state)
 /* ---- Queue IRQs and workers. ---- */
 
 static void
-queues(struct host *host, struct topology *topo)
+queues(struct host *host, struct plan *plan)
 {
-	host_reset(host, topo);
+	host_reset(host, plan);
 	assert_int_equal(doctor_check_queues(&host->h, &host->rep), 0);
 }
 
@@ -445,9 +447,9 @@ test_irq_moved(void **state)
 }
 
 static void
-workers(struct host *host, struct topology *topo)
+workers(struct host *host, struct plan *plan)
 {
-	host_reset(host, topo);
+	host_reset(host, plan);
 	assert_int_equal(doctor_check_workers(&host->h, &host->rep), 0);
 }
 
@@ -479,10 +481,10 @@ test_workers(void **state)
 /* ---- RPS, RFS, XPS, threaded NAPI. ---- */
 
 static void
-net(struct host *host, struct topology *topo,
+net(struct host *host, struct plan *plan,
     int (*check)(const struct doctor_host *, struct doctor_report *))
 {
-	host_reset(host, topo);
+	host_reset(host, plan);
 	assert_int_equal(check(&host->h, &host->rep), 0);
 }
 
@@ -854,12 +856,12 @@ test_run_fixture(void **state)
 	struct tree		*t = *state;
 	struct topo_options	 o;
 	struct host		 host;
-	struct topology		*topo;
+	struct plan		*plan;
 
 	memset(&o, 0, sizeof(o));
 	o.sysroot = FIXTURES "/mlx5";
-	assert_int_equal(plan_discover(&o, &topo), 0);
-	host_init(&host, t, topo);
+	assert_int_equal(plan_discover(&o, &plan), 0);
+	host_init(&host, t, plan);
 	host.h.sysroot = o.sysroot;
 	assert_int_equal(doctor_run(&host.h, &host.rep), 0);
 	expect(&host.rep, "plan", DOCTOR_OK, "4 workers on CPUs 0-3 for 8 RX "

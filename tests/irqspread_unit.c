@@ -91,7 +91,7 @@ struct plan_iface {
 };
 
 static struct topology *
-plan_make(const struct plan_iface *ifaces, size_t n, const char *allowed)
+map_make(const struct plan_iface *ifaces, size_t n, const char *allowed)
 {
 	struct topology		*topo;
 	struct topo_iface	*ifc;
@@ -195,7 +195,7 @@ test_round_robin(void **state)
 
 	for (i = 0; i < ARRAY_SIZE(want); i++)
 		irq_files(t, want[i].irq, "0-7\n");
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-7");
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-7");
 	warnings = spread(t, topo, "1,3-4", &changed);
 	for (i = 0; i < warnings.n; i++)
 		print_message("warning: %s\n", warnings.v[i]);
@@ -232,7 +232,7 @@ test_left_alone(void **state)
 	irq_files(t, 60, "0");		/* in place; no newline: untouched */
 	irq_files(t, 61, "0\n");	/* one CPU, but not its own */
 	irq_files(t, 62, "0-1\n");	/* its CPU among others */
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
 	warnings = spread(t, topo, "0-1", &changed);
 	assert_int_equal(warnings.n, 0);
 	assert_int_equal(changed, 2);
@@ -278,7 +278,7 @@ test_readback(void **state)
 	eff73 = fx_path(t, "proc/irq/73/effective_affinity_list");
 	smp72 = fx_path(t, "proc/irq/72/smp_affinity_list");
 
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-3");
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-3");
 	warnings = spread(t, topo, "2-3", &changed);
 	assert_int_equal(warnings.n, 2);
 	assert_warning(&warnings, "IRQ 72 ", "eth0 queue 2", "CPU 2", smp72,
@@ -328,7 +328,7 @@ test_unwritable(void **state)
 	fx_mkdirs(missing = fx_path(t, "proc/irq/82"));
 	free(missing);
 	missing = fx_path(t, "proc/irq/82/smp_affinity_list");
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
 	warnings = spread(t, topo, "0-1", &changed);
 	assert_int_equal(warnings.n, 2);
 	assert_warning(&warnings, "IRQ 81 ", "eth0 queue 1", "cannot write",
@@ -364,7 +364,7 @@ test_irqbalance(void **state)
 
 	irq_files(t, 90, "0\n");
 	irq_files(t, 91, "1\n");
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-1");
 	warnings = spread(t, topo, "0-1", &changed);
 	assert_int_equal(changed, 0);
 	assert_int_equal(warnings.n, 1);
@@ -373,7 +373,7 @@ test_irqbalance(void **state)
 	topology_free(topo);
 
 	/* No queue IRQ to pin: nothing for irqbalance to undo. */
-	topo = plan_make(none, ARRAY_SIZE(none), "0-1");
+	topo = map_make(none, ARRAY_SIZE(none), "0-1");
 	warnings = spread(t, topo, "0-1", &changed);
 	assert_int_equal(warnings.n, 0);
 	strv_free(&warnings);
@@ -388,28 +388,32 @@ test_targets(void **state)
 		{ "eth0", { 100 } },
 	};
 	struct topology	*topo;
+	struct plan	 plan = { 0 };
 	struct cpuset	*cpus, *empty;
 	struct strv	 warnings = { 0 };
 	unsigned int	 changed = 7;
 	char		*list;
 
 	(void)state;
-	topo = plan_make(ifaces, ARRAY_SIZE(ifaces), "0-3,6");
-	assert_non_null(topo->workers = calloc(2, sizeof(*topo->workers)));
-	topo->workers[0].cpu = 2;
-	topo->workers[1] = (struct topo_worker){ .id = 1, .cpu = 6 };
-	topo->nworkers = 2;
+	topo = map_make(ifaces, ARRAY_SIZE(ifaces), "0-3,6");
+	plan.topo = topo;
+	assert_non_null(plan.workers = calloc(2, sizeof(*plan.workers)));
+	plan.workers[0].cpu = 2;
+	plan.workers[1] = (struct plan_worker){ .id = 1, .cpu = 6 };
+	plan.nworkers = 2;
 
-	assert_int_equal(irqspread_targets(topo, TOPO_WORKERS_RX_QUEUES,
+	assert_int_equal(irqspread_targets(&plan, TOPO_WORKERS_RX_QUEUES,
 	    &cpus), 0);
 	assert_string_equal(list = cpuset_format_list(cpus), "0-3,6");
 	free(list);
 	cpuset_free(cpus);
-	assert_int_equal(irqspread_targets(topo, TOPO_WORKERS_CPUS, &cpus), 0);
+	assert_int_equal(irqspread_targets(&plan, TOPO_WORKERS_CPUS, &cpus),
+	    0);
 	assert_string_equal(list = cpuset_format_list(cpus), "0-3,6");
 	free(list);
 	cpuset_free(cpus);
-	assert_int_equal(irqspread_targets(topo, TOPO_WORKERS_LIST, &cpus), 0);
+	assert_int_equal(irqspread_targets(&plan, TOPO_WORKERS_LIST, &cpus),
+	    0);
 	assert_string_equal(list = cpuset_format_list(cpus), "2,6");
 	free(list);
 	cpuset_free(cpus);
@@ -420,6 +424,7 @@ test_targets(void **state)
 	assert_int_equal(changed, 0);
 	assert_int_equal(warnings.n, 0);
 	cpuset_free(empty);
+	free(plan.workers);
 	topology_free(topo);
 }
 
@@ -478,7 +483,7 @@ test_rediscover(void **state)
 	struct tree		*t = *state;
 	const char		*ifname = "eth0";
 	struct topo_options	 opts = { 0 };
-	struct topology		*topo;
+	struct plan		*plan;
 	struct strv		 warnings;
 	struct cpuset		*cpus;
 	unsigned int		 changed, cpu;
@@ -494,14 +499,14 @@ test_rediscover(void **state)
 	opts.ifaces = &ifname;
 	opts.nifaces = 1;
 	opts.workers = TOPO_WORKERS_RX_QUEUES;
-	assert_int_equal(plan_discover(&opts, &topo), 0);
-	assert_int_equal(topo->nifaces, 1);
-	for (j = 0; j < topo->ifaces[0].nqueues; j++) {
-		if (topo->ifaces[0].queues[j].irq < 0)
+	assert_int_equal(plan_discover(&opts, &plan), 0);
+	assert_int_equal(plan->topo->nifaces, 1);
+	for (j = 0; j < plan->topo->ifaces[0].nqueues; j++) {
+		if (plan->topo->ifaces[0].queues[j].irq < 0)
 			continue;
 		nirq++;
 		path = fx_path(t, "proc/irq/%d/effective_affinity_list",
-		    topo->ifaces[0].queues[j].irq);
+		    plan->topo->ifaces[0].queues[j].irq);
 		unlink(path);
 		free(path);
 	}
@@ -509,24 +514,24 @@ test_rediscover(void **state)
 
 	assert_int_equal(cpuset_parse_list("1-2", &cpus), 0);
 	warnings = (struct strv){ 0 };
-	assert_int_equal(irqspread_apply(t->dir, topo, cpus, &warnings,
+	assert_int_equal(irqspread_apply(t->dir, plan->topo, cpus, &warnings,
 	    &changed), 0);
 	assert_int_equal(warnings.n, 0);
 	assert_true(changed >= 1);
-	topology_free(topo);
+	plan_free(plan);
 	cpuset_free(cpus);
 
-	assert_int_equal(plan_discover(&opts, &topo), 0);
-	for (j = 0, cpu = 1; j < topo->ifaces[0].nqueues; j++) {
-		if (topo->ifaces[0].queues[j].irq < 0)
+	assert_int_equal(plan_discover(&opts, &plan), 0);
+	for (j = 0, cpu = 1; j < plan->topo->ifaces[0].nqueues; j++) {
+		if (plan->topo->ifaces[0].queues[j].irq < 0)
 			continue;
-		assert_int_equal(topo->ifaces[0].queues[j].cpu, cpu);
+		assert_int_equal(plan->topo->ifaces[0].queues[j].cpu, cpu);
 		cpu = cpu == 1 ? 2 : 1;
 	}
-	assert_int_equal(topo->nworkers, 2);
-	assert_int_equal(topo->workers[0].cpu, 1);
-	assert_int_equal(topo->workers[1].cpu, 2);
-	topology_free(topo);
+	assert_int_equal(plan->nworkers, 2);
+	assert_int_equal(plan->workers[0].cpu, 1);
+	assert_int_equal(plan->workers[1].cpu, 2);
+	plan_free(plan);
 	strv_free(&warnings);
 }
 

@@ -10,14 +10,14 @@
 #include "unit.h"
 
 #include "master/remap.h"
-#include "topology/topology.h"
+#include "topology/plan.h"
 #include "common/util.h"
 
 /* A plan from "CPU:queue,queue CPU:..." (queues may be empty). */
-static struct topology *
+static struct plan *
 plan(const char *text)
 {
-	struct topology	*t;
+	struct plan	*t;
 	char		*copy, *tok, *save = NULL, *q, *qsave = NULL, *colon;
 
 	assert_non_null(t = calloc(1, sizeof(*t)));
@@ -25,7 +25,7 @@ plan(const char *text)
 	assert_non_null(copy = strdup(text));
 	for (tok = strtok_r(copy, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
-		struct topo_worker *w = &t->workers[t->nworkers];
+		struct plan_worker *w = &t->workers[t->nworkers];
 
 		w->id = (unsigned int)t->nworkers++;
 		w->cpu = (unsigned int)strtoul(tok, &colon, 10);
@@ -39,28 +39,17 @@ plan(const char *text)
 	return t;
 }
 
-static void
-free_plan(struct topology *t)
-{
-	size_t	 i;
-
-	for (i = 0; i < t->nworkers; i++)
-		strv_free(&t->workers[i].queues);
-	free(t->workers);
-	free(t);
-}
-
 /* Runs remap_plan and returns its description. */
 static char *
 diff(const char *a, const char *b, struct remap *rm)
 {
-	struct topology	*old = plan(a), *new = plan(b);
+	struct plan	*old = plan(a), *new = plan(b);
 	char		*s;
 
 	assert_int_equal(remap_plan(old, new, rm), 0);
 	assert_non_null(s = remap_describe(rm, old, new));
-	free_plan(old);
-	free_plan(new);
+	plan_free(old);
+	plan_free(new);
 	return s;
 }
 

@@ -40,8 +40,9 @@
  * worker: "wID@CPU QUEUE,QUEUE".
  */
 static char *
-render(const struct topology *topo)
+render(const struct plan *plan)
 {
+	const struct topology	*topo = plan->topo;
 	const struct topo_iface	*ifc;
 	const struct topo_queue	*q;
 	char			*buf = NULL;
@@ -71,41 +72,56 @@ render(const struct topology *topo)
 		}
 		fprintf(f, "\n");
 	}
-	for (i = 0; i < topo->nworkers; i++) {
-		fprintf(f, "w%u@%u ", topo->workers[i].id,
-		    topo->workers[i].cpu);
-		for (j = 0; j < topo->workers[i].queues.n; j++)
+	for (i = 0; i < plan->nworkers; i++) {
+		fprintf(f, "w%u@%u ", plan->workers[i].id,
+		    plan->workers[i].cpu);
+		for (j = 0; j < plan->workers[i].queues.n; j++)
 			fprintf(f, "%s%s", j ? "," : "",
-			    topo->workers[i].queues.v[j]);
+			    plan->workers[i].queues.v[j]);
 		fprintf(f, "\n");
 	}
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }
 
+/* The plan's warnings: discovery's, then the decision's. */
+static const char *
+warning(const struct plan *plan, size_t i)
+{
+	if (i < plan->topo->warnings.n)
+		return plan->topo->warnings.v[i];
+	return plan->warnings.v[i - plan->topo->warnings.n];
+}
+
+static size_t
+nwarnings(const struct plan *plan)
+{
+	return plan->topo->warnings.n + plan->warnings.n;
+}
+
 static void
-show_warnings(const struct topology *topo)
+show_warnings(const struct plan *plan)
 {
 	size_t	 i;
 
-	for (i = 0; topo != NULL && i < topo->warnings.n; i++)
-		print_message("warning: %s\n", topo->warnings.v[i]);
+	for (i = 0; plan != NULL && i < nwarnings(plan); i++)
+		print_message("warning: %s\n", warning(plan, i));
 }
 
 /* Counts the warnings holding every one of the given strings. */
 static size_t
-count_warnings(const struct topology *topo, ...)
+count_warnings(const struct plan *plan, ...)
 {
 	va_list		 ap;
 	const char	*needle;
 	size_t		 i, n = 0;
 	int		 all;
 
-	for (i = 0; i < topo->warnings.n; i++) {
+	for (i = 0; i < nwarnings(plan); i++) {
 		all = 1;
-		va_start(ap, topo);
+		va_start(ap, plan);
 		while ((needle = va_arg(ap, const char *)) != NULL)
-			if (strstr(topo->warnings.v[i], needle) == NULL)
+			if (strstr(warning(plan, i), needle) == NULL)
 				all = 0;
 		va_end(ap);
 		n += all;
@@ -123,7 +139,7 @@ struct run {
 };
 
 static int
-discover(const struct run *run, struct topology **topo)
+discover(const struct run *run, struct plan **plan)
 {
 	struct topo_options	 o;
 	struct cpuset		*list = NULL, *exclude = NULL;
@@ -143,26 +159,26 @@ discover(const struct run *run, struct topology **topo)
 	o.worker_cpus = list;
 	o.exclude_cpus = exclude;
 	o.netlink_rx_irqs = run->netlink;
-	r = plan_discover(&o, topo);
+	r = plan_discover(&o, plan);
 	cpuset_free(list);
 	cpuset_free(exclude);
-	assert_non_null(*topo);
-	show_warnings(*topo);
+	assert_non_null(*plan);
+	show_warnings(*plan);
 	return r;
 }
 
-/* Discovers, expects success and the whole map, and returns the topology. */
-static struct topology *
+/* Discovers, expects success and the whole map, and returns the plan. */
+static struct plan *
 expect_map(const struct run *run, const char *map)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*got;
 
-	assert_int_equal(discover(run, &topo), 0);
-	got = render(topo);
+	assert_int_equal(discover(run, &plan), 0);
+	got = render(plan);
 	assert_string_equal(got, map);
 	free(got);
-	return topo;
+	return plan;
 }
 
 static char *
@@ -197,17 +213,17 @@ check_fixture_links(const char *root, const char *ifname)
 static void
 test_virtio(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("virtio");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "eth0");
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 virtio_net irq 0=38@1[1]\n"
 	    "w0@1 eth0:0\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	free(root);
 }
 
@@ -224,20 +240,20 @@ test_virtio(void **state)
 static void
 test_mlx5(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("mlx5");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "eth0");
-	topo = expect_map(&run, MLX5_MAP);
+	plan = expect_map(&run, MLX5_MAP);
 	/* eth1's IRQs are not pinned: smp_affinity_list 0-3. */
-	assert_int_equal(count_warnings(topo, "eth1: queue ",
+	assert_int_equal(count_warnings(plan, "eth1: queue ",
 	    "may be delivered to CPUs 0-3; using CPU 0", NULL), 4);
-	assert_int_equal(count_warnings(topo, "IRQ 37 may be delivered", NULL),
+	assert_int_equal(count_warnings(plan, "IRQ 37 may be delivered", NULL),
 	    1);
-	assert_int_equal(topo->warnings.n, 4);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 4);
+	plan_free(plan);
 	free(root);
 }
 
@@ -248,29 +264,29 @@ test_mlx5(void **state)
 static void
 test_relative_sysroot(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	struct run	 run = { .sysroot = "mlx5" };
 	char		*cwd;
 
 	(void)state;
 	assert_non_null(cwd = getcwd(NULL, 0));
 	assert_int_equal(chdir(FIXTURES), 0);
-	topo = expect_map(&run, MLX5_MAP);
+	plan = expect_map(&run, MLX5_MAP);
 	assert_int_equal(chdir(cwd), 0);
-	topology_free(topo);
+	plan_free(plan);
 	free(cwd);
 }
 
 static void
 test_ixgbe(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("ixgbe");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "eth1");
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe irq 0=66@0[0] 1=67@1[1] 2=68@2[2] 3=69@3[3] "
 	    "4=70@4[4] 5=71@5[5] 6=72@6[6] 7=73@7[7]\n"
 	    "eth1 ixgbe irq 0=75@4[4] 1=76@5[5] 2=77@6[6] 3=78@7[7] "
@@ -288,42 +304,43 @@ test_ixgbe(void **state)
 	    "w10@10 eth1:6\n"
 	    "w11@11 eth1:7\n");
 	/* eth1 runs threaded NAPI. */
-	assert_int_equal(count_warnings(topo, "eth1: threaded NAPI",
+	assert_int_equal(count_warnings(plan, "eth1: threaded NAPI",
 	    "ixgbe/sys/class/net/eth1/threaded", NULL), 1);
-	assert_int_equal(topo->warnings.n, 1);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 1);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_i40e(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("i40e");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "eth0");
 	/* eth1 is down: only its misc and fdir vectors exist. */
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 i40e irq 0=33@0[0] 1=34@1[1] 2=35@2[2] 3=36@3[3]\n"
 	    "eth1 i40e cpus 0=-@- 1=-@- 2=-@- 3=-@-\n"
 	    "w0@0 eth0:0\n"
 	    "w1@1 eth0:1\n"
 	    "w2@2 eth0:2\n"
 	    "w3@3 eth0:3\n");
-	assert_int_equal(count_warnings(topo, "eth1: no per-queue IRQs and "
+	assert_int_equal(count_warnings(plan, "eth1: no per-queue IRQs and "
 	    "no RPS; one worker per allowed CPU", NULL), 1);
-	assert_int_equal(topo->warnings.n, 1);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 1);
+	plan_free(plan);
 	free(root);
 }
 
-/* Discovery alone decides no worker; plan_workers() does, from its map. */
+/* Discovery alone decides no worker; plan_make() does, from its map. */
 static void
 test_discover_no_plan(void **state)
 {
 	struct topology		*topo = NULL;
+	struct plan		*plan = NULL;
 	struct topo_options	 o;
 	char			*root = fixture("i40e");
 
@@ -333,60 +350,60 @@ test_discover_no_plan(void **state)
 	o.workers = TOPO_WORKERS_RX_QUEUES;
 	assert_int_equal(topology_discover(&o, &topo), 0);
 	assert_int_equal(topo->nifaces, 2);
-	assert_int_equal(topo->nworkers, 0);
-	assert_int_equal(plan_workers(topo, &o), 0);
-	assert_int_equal(topo->nworkers, 4);
-	topology_free(topo);
+	assert_int_equal(plan_make(topo, &o, &plan), 0);
+	assert_ptr_equal(plan->topo, topo);
+	assert_int_equal(plan->nworkers, 4);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_ena(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("ena");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "enp39s0");
 	/* Vectors 67-69 stayed allocated without a name. */
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "enp39s0 ena irq 0=66@0[0]\n"
 	    "w0@0 enp39s0:0\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_gve(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("gve");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "ens4");
 	/* Two notification blocks: the first serves TX, the second RX. */
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "ens4 gve irq 0=25@1[1]\n"
 	    "w0@1 ens4:0\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_tg3(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("tg3");
 	struct run	 run = { .sysroot = root };
 
 	(void)state;
 	check_fixture_links(root, "eth0");
 	/* RX queue N is vector rx-(N+1); eth1's vectors all sit on CPU 0. */
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 tg3 irq 0=162@4[4] 1=163@5[5] 2=164@6[6] 3=165@7[7]\n"
 	    "eth1 tg3 irq 0=167@0[0] 1=168@0[0] 2=169@0[0] 3=170@0[0]\n"
 	    "w0@0 eth1:0,eth1:1,eth1:2,eth1:3\n"
@@ -394,15 +411,15 @@ test_tg3(void **state)
 	    "w2@5 eth0:1\n"
 	    "w3@6 eth0:2\n"
 	    "w4@7 eth0:3\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_vmxnet3(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("vmxnet3");
 	const char	*only_eth0[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = only_eth0 };
@@ -410,7 +427,7 @@ test_vmxnet3(void **state)
 	(void)state;
 	check_fixture_links(root, "eth0");
 	/* IRQ 56 has only the hex smp_affinity, a 128-bit mask: CPU 10. */
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 vmxnet3 irq 0=56@10[10] 1=57@1[1] 2=58@2[2] 3=59@3[3] "
 	    "4=60@4[4] 5=61@5[5] 6=62@6[6] 7=63@7[7]\n"
 	    "w0@1 eth0:1\n"
@@ -421,8 +438,8 @@ test_vmxnet3(void **state)
 	    "w5@6 eth0:6\n"
 	    "w6@7 eth0:7\n"
 	    "w7@10 eth0:0\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	free(root);
 }
 
@@ -433,23 +450,23 @@ test_vmxnet3(void **state)
 static void
 test_vmxnet3_intx(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("vmxnet3");
 	const char	*only_eth2[] = { "eth2", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = only_eth2 };
 
 	(void)state;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth2 e1000 irq 0=19@1[1]\n"
 	    "w0@1 eth2:0\n");
-	topology_free(topo);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_mana(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("mana");
 	const char	*netvsc[] = { "eth0", NULL };
 	const char	*expected =
@@ -462,13 +479,13 @@ test_mana(void **state)
 	(void)state;
 	check_fixture_links(root, "enP30832s1");
 	/* Every interface: netvsc's eth0 is listed as its VF, once. */
-	topo = expect_map(&run, expected);
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	plan = expect_map(&run, expected);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	/* Asked for by name, the netvsc device gives the VF too. */
 	run.ifaces = netvsc;
-	topo = expect_map(&run, expected);
-	topology_free(topo);
+	plan = expect_map(&run, expected);
+	plan_free(plan);
 	free(root);
 }
 
@@ -476,7 +493,7 @@ test_mana(void **state)
 static void
 test_workers_cpus(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("tg3");
 	const char	*eth0[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = eth0,
@@ -485,7 +502,7 @@ test_workers_cpus(void **state)
 	char		*allowed;
 
 	(void)state;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 tg3 irq 0=162@4[4] 1=163@5[5] 2=164@6[6] 3=165@7[7]\n"
 	    "w0@0 \n"
 	    "w1@1 \n"
@@ -495,10 +512,10 @@ test_workers_cpus(void **state)
 	    "w5@5 eth0:1\n"
 	    "w6@6 eth0:2\n"
 	    "w7@7 eth0:3\n");
-	allowed = cpuset_format_list(topo->allowed);
+	allowed = cpuset_format_list(plan->topo->allowed);
 	assert_string_equal(allowed, "0-7");
 	free(allowed);
-	topology_free(topo);
+	plan_free(plan);
 	free(root);
 }
 
@@ -506,7 +523,7 @@ test_workers_cpus(void **state)
 static void
 test_workers_list(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("tg3");
 	const char	*eth0[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = eth0,
@@ -514,16 +531,16 @@ test_workers_list(void **state)
 			    .worker_cpus = "2,4,6,20", .exclude_cpus = "6" };
 
 	(void)state;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 tg3 irq 0=162@4[4] 1=163@5[5] 2=164@6[6] 3=165@7[7]\n"
 	    "w0@2 \n"
 	    "w1@4 eth0:0\n");
-	assert_int_equal(count_warnings(topo, "CPU 6 ", "skipped", NULL), 1);
-	assert_int_equal(count_warnings(topo, "CPU 20 ", "skipped", NULL), 1);
+	assert_int_equal(count_warnings(plan, "CPU 6 ", "skipped", NULL), 1);
+	assert_int_equal(count_warnings(plan, "CPU 20 ", "skipped", NULL), 1);
 	/* The queue processed on the excluded CPU 6 is served by none. */
-	assert_int_equal(count_warnings(topo, "eth0: queue 2 ", "CPU 6",
+	assert_int_equal(count_warnings(plan, "eth0: queue 2 ", "CPU 6",
 	    "no worker", NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	free(root);
 }
 
@@ -531,23 +548,23 @@ test_workers_list(void **state)
 static void
 test_exclude(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("mlx5");
 	const char	*eth0[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = eth0,
 			    .exclude_cpus = "0,2" };
 
 	(void)state;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 mlx5_core irq 0=30@0[0] 1=31@1[1] 2=32@2[2] 3=33@3[3]\n"
 	    "w0@1 eth0:1\n"
 	    "w1@3 eth0:3\n");
-	assert_int_equal(count_warnings(topo, "eth0: queue 0 ", "CPU 0",
+	assert_int_equal(count_warnings(plan, "eth0: queue 0 ", "CPU 0",
 	    "no worker", NULL), 1);
-	assert_int_equal(count_warnings(topo, "eth0: queue 2 ", "CPU 2",
+	assert_int_equal(count_warnings(plan, "eth0: queue 2 ", "CPU 2",
 	    "no worker", NULL), 1);
-	assert_int_equal(topo->warnings.n, 2);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 2);
+	plan_free(plan);
 	free(root);
 }
 
@@ -555,48 +572,48 @@ test_exclude(void **state)
 static void
 test_no_workers(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("mlx5");
 	const char	*eth0[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = eth0,
 			    .exclude_cpus = "0-3" };
 
 	(void)state;
-	assert_int_equal(discover(&run, &topo), -EINVAL);
-	assert_int_equal(topo->nworkers, 0);
-	assert_int_equal(count_warnings(topo, "no worker", "exclude_cpus",
+	assert_int_equal(discover(&run, &plan), -EINVAL);
+	assert_int_equal(plan->nworkers, 0);
+	assert_int_equal(count_warnings(plan, "no worker", "exclude_cpus",
 	    NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	/* Every queue on a CPU outside the allowed ones. */
 	run.exclude_cpus = "0";
 	run.ifaces = (const char *[]){ "eth1", NULL };
-	assert_int_equal(discover(&run, &topo), -EINVAL);
-	assert_int_equal(count_warnings(topo, "no worker: no queue is "
+	assert_int_equal(discover(&run, &plan), -EINVAL);
+	assert_int_equal(count_warnings(plan, "no worker: no queue is "
 	    "processed on a CPU the daemon may use (1-3)", NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	/* An explicit list with no allowed CPU. */
 	run.workers = TOPO_WORKERS_LIST;
 	run.worker_cpus = "0,9";
-	assert_int_equal(discover(&run, &topo), -EINVAL);
-	assert_int_equal(count_warnings(topo, "no worker: none of the listed",
+	assert_int_equal(discover(&run, &plan), -EINVAL);
+	assert_int_equal(count_warnings(plan, "no worker: none of the listed",
 	    NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	free(root);
 }
 
 static void
 test_missing_iface(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("mlx5");
 	const char	*names[] = { "eth0", "eth9", NULL };
 	struct run	 run = { .sysroot = root, .ifaces = names };
 
 	(void)state;
-	assert_int_equal(discover(&run, &topo), -ENODEV);
-	assert_int_equal(count_warnings(topo, "eth9: no such interface",
+	assert_int_equal(discover(&run, &plan), -ENODEV);
+	assert_int_equal(count_warnings(plan, "eth9: no such interface",
 	    "mlx5/sys/class/net/eth9", NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	free(root);
 }
 
@@ -875,7 +892,7 @@ static void
 test_4096_cpus(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	struct run	 run = { .sysroot = g->root };
 	char		 name[64], cpu[16], *path, *allowed;
 	unsigned int	 q, i;
@@ -910,41 +927,43 @@ test_4096_cpus(void **state)
 	assert_int_equal(fclose(f), 0);
 	free(path);
 
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->nifaces, 1);
-	assert_string_equal(topo->ifaces[0].name, "ens1f0np0");
-	assert_string_equal(topo->ifaces[0].driver, "mlx5_core");
-	assert_int_equal(topo->ifaces[0].source, TOPO_SOURCE_IRQ);
-	assert_int_equal(topo->ifaces[0].nqueues, 256);
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->topo->nifaces, 1);
+	assert_string_equal(plan->topo->ifaces[0].name, "ens1f0np0");
+	assert_string_equal(plan->topo->ifaces[0].driver, "mlx5_core");
+	assert_int_equal(plan->topo->ifaces[0].source, TOPO_SOURCE_IRQ);
+	assert_int_equal(plan->topo->ifaces[0].nqueues, 256);
 	for (q = 0; q < 256; q++) {
 		snprintf(cpu, sizeof(cpu), "%u", 4000 + q % 96);
-		assert_int_equal(topo->ifaces[0].queues[q].queue, q);
-		assert_int_equal(topo->ifaces[0].queues[q].irq, 100 + q);
-		assert_int_equal(topo->ifaces[0].queues[q].cpu, 4000 + q % 96);
-		assert_string_equal(topo->ifaces[0].queues[q].irq_cpus, cpu);
-		assert_null(topo->ifaces[0].queues[q].rps_cpus);
+		assert_int_equal(plan->topo->ifaces[0].queues[q].queue, q);
+		assert_int_equal(plan->topo->ifaces[0].queues[q].irq, 100 + q);
+		assert_int_equal(plan->topo->ifaces[0].queues[q].cpu,
+		    4000 + q % 96);
+		assert_string_equal(plan->topo->ifaces[0].queues[q].irq_cpus,
+		    cpu);
+		assert_null(plan->topo->ifaces[0].queues[q].rps_cpus);
 	}
-	assert_int_equal(topo->nworkers, 96);
+	assert_int_equal(plan->nworkers, 96);
 	for (i = 0; i < 96; i++) {
-		assert_int_equal(topo->workers[i].id, i);
-		assert_int_equal(topo->workers[i].cpu, 4000 + i);
-		assert_int_equal(topo->workers[i].queues.n, i < 64 ? 3 : 2);
+		assert_int_equal(plan->workers[i].id, i);
+		assert_int_equal(plan->workers[i].cpu, 4000 + i);
+		assert_int_equal(plan->workers[i].queues.n, i < 64 ? 3 : 2);
 		snprintf(name, sizeof(name), "ens1f0np0:%u", i + 96);
-		assert_string_equal(topo->workers[i].queues.v[1], name);
+		assert_string_equal(plan->workers[i].queues.v[1], name);
 	}
-	assert_non_null(allowed = cpuset_format_list(topo->allowed));
+	assert_non_null(allowed = cpuset_format_list(plan->topo->allowed));
 	assert_string_equal(allowed, "0-4095");
 	free(allowed);
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 
 	run.workers = TOPO_WORKERS_CPUS;
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->nworkers, 4096);
-	assert_int_equal(topo->workers[4095].cpu, 4095);
-	assert_int_equal(topo->workers[4000].queues.n, 3);
-	assert_int_equal(topo->workers[3999].queues.n, 0);
-	topology_free(topo);
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->nworkers, 4096);
+	assert_int_equal(plan->workers[4095].cpu, 4095);
+	assert_int_equal(plan->workers[4000].queues.n, 3);
+	assert_int_equal(plan->workers[3999].queues.n, 0);
+	plan_free(plan);
 }
 
 /* A bond over two NICs and a VLAN over the bond list the NICs. */
@@ -952,7 +971,7 @@ static void
 test_stacked(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*bond[] = { "bond0", NULL };
 	const char	*vlan[] = { "bond0.100", "eth1", NULL };
 	const char	*loop[] = { "loopa", NULL };
@@ -980,33 +999,33 @@ test_stacked(void **state)
 	gen_lower(g, "bond1", "eth0");
 	gen_lower(g, "bond1", "eth7");
 
-	topo = expect_map(&run, map);
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	plan = expect_map(&run, map);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	/* eth1, under the VLAN and asked for again, is listed once. */
 	run.ifaces = vlan;
-	topo = expect_map(&run, map);
-	topology_free(topo);
+	plan = expect_map(&run, map);
+	plan_free(plan);
 	/* Every interface: the hardware ones only. */
 	run.ifaces = NULL;
-	topo = expect_map(&run, map);
-	topology_free(topo);
+	plan = expect_map(&run, map);
+	plan_free(plan);
 	/* A loop of stacked devices is reported, not followed forever. */
 	run.ifaces = loop;
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->nifaces, 0);
-	assert_int_equal(count_warnings(topo, "loopa: stacked devices loop",
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->topo->nifaces, 0);
+	assert_int_equal(count_warnings(plan, "loopa: stacked devices loop",
 	    "(loopa -> loopb -> loopa)", NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	/* A lower device that went away is skipped, and said so. */
 	run.ifaces = gone;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe irq 0=41@0[0] 1=42@1[1]\n"
 	    "w0@0 eth0:0\n"
 	    "w1@1 eth0:1\n");
-	assert_int_equal(count_warnings(topo, "bond1: lower device eth7 is "
+	assert_int_equal(count_warnings(plan, "bond1: lower device eth7 is "
 	    "gone", NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 }
 
 /*
@@ -1017,21 +1036,21 @@ static void
 test_rps(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", "lo", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 
 	gen_two_nics(g);
 	gen_write(g, "c\n", "sys/class/net/eth0/queues/rx-1/rps_cpus");
 	gen_write(g, "8\n", "sys/class/net/lo/queues/rx-0/rps_cpus");
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe irq 0=41@0[0] 1=42@2[1]{2-3}\n"
 	    "lo unknown rps 0=-@3{3}\n"
 	    "w0@0 eth0:0\n"
 	    "w1@2 eth0:1\n"
 	    "w2@3 lo:0\n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 }
 
 /*
@@ -1042,40 +1061,40 @@ static void
 test_fallback(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "lo", NULL };
 	const char	*veth[] = { "veth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 
 	gen_two_nics(g);
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "lo unknown cpus 0=-@-\n"
 	    "w0@0 \n"
 	    "w1@1 \n"
 	    "w2@2 \n"
 	    "w3@3 \n");
-	assert_int_equal(topo->warnings.n, 0);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 0);
+	plan_free(plan);
 	gen_virtual(g, "veth1", 1);
 	run.ifaces = veth;
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "veth1 unknown cpus 0=-@-\n"
 	    "w0@0 \n"
 	    "w1@1 \n"
 	    "w2@2 \n"
 	    "w3@3 \n");
-	assert_int_equal(count_warnings(topo, "veth1: no per-queue IRQs and "
+	assert_int_equal(count_warnings(plan, "veth1: no per-queue IRQs and "
 	    "no RPS; one worker per allowed CPU", NULL), 1);
-	assert_int_equal(topo->warnings.n, 1);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 1);
+	plan_free(plan);
 	run.ifaces = names;
 	run.exclude_cpus = "0";
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "lo unknown cpus 0=-@-\n"
 	    "w0@1 \n"
 	    "w1@2 \n"
 	    "w2@3 \n");
-	topology_free(topo);
+	plan_free(plan);
 }
 
 /*
@@ -1086,7 +1105,7 @@ static void
 test_auto_virtual(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	struct run	 run = { .sysroot = g->root };
 
 	gen_cpus(g, "0-1\n");
@@ -1096,13 +1115,13 @@ test_auto_virtual(void **state)
 	gen_virtual(g, "veth1", 2);
 	gen_virtual(g, "eth0", 1);
 	gen_write(g, "bond0\n", "sys/class/net/bonding_masters");
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 unknown cpus 0=-@-\n"
 	    "veth1 unknown cpus 0=-@- 1=-@-\n"
 	    "w0@0 \n"
 	    "w1@1 \n");
-	assert_int_equal(topo->warnings.n, 2);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 2);
+	plan_free(plan);
 }
 
 /* Broken affinity files: a warning naming the file, never a crash. */
@@ -1110,7 +1129,7 @@ static void
 test_bad_affinity(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", "eth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 	char		*path;
@@ -1126,30 +1145,30 @@ test_bad_affinity(void **state)
 	gen_write(g, "not a mask\n", "sys/class/net/eth1/queues/rx-1/"
 	    "rps_cpus");
 	gen_write(g, "yes\n", "sys/class/net/eth1/threaded");
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(count_warnings(topo, "eth0: queue 1", path, NULL), 1);
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(count_warnings(plan, "eth0: queue 1", path, NULL), 1);
 	free(path);
 	assert_non_null(path = sysroot_path(g->root,
 	    "proc/irq/44/effective_affinity_list"));
-	assert_int_equal(count_warnings(topo, "eth1: queue 0", path, NULL), 1);
+	assert_int_equal(count_warnings(plan, "eth1: queue 0", path, NULL), 1);
 	free(path);
 	assert_non_null(path = sysroot_path(g->root,
 	    "sys/class/net/eth1/queues/rx-1/rps_cpus"));
-	assert_int_equal(count_warnings(topo, "eth1: queue 1", path, NULL), 1);
+	assert_int_equal(count_warnings(plan, "eth1: queue 1", path, NULL), 1);
 	free(path);
 	assert_non_null(path = sysroot_path(g->root,
 	    "sys/class/net/eth1/threaded"));
-	assert_int_equal(count_warnings(topo, "eth1: malformed", path, NULL),
+	assert_int_equal(count_warnings(plan, "eth1: malformed", path, NULL),
 	    1);
 	free(path);
 	/* The IRQs are still known; the queues' CPUs are not. */
-	assert_int_equal(topo->ifaces[0].queues[1].irq, 42);
-	assert_int_equal(topo->ifaces[0].queues[1].cpu, -1);
-	assert_int_equal(topo->ifaces[1].queues[0].irq, 44);
-	assert_int_equal(topo->ifaces[1].queues[0].cpu, -1);
-	assert_int_equal(topo->ifaces[1].queues[1].cpu, 3);
-	assert_int_equal(topo->nworkers, 2);
-	topology_free(topo);
+	assert_int_equal(plan->topo->ifaces[0].queues[1].irq, 42);
+	assert_int_equal(plan->topo->ifaces[0].queues[1].cpu, -1);
+	assert_int_equal(plan->topo->ifaces[1].queues[0].irq, 44);
+	assert_int_equal(plan->topo->ifaces[1].queues[0].cpu, -1);
+	assert_int_equal(plan->topo->ifaces[1].queues[1].cpu, 3);
+	assert_int_equal(plan->nworkers, 2);
+	plan_free(plan);
 }
 
 /*
@@ -1161,28 +1180,28 @@ static void
 test_irq_moving(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", "eth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 
 	gen_two_nics(g);
 	gen_write(g, "3\n", "proc/irq/41/smp_affinity_list");
 	gen_write(g, "1\n", "proc/irq/42/smp_affinity_list");
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->ifaces[0].queues[0].cpu, 0);
-	assert_int_equal(topo->ifaces[0].queues[0].moving_to, 3);
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].cpu, 0);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].moving_to, 3);
 	/* Written and delivered: settled. */
-	assert_int_equal(topo->ifaces[0].queues[1].cpu, 1);
-	assert_int_equal(topo->ifaces[0].queues[1].moving_to, -1);
+	assert_int_equal(plan->topo->ifaces[0].queues[1].cpu, 1);
+	assert_int_equal(plan->topo->ifaces[0].queues[1].moving_to, -1);
 	/* "0-3": not a move to one CPU. */
-	assert_int_equal(topo->ifaces[1].queues[0].moving_to, -1);
-	topology_free(topo);
+	assert_int_equal(plan->topo->ifaces[1].queues[0].moving_to, -1);
+	plan_free(plan);
 	/* It arrived. */
 	gen_write(g, "3\n", "proc/irq/41/effective_affinity_list");
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->ifaces[0].queues[0].cpu, 3);
-	assert_int_equal(topo->ifaces[0].queues[0].moving_to, -1);
-	topology_free(topo);
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].cpu, 3);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].moving_to, -1);
+	plan_free(plan);
 }
 
 /* irqmap's warnings about /proc/interrupts reach the caller. */
@@ -1190,7 +1209,7 @@ static void
 test_bad_interrupts(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 	char		*path;
@@ -1200,14 +1219,14 @@ test_bad_interrupts(void **state)
 	    " 40:  0  0  0  0  PCI-MSI-edge  eth0\n"
 	    " 41:  0  0  0  0  PCI-MSI-edge  eth0-TxRx-0\n"
 	    " 4x2: 0  zero  PCI-MSI-edge  eth0-TxRx-1\n");
-	assert_int_equal(discover(&run, &topo), 0);
+	assert_int_equal(discover(&run, &plan), 0);
 	assert_non_null(path = sysroot_path(g->root, "proc/interrupts"));
-	assert_int_equal(count_warnings(topo, path, NULL), 1);
+	assert_int_equal(count_warnings(plan, path, NULL), 1);
 	free(path);
 	/* Names come from /proc/irq/N first: both queues are still found. */
-	assert_int_equal(topo->ifaces[0].queues[0].irq, 41);
-	assert_int_equal(topo->ifaces[0].queues[1].irq, 42);
-	topology_free(topo);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].irq, 41);
+	assert_int_equal(plan->topo->ifaces[0].queues[1].irq, 42);
+	plan_free(plan);
 }
 
 /*
@@ -1218,7 +1237,7 @@ static void
 test_missing_files(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 	char		*path;
@@ -1226,23 +1245,23 @@ test_missing_files(void **state)
 	gen_two_nics(g);
 	assert_non_null(path = sysroot_path(g->root, "proc/interrupts"));
 	assert_int_equal(unlink(path), 0);
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth1 ixgbe irq 0=44@2[2] 1=45@3[3]\n"
 	    "w0@2 eth1:0\n"
 	    "w1@3 eth1:1\n");
-	assert_int_equal(count_warnings(topo, "cannot read ", path,
+	assert_int_equal(count_warnings(plan, "cannot read ", path,
 	    strerror(ENOENT), NULL), 1);
-	assert_int_equal(topo->warnings.n, 1);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 1);
+	plan_free(plan);
 	free(path);
 
 	assert_non_null(path = sysroot_path(g->root,
 	    "sys/devices/system/cpu/online"));
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(discover(&run, &topo), -ENOENT);
-	assert_int_equal(count_warnings(topo, "cannot tell which CPUs", path,
+	assert_int_equal(discover(&run, &plan), -ENOENT);
+	assert_int_equal(count_warnings(plan, "cannot tell which CPUs", path,
 	    NULL), 1);
-	topology_free(topo);
+	plan_free(plan);
 	free(path);
 }
 
@@ -1254,7 +1273,7 @@ static void
 test_contested(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 
@@ -1262,14 +1281,14 @@ test_contested(void **state)
 	gen_write(g, "msix\n",
 	    "sys/devices/pci0000:00/0000:04:00.0/msi_irqs/46");
 	gen_irq(g, 46, "eth0-TxRx-1", "3\n", "0-3\n");
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe irq 0=41@0[0] 1=42@1[1]\n"
 	    "w0@0 eth0:0\n"
 	    "w1@1 eth0:1\n");
-	assert_int_equal(count_warnings(topo, "eth0: queue 1: IRQs 42 and 46 "
+	assert_int_equal(count_warnings(plan, "eth0: queue 1: IRQs 42 and 46 "
 	    "both name it; using IRQ 42", NULL), 1);
-	assert_int_equal(topo->warnings.n, 1);
-	topology_free(topo);
+	assert_int_equal(nwarnings(plan), 1);
+	plan_free(plan);
 }
 
 /* ---- Printers. ---- */
@@ -1299,13 +1318,13 @@ json_check_queue(json_t *q)
 
 /* The document "topology --json" prints, as text and read back. */
 static json_t *
-print_json(const struct topology *topo)
+print_json(const struct plan *plan)
 {
 	json_error_t	 err;
 	json_t		*doc;
 	char		*buf;
 
-	assert_non_null(doc = topology_json(topo));
+	assert_non_null(doc = topology_json(plan));
 	buf = json_dumps(doc, JSON_INDENT(2));
 	json_decref(doc);
 	assert_non_null(buf);
@@ -1320,7 +1339,7 @@ static void
 test_json(void **state)
 {
 	struct gen	*g = *state;
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", "veth1", NULL };
 	struct run	 run = { .sysroot = g->root, .ifaces = names };
 	json_t		*doc, *ifaces, *ifc, *q, *w, *v;
@@ -1329,9 +1348,9 @@ test_json(void **state)
 	gen_two_nics(g);
 	/* Not lo, whose fallback is no warning: the list gets one. */
 	gen_virtual(g, "veth1", 1);
-	assert_int_equal(discover(&run, &topo), 0);
-	doc = print_json(topo);
-	topology_free(topo);
+	assert_int_equal(discover(&run, &plan), 0);
+	doc = print_json(plan);
+	plan_free(plan);
 
 	ifaces = json_object_get(doc, "interfaces");
 	assert_true(json_is_array(ifaces));
@@ -1391,16 +1410,16 @@ test_json(void **state)
 static void
 test_table(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	char		*root = fixture("i40e"), *buf = NULL;
 	struct run	 run = { .sysroot = root };
 	size_t		 len = 0;
 	FILE		*f;
 
 	(void)state;
-	assert_int_equal(discover(&run, &topo), 0);
+	assert_int_equal(discover(&run, &plan), 0);
 	assert_non_null(f = open_memstream(&buf, &len));
-	assert_int_equal(topology_print_table(f, topo), 0);
+	assert_int_equal(topology_print_table(f, plan), 0);
 	assert_int_equal(fclose(f), 0);
 	print_message("%s", buf);
 	assert_non_null(strstr(buf, "eth0  driver i40e  source irq\n"));
@@ -1411,7 +1430,7 @@ test_table(void **state)
 	assert_non_null(strstr(buf, "  worker  cpu  queues\n"
 	    "       0    0  eth0:0\n"));
 	assert_non_null(strstr(buf, "allowed CPUs: 0-3\n"));
-	topology_free(topo);
+	plan_free(plan);
 	free(buf);
 	free(root);
 }
@@ -1477,7 +1496,7 @@ test_netlink(void **state)
 {
 	const struct netdev_nl_rxq	 ans[] = { { 1, 41 }, { 0, 42 } };
 	struct gen			*g = *state;
-	struct topology			*topo;
+	struct plan			*plan;
 	const char			*names[] = { "eth0", NULL };
 	struct run			 run = { .sysroot = g->root,
 					    .ifaces = names,
@@ -1485,14 +1504,14 @@ test_netlink(void **state)
 
 	gen_two_nics_ifindex(g);
 	nl_fake_set(0, ans, ARRAY_SIZE(ans));
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe netlink 0=42@1[1] 1=41@0[0]\n"
 	    "w0@0 eth0:1\n"
 	    "w1@1 eth0:0\n");
-	assert_int_equal(topo->warnings.n, 0);
+	assert_int_equal(nwarnings(plan), 0);
 	assert_int_equal(nl_fake.nasked, 1);
 	assert_int_equal(nl_fake.asked[0], 2);
-	topology_free(topo);
+	plan_free(plan);
 }
 
 /*
@@ -1507,7 +1526,7 @@ test_netlink_partial(void **state)
 					    { 2, 45 } };
 	const struct netdev_nl_rxq	 dup[] = { { 0, 43 }, { 0, 44 } };
 	struct gen			*g = *state;
-	struct topology			*topo;
+	struct plan			*plan;
 	const char			*names[] = { "eth0", NULL };
 	struct run			 run = { .sysroot = g->root,
 					    .ifaces = names,
@@ -1519,28 +1538,28 @@ test_netlink_partial(void **state)
 
 	gen_two_nics_ifindex(g);
 	nl_fake_set(0, part, ARRAY_SIZE(part));
-	topo = expect_map(&run, by_name);
-	assert_int_equal(topo->warnings.n, 0);
+	plan = expect_map(&run, by_name);
+	assert_int_equal(nwarnings(plan), 0);
 	assert_int_equal(nl_fake.nasked, 1);
-	topology_free(topo);
+	plan_free(plan);
 
 	/* Three queues named, the first two of them sysfs's: still whole. */
 	nl_fake_set(0, other, ARRAY_SIZE(other));
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe netlink 0=43@0[0] 1=44@2[2]\n"
 	    "w0@0 eth0:0\n"
 	    "w1@2 eth0:1\n");
-	topology_free(topo);
+	plan_free(plan);
 
 	nl_fake_set(0, dup, ARRAY_SIZE(dup));
-	topo = expect_map(&run, by_name);
-	topology_free(topo);
+	plan = expect_map(&run, by_name);
+	plan_free(plan);
 
 	nl_fake_set(-ENOENT, NULL, 0);
-	topo = expect_map(&run, by_name);
-	assert_int_equal(topo->warnings.n, 0);
+	plan = expect_map(&run, by_name);
+	assert_int_equal(nwarnings(plan), 0);
 	assert_int_equal(nl_fake.nasked, 1);
-	topology_free(topo);
+	plan_free(plan);
 }
 
 /*
@@ -1552,7 +1571,7 @@ test_netlink_not_asked(void **state)
 {
 	const struct netdev_nl_rxq	 ans[] = { { 0, 42 }, { 1, 41 } };
 	struct gen			*g = *state;
-	struct topology			*topo;
+	struct plan			*plan;
 	const char			*names[] = { "eth0", "lo", NULL };
 	struct run			 run = { .sysroot = g->root,
 					    .ifaces = names,
@@ -1561,13 +1580,13 @@ test_netlink_not_asked(void **state)
 	gen_two_nics(g);
 	gen_write(g, "1\n", "sys/devices/virtual/net/lo/ifindex");
 	nl_fake_set(0, ans, ARRAY_SIZE(ans));
-	topo = expect_map(&run,
+	plan = expect_map(&run,
 	    "eth0 ixgbe irq 0=41@0[0] 1=42@1[1]\n"
 	    "lo unknown cpus 0=-@-\n"
 	    "w0@0 eth0:0\n"
 	    "w1@1 eth0:1\n");
 	assert_int_equal(nl_fake.nasked, 0);
-	topology_free(topo);
+	plan_free(plan);
 }
 
 /* ---- This machine. ---- */
@@ -1605,26 +1624,26 @@ machine_virtio_rx_irq(void)
 static void
 test_machine(void **state)
 {
-	struct topology	*topo;
+	struct plan	*plan;
 	const char	*names[] = { "eth0", NULL };
 	struct run	 run = { .sysroot = "/", .ifaces = names };
 
 	(void)state;
-	assert_int_equal(discover(&run, &topo), 0);
-	assert_int_equal(topo->nifaces, 1);
-	assert_string_equal(topo->ifaces[0].name, "eth0");
-	assert_string_equal(topo->ifaces[0].driver, "virtio_net");
+	assert_int_equal(discover(&run, &plan), 0);
+	assert_int_equal(plan->topo->nifaces, 1);
+	assert_string_equal(plan->topo->ifaces[0].name, "eth0");
+	assert_string_equal(plan->topo->ifaces[0].driver, "virtio_net");
 	/* Netlink where the kernel and virtio_net link NAPIs to IRQs. */
 	print_message("eth0: source %s\n",
-	    topology_source_name(topo->ifaces[0].source));
-	assert_true(topo->ifaces[0].source == TOPO_SOURCE_NETLINK ||
-	    topo->ifaces[0].source == TOPO_SOURCE_IRQ);
-	assert_true(topo->ifaces[0].nqueues >= 1);
-	assert_int_equal(topo->ifaces[0].queues[0].queue, 0);
-	assert_int_equal(topo->ifaces[0].queues[0].irq, machine_irq);
-	assert_true(topo->ifaces[0].queues[0].cpu >= 0);
-	assert_true(topo->nworkers >= 1);
-	topology_free(topo);
+	    topology_source_name(plan->topo->ifaces[0].source));
+	assert_true(plan->topo->ifaces[0].source == TOPO_SOURCE_NETLINK ||
+	    plan->topo->ifaces[0].source == TOPO_SOURCE_IRQ);
+	assert_true(plan->topo->ifaces[0].nqueues >= 1);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].queue, 0);
+	assert_int_equal(plan->topo->ifaces[0].queues[0].irq, machine_irq);
+	assert_true(plan->topo->ifaces[0].queues[0].cpu >= 0);
+	assert_true(plan->nworkers >= 1);
+	plan_free(plan);
 }
 
 int

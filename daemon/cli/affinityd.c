@@ -96,20 +96,20 @@ affinityd_load(const char *path, struct config **conf)
 static int
 affinityd_check_plan(const struct config *conf, const char *what)
 {
-	struct topology	*topo = NULL;
+	struct plan	*plan = NULL;
 	int		 r;
 
 	log_setlevel(LOG_LEVEL_WARNING);	/* -t prints errors, or OK */
-	r = plan_conf_discover(conf, NULL, NULL, 0, &topo);
-	if (r == 0 && topo != NULL && topo->nworkers > 0) {
-		topology_free(topo);
+	r = plan_conf_discover(conf, NULL, NULL, 0, &plan);
+	if (r == 0 && plan != NULL && plan->nworkers > 0) {
+		plan_free(plan);
 		return 0;
 	}
-	if (topo != NULL)		/* they say why */
-		plan_conf_log_warnings(topo);
+	if (plan != NULL)		/* they say why */
+		plan_conf_log_warnings(plan);
 	log_cmd_error("%s: no worker plan: %s", what, r < 0 ? strerror(-r) :
 	    "no usable CPU");
-	topology_free(topo);
+	plan_free(plan);
 	return EXIT_CONFIG;
 }
 

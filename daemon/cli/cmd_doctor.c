@@ -169,7 +169,7 @@ cmd_doctor_check(const char *path, const char *sysroot,
 {
 	struct doctor_host	 host;
 	struct config		*conf = NULL;
-	struct topology		*topo = NULL;
+	struct plan		*plan = NULL;
 	int			 r;
 
 	if ((r = cmd_doctor_config(path, &conf, rep)) < 0 || conf == NULL)
@@ -177,16 +177,16 @@ cmd_doctor_check(const char *path, const char *sysroot,
 	memset(&host, 0, sizeof(host));
 	host.sysroot = sysroot;
 	host.conf = conf;
-	host.plan_error = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
+	host.plan_error = plan_conf_discover(conf, sysroot, NULL, 0, &plan);
 	*plan_error = host.plan_error;
-	if (topo != NULL)
-		plan_conf_log_warnings(topo);
-	host.topo = topo;
+	if (plan != NULL)
+		plan_conf_log_warnings(plan);
+	host.plan = plan;
 	if (host.plan_error == -ENOMEM)
 		r = -ENOMEM;
 	else
 		r = doctor_run(&host, rep);
-	topology_free(topo);
+	plan_free(plan);
 	config_free(conf);
 	return r;
 }

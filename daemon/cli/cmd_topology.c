@@ -45,7 +45,7 @@ cmd_topology_usage(FILE *out)
  * self-test, which says nothing about a --sysroot tree.
  */
 static int
-cmd_topology_steering(const struct config *conf, const struct topology *topo,
+cmd_topology_steering(const struct config *conf, const struct plan *plan,
     const char *sysroot, struct steer_decision *dec)
 {
 	if (conf->steering == STEERING_AUTO && sysroot != NULL &&
@@ -54,12 +54,12 @@ cmd_topology_steering(const struct config *conf, const struct topology *topo,
 		    "runs on this machine, not on a --sysroot tree");
 		return 0;
 	}
-	steering_choose(conf->steering, topo->allowed, dec);
+	steering_choose(conf->steering, plan->topo->allowed, dec);
 	return 1;
 }
 
 static int
-cmd_topology_print(const struct config *conf, const struct topology *topo,
+cmd_topology_print(const struct config *conf, const struct plan *plan,
     const char *sysroot, int json)
 {
 	struct steer_decision	 dec;
@@ -67,17 +67,17 @@ cmd_topology_print(const struct config *conf, const struct topology *topo,
 	json_t			*root;
 	int			 known, r = 0;
 
-	known = cmd_topology_steering(conf, topo, sysroot, &dec);
+	known = cmd_topology_steering(conf, plan, sysroot, &dec);
 	if (!json) {
 		if (cli_text_open(&t) < 0)
 			return -1;
-		r = topology_print_table(t.f, topo);
+		r = topology_print_table(t.f, plan);
 		fprintf(t.f, "steering %s (%s): %s\n", known ?
 		    steer_method_name(dec.method) : "unknown",
 		    steering_name(conf->steering), dec.reason);
 		return cli_text_close(&t, stdout) < 0 || r < 0 ? -1 : 0;
 	}
-	if ((root = topology_json(topo)) == NULL ||
+	if ((root = topology_json(plan)) == NULL ||
 	    json_object_set_new(root, "version",
 	    json_integer(TOPOLOGY_JSON_VERSION)) == -1 ||
 	    json_object_set_new(root, "steering", json_pack("{s:o, s:s, s:s}",
@@ -102,7 +102,7 @@ cmd_topology(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config	*conf = NULL;
-	struct topology	*topo = NULL;
+	struct plan	*plan = NULL;
 	struct strv	 ifaces = { 0 };
 	const char	*path = NULL, *sysroot = NULL;
 	int		 ch, json = 0, r, status = 0;
@@ -133,19 +133,19 @@ cmd_topology(int argc, char *argv[])
 	    (r = cmd_config_load(path, &conf)) != 0)
 		goto out_status;
 	/* Without -c, the built-in defaults: what the daemon would serve. */
-	r = plan_conf_discover(conf, sysroot, &ifaces, 0, &topo);
-	if (topo != NULL)
-		plan_conf_log_warnings(topo);
+	r = plan_conf_discover(conf, sysroot, &ifaces, 0, &plan);
+	if (plan != NULL)
+		plan_conf_log_warnings(plan);
 	if (r < 0) {
 		log_cmd_error("affinityd: topology: %s",
 		    read_file_error(r, NULL));
 		r = r == -ENODEV ? EXIT_DATAERR : EXIT_OSERR;
 		goto out_status;
 	}
-	status = cmd_topology_print(conf, topo, sysroot, json);
+	status = cmd_topology_print(conf, plan, sysroot, json);
 	r = status < 0 ? EXIT_OSERR : 0;
 out_status:
-	topology_free(topo);
+	plan_free(plan);
 	config_free(conf);
 	strv_free(&ifaces);
 	return r;

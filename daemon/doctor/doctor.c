@@ -27,7 +27,7 @@ doctor_check_plan(const struct doctor_host *host, struct doctor_report *rep)
 	char			*list;
 	size_t			 i, nqueues = 0;
 
-	if (host->topo == NULL || host->topo->nworkers == 0) {
+	if (host->plan == NULL || host->plan->nworkers == 0) {
 		f = doctor_add(rep, "plan", DOCTOR_FAIL, "no worker plan: %s",
 		    host->plan_error == -EINVAL || host->plan_error == 0 ?
 		    "no CPU the daemon may use processes a queue or is "
@@ -37,20 +37,20 @@ doctor_check_plan(const struct doctor_host *host, struct doctor_report *rep)
 		    "options to see the queues and the warnings that say why");
 		return 0;
 	}
-	if (plan_worker_cpus(host->topo, &cpus) < 0)
+	if (plan_worker_cpus(host->plan, &cpus) < 0)
 		return -ENOMEM;
 	list = cpuset_format_list(cpus);
 	cpuset_free(cpus);
 	if (list == NULL)
 		return -ENOMEM;
-	for (i = 0; i < host->topo->nifaces; i++)
-		nqueues += host->topo->ifaces[i].nqueues;
+	for (i = 0; i < host->plan->topo->nifaces; i++)
+		nqueues += host->plan->topo->ifaces[i].nqueues;
 	doctor_add(rep, "plan", DOCTOR_OK, "%zu worker%s on CPU%s %s for %zu "
-	    "RX queue%s of %zu interface%s", host->topo->nworkers,
-	    host->topo->nworkers == 1 ? "" : "s",
-	    host->topo->nworkers == 1 ? "" : "s", list, nqueues,
-	    nqueues == 1 ? "" : "s", host->topo->nifaces,
-	    host->topo->nifaces == 1 ? "" : "s");
+	    "RX queue%s of %zu interface%s", host->plan->nworkers,
+	    host->plan->nworkers == 1 ? "" : "s",
+	    host->plan->nworkers == 1 ? "" : "s", list, nqueues,
+	    nqueues == 1 ? "" : "s", host->plan->topo->nifaces,
+	    host->plan->topo->nifaces == 1 ? "" : "s");
 	free(list);
 	return 0;
 }
@@ -59,7 +59,7 @@ static int
 doctor_check_irqbalance_host(const struct doctor_host *host,
     struct doctor_report *rep)
 {
-	return doctor_check_irqbalance(host->sysroot, host->topo, rep);
+	return doctor_check_irqbalance(host->sysroot, host->plan->topo, rep);
 }
 
 static int
@@ -100,7 +100,7 @@ doctor_run(const struct doctor_host *host, struct doctor_report *rep)
 	size_t	 i;
 	int	 planned;
 
-	planned = host->topo != NULL && host->topo->nworkers > 0;
+	planned = host->plan != NULL && host->plan->nworkers > 0;
 	for (i = 0; i < ARRAY_SIZE(checks); i++)
 		if ((planned || !checks[i].needs_plan) &&
 		    checks[i].check(host, rep) < 0)

@@ -16,6 +16,7 @@
 struct config;
 struct cpuset;
 struct steer_result;
+struct plan;
 struct topology;
 
 enum doctor_status {
@@ -42,7 +43,7 @@ struct doctor_report {
 struct doctor_host {
 	const char		*sysroot;	/* NULL: this machine */
 	const struct config	*conf;
-	const struct topology	*topo;		/* NULL: no plan could be made */
+	const struct plan	*plan;		/* NULL: no plan could be made */
 	int			 plan_error;	/* 0, or discovery's -errno */
 	/*
 	 * Stands in for steer_selftest() (tests); NULL: the real one, run

@@ -51,9 +51,9 @@ doctor_cpus(const struct doctor_host *host, struct doctor_cpus *c)
 
 	memset(c, 0, sizeof(*c));
 	if ((r = cpuset_allowed(host->sysroot, &c->allowed)) < 0 ||
-	    (r = plan_worker_cpus(host->topo, &c->workers)) < 0)
+	    (r = plan_worker_cpus(host->plan, &c->workers)) < 0)
 		return r;
-	r = bind_housekeeping_cpus(c->allowed, host->topo, &c->hk);
+	r = bind_housekeeping_cpus(c->allowed, host->plan, &c->hk);
 	if (r < 0 && r != -ENOSPC)
 		return r;
 	c->workers_list = cpuset_format_list(c->workers);
@@ -456,7 +456,7 @@ doctor_cpuset_report(const struct doctor_host *host, const char *source,
 
 	list = cpuset_format_list(set);
 	hid = cpuset_format_list(hidden);
-	queues = doctor_hidden_queues(host->topo, hidden);
+	queues = doctor_hidden_queues(host->plan->topo, hidden);
 	if (list == NULL || hid == NULL || queues == NULL)
 		goto out;
 	r = 0;
@@ -575,11 +575,11 @@ doctor_check_cpu_quota(const struct doctor_host *host,
 	free(dir);
 	if (r < 0)
 		return r;
-	if (found && least < (double)host->topo->nworkers) {
+	if (found && least < (double)host->plan->nworkers) {
 		f = doctor_add(rep, "cpu-quota", DOCTOR_WARN, "the cgroup of "
 		    "this process may use %.2f CPUs' time (cpu.max), less than "
 		    "its %zu workers: they are throttled under load", least,
-		    host->topo->nworkers);
+		    host->plan->nworkers);
 		doctor_fix(rep, f, "raise or drop the quota (CPUQuota= of the "
 		    "unit or slice, or cpu.max of the cgroup)");
 	} else

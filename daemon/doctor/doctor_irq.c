@@ -17,6 +17,7 @@
 #include "common/cpuset.h"
 #include "doctor/doctor.h"
 #include "topology/irqcheck.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -141,7 +142,7 @@ doctor_queue(const struct doctor_host *host, const struct topo_iface *ifc,
 int
 doctor_check_queues(const struct doctor_host *host, struct doctor_report *rep)
 {
-	const struct topology	*topo = host->topo;
+	const struct topology	*topo = host->plan->topo;
 	const struct topo_iface	*ifc;
 	struct cpuset		*online = NULL;
 	size_t			 i, j, nirqs = 0;
@@ -196,15 +197,15 @@ doctor_queue_list(const struct strv *queues)
 
 /* queue-sharing: a worker CPU that processes several queues. */
 static int
-doctor_check_sharing(const struct topology *topo, struct doctor_report *rep)
+doctor_check_sharing(const struct plan *plan, struct doctor_report *rep)
 {
-	const struct topo_worker	*w;
+	const struct plan_worker	*w;
 	struct doctor_finding		*f;
 	size_t				 i, shared = 0;
 	char				*list;
 
-	for (i = 0; i < topo->nworkers; i++) {
-		w = &topo->workers[i];
+	for (i = 0; i < plan->nworkers; i++) {
+		w = &plan->workers[i];
 		if (w->queues.n < 2)
 			continue;
 		if ((list = doctor_queue_list(&w->queues)) == NULL)
@@ -228,7 +229,7 @@ doctor_check_sharing(const struct topology *topo, struct doctor_report *rep)
 
 /* worker-queues: worker CPUs that process no queue. */
 static int
-doctor_check_idle(const struct topology *topo, struct doctor_report *rep)
+doctor_check_idle(const struct plan *plan, struct doctor_report *rep)
 {
 	struct doctor_finding	*f;
 	struct cpuset		*idle;
@@ -238,9 +239,9 @@ doctor_check_idle(const struct topology *topo, struct doctor_report *rep)
 
 	if ((idle = cpuset_new()) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < topo->nworkers && r == 0; i++)
-		if (topo->workers[i].queues.n == 0)
-			r = cpuset_add(idle, topo->workers[i].cpu);
+	for (i = 0; i < plan->nworkers && r == 0; i++)
+		if (plan->workers[i].queues.n == 0)
+			r = cpuset_add(idle, plan->workers[i].cpu);
 	if (r < 0 || (list = cpuset_format_list(idle)) == NULL) {
 		cpuset_free(idle);
 		return -ENOMEM;
@@ -274,7 +275,7 @@ int
 doctor_check_workers(const struct doctor_host *host,
     struct doctor_report *rep)
 {
-	const struct topology	*topo = host->topo;
+	const struct topology	*topo = host->plan->topo;
 	size_t			 i, j;
 	int			 r, mapped = 0;
 
@@ -287,7 +288,7 @@ doctor_check_workers(const struct doctor_host *host,
 		    "each flow is served where it was processed");
 		return 0;
 	}
-	if ((r = doctor_check_sharing(topo, rep)) < 0)
+	if ((r = doctor_check_sharing(host->plan, rep)) < 0)
 		return r;
-	return doctor_check_idle(topo, rep);
+	return doctor_check_idle(host->plan, rep);
 }

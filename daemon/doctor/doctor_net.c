@@ -114,7 +114,7 @@ doctor_rfs_queues(const char *sysroot, const struct topo_iface *ifc,
 static int
 doctor_check_rfs(const struct doctor_host *host, struct doctor_report *rep)
 {
-	const struct topology	*topo = host->topo;
+	const struct topology	*topo = host->plan->topo;
 	struct doctor_finding	*f;
 	unsigned long long	 entries = 0;
 	size_t			 i, n = 0;
@@ -151,7 +151,7 @@ doctor_check_rps(const struct doctor_host *host, struct doctor_report *rep)
 {
 	int	 r;
 
-	if ((r = doctor_check_rps_cpus(host->topo, rep)) < 0)
+	if ((r = doctor_check_rps_cpus(host->plan->topo, rep)) < 0)
 		return r;
 	return doctor_check_rfs(host, rep);
 }
@@ -243,11 +243,11 @@ doctor_check_xps(const struct doctor_host *host, struct doctor_report *rep)
 	size_t		 i;
 	int		 r = 0;
 
-	if (plan_worker_cpus(host->topo, &workers) < 0)
+	if (plan_worker_cpus(host->plan, &workers) < 0)
 		return -ENOMEM;
-	for (i = 0; i < host->topo->nifaces && r == 0; i++)
-		r = doctor_xps_iface(host->sysroot, &host->topo->ifaces[i],
-		    workers, rep);
+	for (i = 0; i < host->plan->topo->nifaces && r == 0; i++)
+		r = doctor_xps_iface(host->sysroot,
+		    &host->plan->topo->ifaces[i], workers, rep);
 	cpuset_free(workers);
 	return r;
 }
@@ -264,8 +264,8 @@ doctor_check_threaded(const struct doctor_host *host,
 	size_t			 i, on = 0;
 	int			 r;
 
-	for (i = 0; i < host->topo->nifaces; i++) {
-		ifc = &host->topo->ifaces[i];
+	for (i = 0; i < host->plan->topo->nifaces; i++) {
+		ifc = &host->plan->topo->ifaces[i];
 		snprintf(rel, sizeof(rel), "sys/class/net/%s/threaded",
 		    ifc->name);
 		if ((r = doctor_read_uint(host->sysroot, rel, &v, NULL)) ==
@@ -420,7 +420,7 @@ doctor_nofile_need(const struct doctor_host *host)
 
 	worker = (unsigned long long)host->conf->max_connections +
 	    host->conf->nlisteners + DOCTOR_NOFILE_SPARE;
-	master = (unsigned long long)host->topo->nworkers *
+	master = (unsigned long long)host->plan->nworkers *
 	    (host->conf->nlisteners + 1) + DOCTOR_NOFILE_SPARE;
 	return worker > master ? worker : master;
 }
@@ -435,7 +435,7 @@ doctor_check_file_max(const struct doctor_host *host,
 	int			 r;
 
 	total = (unsigned long long)host->conf->max_connections *
-	    host->topo->nworkers;
+	    host->plan->nworkers;
 	r = doctor_read_uint(host->sysroot, "proc/sys/fs/file-max", &max, NULL);
 	if (r == -ENOMEM)
 		return r;
@@ -444,7 +444,7 @@ doctor_check_file_max(const struct doctor_host *host,
 	f = doctor_add(rep, "nofile", DOCTOR_WARN, "fs.file-max = %llu is "
 	    "below max_connections x workers = %d x %zu = %llu: the system "
 	    "runs out of files before the workers reach their limit", max,
-	    host->conf->max_connections, host->topo->nworkers, total);
+	    host->conf->max_connections, host->plan->nworkers, total);
 	doctor_fix(rep, f, "sysctl -w fs.file-max=%llu (and in "
 	    "/etc/sysctl.d/), or lower daemon.max_connections", total * 2);
 	return 0;

@@ -115,16 +115,16 @@ doctor_check_steering(const struct doctor_host *host,
 	}
 	if (selftest == NULL)
 		selftest = steer_selftest;
-	if (plan_worker_cpus(host->topo, &cpus) < 0)
+	if (plan_worker_cpus(host->plan, &cpus) < 0)
 		return -ENOMEM;
 	memset(&res, 0, sizeof(res));
-	r = selftest(cpuset_count(cpus) >= 2 ? cpus : host->topo->allowed,
+	r = selftest(cpuset_count(cpus) >= 2 ? cpus : host->plan->topo->allowed,
 	    &res);
 	cpuset_free(cpus);
 	if (r == -ENOMEM)
 		return r;
 	steer_decide(&res, &dec);
-	doctor_steer_report(host->conf->steering, host->topo->nworkers, &res,
+	doctor_steer_report(host->conf->steering, host->plan->nworkers, &res,
 	    &dec, rep);
 	return 0;
 }

@@ -142,7 +142,7 @@ generation_inherit(struct mworker *mw, const struct generation *prev)
 /* Sets up mw to serve tw's CPU and queues under id. */
 static int
 generation_worker_init(struct generation *gen, struct mworker *mw,
-    const struct topo_worker *tw, unsigned int id)
+    const struct plan_worker *tw, unsigned int id)
 {
 	int	 r;
 
@@ -185,15 +185,15 @@ generation_workers(struct generation *gen, const struct generation *prev)
 	size_t	 i;
 	int	 r;
 
-	gen->cap = generation_capacity(gen->topo->nworkers);
+	gen->cap = generation_capacity(gen->plan->nworkers);
 	if ((gen->workers = calloc(gen->cap, sizeof(*gen->workers))) == NULL)
 		return -ENOMEM;
-	gen->nworkers = gen->topo->nworkers;
+	gen->nworkers = gen->plan->nworkers;
 	for (i = 0; i < gen->nworkers; i++)
 		gen->workers[i].ctl_fd = -1;
 	for (i = 0; i < gen->nworkers; i++) {
 		if ((r = generation_worker_init(gen, &gen->workers[i],
-		    &gen->topo->workers[i], gen->topo->workers[i].id)) < 0)
+		    &gen->plan->workers[i], gen->plan->workers[i].id)) < 0)
 			return r;
 		if (prev != NULL)
 			generation_inherit(&gen->workers[i], prev);
@@ -207,7 +207,7 @@ generation_workers(struct generation *gen, const struct generation *prev)
  * use until their IRQs move.  Returns how many IRQs moved, or -ENOMEM.
  */
 static int
-generation_spread(const struct config *conf, const struct topology *topo)
+generation_spread(const struct config *conf, const struct plan *plan)
 {
 	struct cpuset	*cpus = NULL;
 	struct strv	 warnings = { 0 };
@@ -215,9 +215,10 @@ generation_spread(const struct config *conf, const struct topology *topo)
 	size_t		 i;
 	int		 r;
 
-	if ((r = irqspread_targets(topo,
+	if ((r = irqspread_targets(plan,
 	    plan_topo_workers(conf->workers), &cpus)) == 0)
-		r = irqspread_apply(NULL, topo, cpus, &warnings, &changed);
+		r = irqspread_apply(NULL, plan->topo, cpus, &warnings,
+		    &changed);
 	for (i = 0; i < warnings.n; i++)
 		log_warnx("irq_affinity \"spread\": %s", warnings.v[i]);
 	strv_free(&warnings);
@@ -235,19 +236,19 @@ generation_spread(const struct config *conf, const struct topology *topo)
  * discovered again, so that the workers follow their queues.
  */
 static int
-generation_plan_topology(const struct config *conf, struct topology **topo)
+generation_plan_topology(const struct config *conf, struct plan **plan)
 {
 	int	 r, moved;
 
-	r = plan_conf_discover(conf, NULL, NULL, 0, topo);
-	if (conf->irq_affinity != IRQ_AFFINITY_SPREAD || *topo == NULL ||
+	r = plan_conf_discover(conf, NULL, NULL, 0, plan);
+	if (conf->irq_affinity != IRQ_AFFINITY_SPREAD || *plan == NULL ||
 	    (r < 0 && r != -EINVAL))
 		return r;
-	if ((moved = generation_spread(conf, *topo)) <= 0)
+	if ((moved = generation_spread(conf, *plan)) <= 0)
 		return moved < 0 ? moved : r;
-	topology_free(*topo);
-	*topo = NULL;
-	return plan_conf_discover(conf, NULL, NULL, 0, topo);
+	plan_free(*plan);
+	*plan = NULL;
+	return plan_conf_discover(conf, NULL, NULL, 0, plan);
 }
 
 /*
@@ -259,7 +260,7 @@ generation_resolve_steering(struct generation *gen)
 {
 	struct steer_decision	 dec;
 
-	steering_choose(gen->conf->steering, gen->topo->allowed, &dec);
+	steering_choose(gen->conf->steering, gen->plan->topo->allowed, &dec);
 	gen->steer = dec.method;
 	snprintf(gen->steer_reason, sizeof(gen->steer_reason), "%s",
 	    dec.reason);
@@ -294,7 +295,7 @@ generation_new(struct gen_pool *pool, struct config *conf)
  * Discovers the worker plan for the generation's configuration and sets
  * up its workers, which take over prev's unchanged sockets.  -1 with
  * *why set (malloc'd, or NULL: out of memory) when there is no usable
- * plan; the caller then fails the generation.  gen->topo's facts
+ * plan; the caller then fails the generation.  gen->plan's facts
  * (warnings, notes) are the caller's to log.
  */
 int
@@ -305,8 +306,8 @@ generation_plan(struct generation *gen, const struct generation *prev,
 
 	*why = NULL;
 	gen->number = number;
-	r = generation_plan_topology(gen->conf, &gen->topo);
-	if (r < 0 || gen->topo == NULL || gen->topo->nworkers == 0) {
+	r = generation_plan_topology(gen->conf, &gen->plan);
+	if (r < 0 || gen->plan == NULL || gen->plan->nworkers == 0) {
 		if (asprintf(why, "no worker plan: %s", r < 0 ? strerror(-r) :
 		    "no usable CPU") == -1)
 			*why = NULL;
@@ -612,7 +613,7 @@ generation_let_go(struct mworker *mw)
  * forks it.
  */
 struct mworker *
-generation_add_worker(struct generation *gen, const struct topo_worker *tw)
+generation_add_worker(struct generation *gen, const struct plan_worker *tw)
 {
 	struct mworker	*mw = NULL;
 	unsigned int	 id = 0;
@@ -652,7 +653,7 @@ generation_add_worker(struct generation *gen, const struct topo_worker *tw)
  * restarted there instead: it would take the message for its "go".
  */
 void
-generation_move(struct mworker *mw, const struct topo_worker *tw)
+generation_move(struct mworker *mw, const struct plan_worker *tw)
 {
 	struct generation	*gen = mw->owner;
 	size_t			 l;
@@ -695,12 +696,12 @@ generation_retire(struct mworker *mw)
  * The plan the workers follow now.  Returns the old one, for the caller
  * to free once no worker points at its queues.
  */
-struct topology *
-generation_set_topology(struct generation *gen, struct topology *topo)
+struct plan *
+generation_set_plan(struct generation *gen, struct plan *plan)
 {
-	struct topology	*old = gen->topo;
+	struct plan	*old = gen->plan;
 
-	gen->topo = topo;
+	gen->plan = plan;
 	return old;
 }
 
@@ -780,7 +781,7 @@ generation_idle_cpus(const struct generation *gen)
 	struct cpuset	*rest;
 	size_t		 i;
 
-	if ((rest = cpuset_dup(gen->topo->allowed)) == NULL)
+	if ((rest = cpuset_dup(gen->plan->topo->allowed)) == NULL)
 		return NULL;
 	for (i = 0; i < gen->nworkers; i++)
 		if (!gen->workers[i].retired)
@@ -809,7 +810,7 @@ generation_free(struct generation *gen)
 		generation_put_slot(gen->pool, gen->workers[i].slot);
 	}
 	free(gen->workers);
-	topology_free(gen->topo);
+	plan_free(gen->plan);
 	config_free(gen->conf);
 	free(gen);
 }

@@ -17,8 +17,8 @@
 
 struct config;
 struct cpuset;
-struct topo_worker;
-struct topology;
+struct plan;
+struct plan_worker;
 
 enum gen_state {
 	GEN_STARTING,		/* workers forked one by one */
@@ -33,7 +33,7 @@ struct generation {
 	unsigned int		 number;
 	enum gen_state		 state;
 	struct config		*conf;		/* owned: freed with the generation */
-	struct topology		*topo;
+	struct plan		*plan;		/* its workers, and their map */
 	struct mworker		*workers;
 	size_t			 nworkers;
 	size_t			 cap;		/* room in workers, for re-maps */
@@ -63,11 +63,10 @@ int	 generation_activate(struct generation *gen, struct generation *old);
 void	 generation_fail(struct generation *gen);
 void	 generation_let_go(struct mworker *mw);
 struct mworker *generation_add_worker(struct generation *gen,
-	    const struct topo_worker *tw);
-void	 generation_move(struct mworker *mw, const struct topo_worker *tw);
+	    const struct plan_worker *tw);
+void	 generation_move(struct mworker *mw, const struct plan_worker *tw);
 void	 generation_retire(struct mworker *mw);
-struct topology *generation_set_topology(struct generation *gen,
-	    struct topology *topo);
+struct plan *generation_set_plan(struct generation *gen, struct plan *plan);
 void	 generation_signal(struct generation *gen, int sig);
 size_t	 generation_running(const struct generation *gen);
 size_t	 generation_accepting(const struct generation *gen);

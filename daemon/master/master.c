@@ -60,7 +60,7 @@ struct master_remap {
 	struct remap		 rm;		/* from: indices in gen->workers */
 	size_t			 next;		/* the step to take next */
 	struct mworker		*waiting;	/* the new worker starting */
-	struct topology		*old;		/* the draining ones' queues */
+	struct plan		*old;		/* the draining ones' queues */
 };
 
 struct master {
@@ -447,8 +447,8 @@ master_gen_start(struct master *m, struct generation *gen)
 	int	 r;
 
 	r = generation_plan(gen, m->active, m->last_generation + 1, &why);
-	if (gen->topo != NULL)
-		plan_conf_log_changes(gen->topo, &m->facts);
+	if (gen->plan != NULL)
+		plan_conf_log_changes(gen->plan, &m->facts);
 	if (r == -1) {
 		master_gen_failed_here(m, gen, why);
 		free(why);
@@ -575,7 +575,7 @@ static void
 master_remap_done(struct master *m)
 {
 	remap_free(&m->remap.rm);
-	topology_free(m->remap.old);
+	plan_free(m->remap.old);
 	memset(&m->remap, 0, sizeof(m->remap));
 	master_pin_self(m->active);
 	master_steer(m);
@@ -626,9 +626,9 @@ master_remap_continue(struct master *m)
 		if (s->action != REMAP_START)
 			continue;
 		if ((mw = generation_add_worker(gen,
-		    &gen->topo->workers[s->to])) == NULL) {
+		    &gen->plan->workers[s->to])) == NULL) {
 			log_warnx("re-map: no room for a worker on CPU %u",
-			    gen->topo->workers[s->to].cpu);
+			    gen->plan->workers[s->to].cpu);
 			continue;
 		}
 		if ((r = supervise_fork(mw)) < 0) {
@@ -649,7 +649,7 @@ master_remap_continue(struct master *m)
  * index in gen->workers of the plan's worker k.
  */
 static int
-master_remap_current(const struct generation *gen, struct topology *cur,
+master_remap_current(const struct generation *gen, struct plan *cur,
     size_t **map)
 {
 	const struct mworker	*mw;
@@ -678,7 +678,7 @@ master_remap_current(const struct generation *gen, struct topology *cur,
  */
 static void
 master_remap_begin(struct master *m, struct generation *gen,
-    struct topology *topo, const size_t *map)
+    struct plan *plan, const size_t *map)
 {
 	struct remap_step	*s;
 	size_t			 i;
@@ -689,12 +689,12 @@ master_remap_begin(struct master *m, struct generation *gen,
 		if (s->from >= 0)
 			s->from = (int)map[s->from];
 		if (s->action == REMAP_KEEP)
-			gen->workers[s->from].queues = &topo->workers[s->to].queues;
+			gen->workers[s->from].queues = &plan->workers[s->to].queues;
 		else if (s->action == REMAP_MOVE)
 			generation_move(&gen->workers[s->from],
-			    &topo->workers[s->to]);
+			    &plan->workers[s->to]);
 	}
-	m->remap.old = generation_set_topology(gen, topo);
+	m->remap.old = generation_set_plan(gen, plan);
 	master_steer(m);
 	master_remap_continue(m);
 }
@@ -710,7 +710,7 @@ master_rescan(void *arg, const char *why)
 {
 	struct master		*m = arg;
 	struct generation	*gen = m->active;
-	struct topology		*topo = NULL, cur;
+	struct plan		*plan = NULL, cur;
 	size_t			*map = NULL;
 	char			*what;
 	int			 r;
@@ -719,16 +719,16 @@ master_rescan(void *arg, const char *why)
 	    m->remap.gen != NULL)
 		return;
 	memset(&cur, 0, sizeof(cur));
-	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &topo);
-	if (topo != NULL)
-		plan_conf_log_changes(topo, &m->facts);
-	if (r < 0 || topo == NULL || topo->nworkers == 0) {
+	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &plan);
+	if (plan != NULL)
+		plan_conf_log_changes(plan, &m->facts);
+	if (r < 0 || plan == NULL || plan->nworkers == 0) {
 		log_debug("rescan (%s): no usable plan now (%s); the workers "
 		    "stay", why, r < 0 ? strerror(-r) : "no worker");
 		goto out;
 	}
 	if (master_remap_current(gen, &cur, &map) < 0 ||
-	    remap_plan(&cur, topo, &m->remap.rm) < 0) {
+	    remap_plan(&cur, plan, &m->remap.rm) < 0) {
 		log_warnx("rescan (%s): out of memory", why);
 		goto out;
 	}
@@ -736,14 +736,14 @@ master_rescan(void *arg, const char *why)
 		remap_free(&m->remap.rm);
 		goto out;
 	}
-	what = remap_describe(&m->remap.rm, &cur, topo);
+	what = remap_describe(&m->remap.rm, &cur, plan);
 	log_info("re-mapped (%s): %s", why, what ? what : "?");
 	free(what);
 	m->remaps++;
-	master_remap_begin(m, gen, topo, map);
-	topo = NULL;
+	master_remap_begin(m, gen, plan, map);
+	plan = NULL;
 out:
-	topology_free(topo);
+	plan_free(plan);
 	free(cur.workers);
 	free(map);
 }
@@ -1048,7 +1048,7 @@ master_free(struct master *m)
 
 	rescan_stop(m->rescan);
 	remap_free(&m->remap.rm);
-	topology_free(m->remap.old);
+	plan_free(m->remap.old);
 	reload_refuse_all(&m->reloads, ADMIN_CODE_TEMPFAIL,
 	    MASTER_STOPPING_TEXT);
 	generation_pool_free(&m->pool);

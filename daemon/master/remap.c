@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "master/remap.h"
-#include "topology/topology.h"
+#include "topology/plan.h"
 #include "common/util.h"
 
 static void
@@ -24,7 +24,7 @@ remap_add(struct remap *rm, enum remap_action action, int from, int to)
 }
 
 static int
-remap_share_queue(const struct topo_worker *a, const struct topo_worker *b)
+remap_share_queue(const struct plan_worker *a, const struct plan_worker *b)
 {
 	size_t	 i;
 
@@ -35,7 +35,7 @@ remap_share_queue(const struct topo_worker *a, const struct topo_worker *b)
 }
 
 static int
-remap_same_queues(const struct topo_worker *a, const struct topo_worker *b)
+remap_same_queues(const struct plan_worker *a, const struct plan_worker *b)
 {
 	size_t	 i;
 
@@ -49,8 +49,8 @@ remap_same_queues(const struct topo_worker *a, const struct topo_worker *b)
 
 /* The unpaired new worker that took one of old worker w's queues. */
 static int
-remap_follow(const struct topology *new, const unsigned char *taken,
-    const struct topo_worker *w)
+remap_follow(const struct plan *new, const unsigned char *taken,
+    const struct plan_worker *w)
 {
 	size_t	 j;
 
@@ -61,7 +61,7 @@ remap_follow(const struct topology *new, const unsigned char *taken,
 }
 
 int
-remap_plan(const struct topology *old, const struct topology *new,
+remap_plan(const struct plan *old, const struct plan *new,
     struct remap *rm)
 {
 	unsigned char	*paired_old, *paired_new;
@@ -118,11 +118,11 @@ remap_free(struct remap *rm)
 
 static int
 remap_describe_step(struct strv *parts, const struct remap_step *s,
-    const struct topology *old, const struct topology *new)
+    const struct plan *old, const struct plan *new)
 {
-	const struct topo_worker	*o = s->from >= 0 ?
+	const struct plan_worker	*o = s->from >= 0 ?
 	    &old->workers[s->from] : NULL;
-	const struct topo_worker	*n = s->to >= 0 ? &new->workers[s->to] :
+	const struct plan_worker	*n = s->to >= 0 ? &new->workers[s->to] :
 	    NULL;
 	const char			*q;
 
@@ -143,8 +143,8 @@ remap_describe_step(struct strv *parts, const struct remap_step *s,
 }
 
 char *
-remap_describe(const struct remap *rm, const struct topology *old,
-    const struct topology *new)
+remap_describe(const struct remap *rm, const struct plan *old,
+    const struct plan *new)
 {
 	struct strv	 parts = { 0 };
 	size_t		 i, len = 1;

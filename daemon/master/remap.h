@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-struct topology;
+struct plan;
 
 enum remap_action {
 	REMAP_KEEP,	/* same CPU (its queues may have changed) */
@@ -41,10 +41,10 @@ struct remap {
  * (eth0:1); new worker on CPU 4; worker 2 on CPU 2 drains"), or NULL
  * without memory.
  */
-int	 remap_plan(const struct topology *old, const struct topology *new,
+int	 remap_plan(const struct plan *old, const struct plan *new,
 	    struct remap *out);
 void	 remap_free(struct remap *rm);
-char	*remap_describe(const struct remap *rm, const struct topology *old,
-	    const struct topology *new);
+char	*remap_describe(const struct remap *rm, const struct plan *old,
+	    const struct plan *new);
 
 #endif

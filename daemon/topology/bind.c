@@ -145,15 +145,15 @@ bind_list_ids(const char *dir, pid_t **idsp, size_t *np)
  */
 int
 bind_housekeeping_cpus(const struct cpuset *allowed,
-    const struct topology *topo, struct cpuset **hkp)
+    const struct plan *planned, struct cpuset **hkp)
 {
 	struct cpuset	*hk;
 	size_t		 i;
 
 	if ((hk = cpuset_dup(allowed)) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < topo->nworkers; i++)
-		cpuset_del(hk, topo->workers[i].cpu);
+	for (i = 0; i < planned->nworkers; i++)
+		cpuset_del(hk, planned->workers[i].cpu);
 	if (cpuset_empty(hk)) {
 		cpuset_free(hk);
 		return -ENOSPC;
@@ -186,7 +186,7 @@ bind_plan_fail(int status, char **why, const char *fmt, ...)
 
 /* The CPUs the daemon may use and their split, once the plan is known. */
 static int
-bind_plan_cpus(const struct topology *topo, const char *sysroot,
+bind_plan_cpus(const struct plan *planned, const char *sysroot,
     struct bind_plan *plan, char **why)
 {
 	char	*list;
@@ -195,8 +195,8 @@ bind_plan_cpus(const struct topology *topo, const char *sysroot,
 	if ((r = cpuset_allowed(sysroot, &plan->allowed)) < 0)
 		return bind_plan_fail(EXIT_OSERR, why, "cannot tell which CPUs "
 		    "may be used: %s", read_file_error(r, NULL));
-	if ((r = plan_worker_cpus(topo, &plan->workers)) == 0)
-		r = bind_housekeeping_cpus(plan->allowed, topo, &plan->hk);
+	if ((r = plan_worker_cpus(planned, &plan->workers)) == 0)
+		r = bind_housekeeping_cpus(plan->allowed, planned, &plan->hk);
 	if (r == -ENOSPC) {
 		list = cpuset_format_list(plan->allowed);
 		r = bind_plan_fail(EXIT_CONFIG, why, "no housekeeping CPU: "
@@ -215,23 +215,23 @@ int
 bind_plan(const struct config *conf, const char *sysroot,
     struct bind_plan *plan, char **why)
 {
-	struct topology	*topo = NULL;
+	struct plan	*planned = NULL;
 	int		 r;
 
 	memset(plan, 0, sizeof(*plan));
 	*why = NULL;
-	r = plan_conf_discover(conf, sysroot, NULL, 0, &topo);
-	if (topo != NULL)
-		plan_conf_log_warnings(topo);
+	r = plan_conf_discover(conf, sysroot, NULL, 0, &planned);
+	if (planned != NULL)
+		plan_conf_log_warnings(planned);
 	if (r < 0)
 		r = bind_plan_fail(r == -ENODEV ? EXIT_DATAERR : r == -EINVAL ?
 		    EXIT_CONFIG : EXIT_OSERR, why, "no worker plan: %s",
 		    r == -EINVAL ? "no worker" : read_file_error(r, NULL));
 	else
-		r = bind_plan_cpus(topo, sysroot, plan, why);
+		r = bind_plan_cpus(planned, sysroot, plan, why);
 	if (r != 0)
 		bind_plan_free(plan);
-	topology_free(topo);
+	plan_free(planned);
 	return r;
 }
 

@@ -11,7 +11,7 @@
 
 struct config;
 struct cpuset;
-struct topology;
+struct plan;
 
 /* The CPUs of a worker plan, as the boot binding sees them. */
 struct bind_plan {
@@ -75,7 +75,7 @@ int	 bind_plan(const struct config *conf, const char *sysroot,
 	    struct bind_plan *plan, char **why);
 void	 bind_plan_free(struct bind_plan *plan);
 int	 bind_housekeeping_cpus(const struct cpuset *allowed,
-	    const struct topology *topo, struct cpuset **hk);
+	    const struct plan *planned, struct cpuset **hk);
 int	 bind_task_read(const char *proc, pid_t pid, pid_t tid,
 	    struct bind_task *task);
 int	 bind_task_decide(struct bind_task *task, const struct cpuset *hk);

@@ -24,6 +24,7 @@
 #include "topology/irqmap.h"
 #include "topology/irqspread.h"
 #include "common/log.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 #include "common/util.h"
 
@@ -59,12 +60,13 @@ irqspread_now_ms(void)
 }
 
 int
-irqspread_targets(const struct topology *topo, enum topo_workers workers,
+irqspread_targets(const struct plan *plan, enum topo_workers workers,
     struct cpuset **cpus)
 {
-	struct cpuset	*set;
-	size_t		 i;
-	int		 r = 0;
+	const struct topology	*topo = plan->topo;
+	struct cpuset		*set;
+	size_t			 i;
+	int			 r = 0;
 
 	*cpus = NULL;
 	if (workers != TOPO_WORKERS_LIST && topo->allowed != NULL)
@@ -74,9 +76,9 @@ irqspread_targets(const struct topology *topo, enum topo_workers workers,
 	if (set == NULL)
 		return -ENOMEM;
 	/* An explicit list: its CPUs the daemon may use, as the plan has them. */
-	for (i = 0; workers == TOPO_WORKERS_LIST && i < topo->nworkers &&
+	for (i = 0; workers == TOPO_WORKERS_LIST && i < plan->nworkers &&
 	    r == 0; i++)
-		r = cpuset_add(set, topo->workers[i].cpu);
+		r = cpuset_add(set, plan->workers[i].cpu);
 	if (r < 0) {
 		cpuset_free(set);
 		return r;

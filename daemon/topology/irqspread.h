@@ -8,6 +8,8 @@
 
 #include "topology/topology.h"
 
+struct plan;
+
 struct cpuset;
 struct strv;
 
@@ -16,7 +18,7 @@ struct strv;
  *
  * irqspread_targets() gives the CPUs to spread over: the plan's worker
  * CPUs for an explicit worker list, else every CPU the daemon may use
- * (topo->allowed, which exclude_cpus already left out).
+ * (the plan's topo->allowed, which exclude_cpus already left out).
  *
  * irqspread_apply() walks each interface's queues in queue order and gives
  * their IRQs the CPUs of cpus round-robin, each interface starting at the
@@ -33,7 +35,7 @@ struct strv;
  * changed: when it is not 0 the plan must be discovered again.  Returns
  * 0, or -ENOMEM; -EINVAL when cpus is empty.
  */
-int	 irqspread_targets(const struct topology *topo,
+int	 irqspread_targets(const struct plan *plan,
 	    enum topo_workers workers, struct cpuset **cpus);
 int	 irqspread_apply(const char *sysroot, const struct topology *topo,
 	    const struct cpuset *cpus, struct strv *warnings,

@@ -2,8 +2,9 @@
 /*
  * The worker plan: which CPUs get a worker and which queues each one
  * serves, decided from the map topology.c discovered, as the options
- * ask.  Nothing here logs: whatever looks wrong becomes a warning in the
- * topology for the caller, and an empty plan is an error.
+ * ask; the plan keeps that map.  Nothing here logs: whatever looks wrong
+ * becomes a warning of the plan for the caller, and an empty plan is an
+ * error.
  */
 #include "acconfig.h"
 
@@ -21,7 +22,8 @@
 /* The state of one planning. */
 struct plan_ctx {
 	const struct topo_options *opts;
-	struct topology		*topo;
+	const struct topology	*topo;
+	struct plan		*plan;
 	int			 mapped; /* some queue has a CPU */
 	int			 nomem;	/* a warning was lost */
 };
@@ -35,22 +37,22 @@ plan_warn(struct plan_ctx *ctx, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	if (strv_vaddf(&ctx->topo->warnings, fmt, ap) < 0)
+	if (strv_vaddf(&ctx->plan->warnings, fmt, ap) < 0)
 		ctx->nomem = 1;
 	va_end(ap);
 }
 
 /* The worker of a CPU, by binary search; workers are in CPU order. */
-static struct topo_worker *
-plan_find_worker(struct topology *topo, int cpu)
+static struct plan_worker *
+plan_find_worker(struct plan *plan, int cpu)
 {
-	size_t	 lo = 0, hi = topo->nworkers, mid;
+	size_t	 lo = 0, hi = plan->nworkers, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((int)topo->workers[mid].cpu == cpu)
-			return &topo->workers[mid];
-		if ((int)topo->workers[mid].cpu < cpu)
+		if ((int)plan->workers[mid].cpu == cpu)
+			return &plan->workers[mid];
+		if ((int)plan->workers[mid].cpu < cpu)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -60,25 +62,26 @@ plan_find_worker(struct topology *topo, int cpu)
 
 /* One worker per CPU of cpus, each holding the queues processed there. */
 static int
-plan_fill_workers(struct topology *topo, const struct cpuset *cpus)
+plan_fill_workers(struct plan *plan, const struct cpuset *cpus)
 {
-	struct topo_worker	*w;
-	struct topo_iface	*iface;
+	const struct topology	*topo = plan->topo;
+	const struct topo_iface	*iface;
+	struct plan_worker	*w;
 	size_t			 i, j;
 	int			 cpu, r;
 
-	if ((topo->workers = calloc(cpuset_count(cpus) + 1,
-	    sizeof(*topo->workers))) == NULL)
+	if ((plan->workers = calloc(cpuset_count(cpus) + 1,
+	    sizeof(*plan->workers))) == NULL)
 		return -ENOMEM;
 	CPUSET_FOREACH(cpu, cpus) {
-		w = &topo->workers[topo->nworkers];
-		w->id = (unsigned int)topo->nworkers++;
+		w = &plan->workers[plan->nworkers];
+		w->id = (unsigned int)plan->nworkers++;
 		w->cpu = (unsigned int)cpu;
 	}
 	for (i = 0; i < topo->nifaces; i++) {
 		iface = &topo->ifaces[i];
 		for (j = 0; j < iface->nqueues; j++) {
-			if ((w = plan_find_worker(topo,
+			if ((w = plan_find_worker(plan,
 			    iface->queues[j].cpu)) == NULL)
 				continue;
 			if ((r = strv_addf(&w->queues, "%s:%u", iface->name,
@@ -96,7 +99,7 @@ plan_fill_workers(struct topology *topo, const struct cpuset *cpus)
 static int
 plan_queue_cpus(struct plan_ctx *ctx, struct cpuset *cpus)
 {
-	struct topology		*topo = ctx->topo;
+	const struct topology	*topo = ctx->topo;
 	const struct topo_queue	*q;
 	size_t			 i, j;
 	int			 r;
@@ -171,9 +174,9 @@ plan_empty(struct plan_ctx *ctx)
 static int
 plan_decide(struct plan_ctx *ctx)
 {
-	struct topology	*topo = ctx->topo;
-	struct cpuset	*queue_cpus, *cpus;
-	int		 r;
+	const struct topology	*topo = ctx->topo;
+	struct cpuset		*queue_cpus, *cpus;
+	int			 r;
 
 	queue_cpus = cpuset_new();
 	if ((cpus = cpuset_new()) == NULL || queue_cpus == NULL) {
@@ -197,8 +200,8 @@ plan_decide(struct plan_ctx *ctx)
 		break;
 	}
 	if (r == 0)
-		r = plan_fill_workers(topo, cpus);
-	if (r == 0 && topo->nworkers == 0) {
+		r = plan_fill_workers(ctx->plan, cpus);
+	if (r == 0 && ctx->plan->nworkers == 0) {
 		plan_empty(ctx);
 		r = -EINVAL;
 	}
@@ -210,37 +213,73 @@ out:
 
 /*
  * Decides the workers of a discovered topology, as opts->workers asks,
- * into topo->workers.  Returns 0, -EINVAL when the plan has no worker
- * (its warnings say why), or -ENOMEM.
+ * into a new plan that keeps topo.  Returns 0, -EINVAL when the plan has
+ * no worker (its warnings say why), or -ENOMEM.
  */
 int
-plan_workers(struct topology *topo, const struct topo_options *opts)
+plan_make(struct topology *topo, const struct topo_options *opts,
+    struct plan **planp)
 {
 	struct plan_ctx	 ctx;
 	int		 r;
 
+	if ((*planp = calloc(1, sizeof(**planp))) == NULL) {
+		topology_free(topo);
+		return -ENOMEM;
+	}
+	(*planp)->topo = topo;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts = opts;
 	ctx.topo = topo;
+	ctx.plan = *planp;
 	r = plan_decide(&ctx);
 	if (r == 0 && ctx.nomem)
 		r = -ENOMEM;
 	return r;
 }
 
+/*
+ * A failed discovery still makes a plan, without workers, so that the
+ * caller can log the warnings that say why.
+ */
 int
-plan_discover(const struct topo_options *opts, struct topology **topo)
+plan_discover(const struct topo_options *opts, struct plan **planp)
 {
-	int	 r;
+	struct topology	*topo = NULL;
+	int		 r;
 
-	if ((r = topology_discover(opts, topo)) == 0)
-		r = plan_workers(*topo, opts);
+	if ((r = topology_discover(opts, &topo)) == 0)
+		return plan_make(topo, opts, planp);
+	if (topo == NULL) {
+		*planp = NULL;
+		return r;
+	}
+	if ((*planp = calloc(1, sizeof(**planp))) == NULL) {
+		topology_free(topo);
+		return r;
+	}
+	(*planp)->topo = topo;
 	return r;
+}
+
+void
+plan_free(struct plan *plan)
+{
+	size_t	 i;
+
+	if (plan == NULL)
+		return;
+	for (i = 0; i < plan->nworkers; i++)
+		strv_free(&plan->workers[i].queues);
+	free(plan->workers);
+	strv_free(&plan->warnings);
+	topology_free(plan->topo);
+	free(plan);
 }
 
 /* The CPUs that get a worker, as a set. */
 int
-plan_worker_cpus(const struct topology *topo, struct cpuset **setp)
+plan_worker_cpus(const struct plan *plan, struct cpuset **setp)
 {
 	struct cpuset	*set;
 	size_t		 i;
@@ -248,8 +287,8 @@ plan_worker_cpus(const struct topology *topo, struct cpuset **setp)
 
 	if ((set = cpuset_new()) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < topo->nworkers && r == 0; i++)
-		r = cpuset_add(set, topo->workers[i].cpu);
+	for (i = 0; i < plan->nworkers && r == 0; i++)
+		r = cpuset_add(set, plan->workers[i].cpu);
 	if (r < 0) {
 		cpuset_free(set);
 		return r;

@@ -2,7 +2,7 @@
 /*
  * The worker plan for a configuration: which interfaces "auto" means for
  * its listen addresses (every interface with queues for a wildcard
- * address), the topology discovered for them with its plan, and its
+ * address), the plan discovered and decided for them, and its
  * facts (warnings and notes), which are logged here: by a command once,
  * by the master when they change rather than at every rescan.
  */
@@ -108,7 +108,7 @@ plan_conf_interfaces(const struct config *conf, const char *sysroot,
 
 int
 plan_conf_discover(const struct config *conf, const char *sysroot,
-    const struct strv *cli_ifaces, int every_iface, struct topology **topo)
+    const struct strv *cli_ifaces, int every_iface, struct plan **plan)
 {
 	struct topo_options	 opts;
 	struct strv		 ifaces = { 0 }, warnings = { 0 };
@@ -133,10 +133,10 @@ plan_conf_discover(const struct config *conf, const char *sysroot,
 	opts.workers = plan_topo_workers(conf->workers);
 	opts.worker_cpus = conf->worker_cpus;
 	opts.exclude_cpus = conf->exclude_cpus;
-	r = plan_discover(&opts, topo);
-	/* The listeners' warnings join discovery's, as facts of the plan. */
+	r = plan_discover(&opts, plan);
+	/* The listeners' warnings join the plan's, as facts of it. */
 	for (i = 0; i < warnings.n; i++)
-		if (*topo == NULL || strv_add(&(*topo)->warnings,
+		if (*plan == NULL || strv_add(&(*plan)->warnings,
 		    warnings.v[i]) < 0)
 			log_warnx("%s", warnings.v[i]);
 out:
@@ -146,12 +146,14 @@ out:
 }
 
 void
-plan_conf_log_warnings(const struct topology *topo)
+plan_conf_log_warnings(const struct plan *plan)
 {
 	size_t	 i;
 
-	for (i = 0; i < topo->warnings.n; i++)
-		log_warnx("%s", topo->warnings.v[i]);
+	for (i = 0; i < plan->topo->warnings.n; i++)
+		log_warnx("%s", plan->topo->warnings.v[i]);
+	for (i = 0; i < plan->warnings.n; i++)
+		log_warnx("%s", plan->warnings.v[i]);
 }
 
 /* Logs the lines of facts that last does not hold, and keeps them in now. */
@@ -171,12 +173,13 @@ plan_conf_log_new(const struct strv *facts,
 }
 
 void
-plan_conf_log_changes(const struct topology *topo, struct strv *last)
+plan_conf_log_changes(const struct plan *plan, struct strv *last)
 {
 	struct strv	 now = { 0 };
 
-	plan_conf_log_new(&topo->warnings, log_warnx, last, &now);
-	plan_conf_log_new(&topo->notes, log_info, last, &now);
+	plan_conf_log_new(&plan->topo->warnings, log_warnx, last, &now);
+	plan_conf_log_new(&plan->warnings, log_warnx, last, &now);
+	plan_conf_log_new(&plan->topo->notes, log_info, last, &now);
 	strv_free(last);
 	*last = now;
 }

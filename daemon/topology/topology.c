@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1030,9 +1031,6 @@ topology_free(struct topology *topo)
 		free(topo->ifaces[i].driver);
 	}
 	free(topo->ifaces);
-	for (i = 0; i < topo->nworkers; i++)
-		strv_free(&topo->workers[i].queues);
-	free(topo->workers);
 	cpuset_free(topo->allowed);
 	strv_free(&topo->warnings);
 	strv_free(&topo->notes);

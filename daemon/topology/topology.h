@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * RX queue -> IRQ -> CPU discovery, and the place of the worker plan that
- * plan.c then builds from it.  Everything is read below a root prefix so
- * fixture trees can stand in for a machine.
+ * RX queue -> IRQ -> CPU discovery: the facts read (interfaces, queues,
+ * IRQs, CPUs), from which plan.c decides the workers (topology/plan.h).
+ * Everything is read below a root prefix so fixture trees can stand in
+ * for a machine.
  */
 #ifndef AFFINITYD_TOPOLOGY_H
 #define AFFINITYD_TOPOLOGY_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "common/util.h"
 
@@ -46,17 +46,9 @@ struct topo_iface {
 	size_t			 nqueues;
 };
 
-struct topo_worker {
-	unsigned int	 id;
-	unsigned int	 cpu;
-	struct strv	 queues;	/* "eth0:3" */
-};
-
 struct topology {
 	struct topo_iface	*ifaces;
 	size_t			 nifaces;
-	struct topo_worker	*workers;	/* the plan's (plan.c); none */
-	size_t			 nworkers;	/* until it is made */
 	struct cpuset		*allowed;	/* CPUs the daemon may use */
 	struct strv		 warnings;	/* for the caller to log */
 	struct strv		 notes;		/* facts for an info line */
@@ -80,7 +72,7 @@ struct topo_options {
 
 /*
  * topology.c: topology_discover() reads the map; it decides no worker
- * (plan.c's plan_workers() does, and plan_discover() does both).  It
+ * (plan.c's plan_make() does, and plan_discover() does both).  It
  * returns 0, -ENODEV for an interface that does not exist, or another
  * -errno.  *topo is set even on error (NULL only when it could not be
  * allocated), its warnings saying why; the caller logs them and frees it
@@ -90,10 +82,5 @@ int	 topology_discover(const struct topo_options *opts,
 	    struct topology **topo);
 void	 topology_free(struct topology *topo);
 const char *topology_source_name(enum topo_source source);
-
-/* topology_print.c */
-struct json_t;
-struct json_t *topology_json(const struct topology *topo);
-int	 topology_print_table(FILE *out, const struct topology *topo);
 
 #endif

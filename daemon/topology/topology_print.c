@@ -14,6 +14,7 @@
 
 #include "common/cpuset.h"
 #include "common/cpuset_json.h"
+#include "topology/plan.h"
 #include "topology/topology.h"
 
 /* Adds a key to an object; the value's reference is taken, even on error. */
@@ -37,13 +38,13 @@ topology_json_str_or_null(const char *s)
 	return s == NULL ? json_null() : json_string(s);
 }
 
+/* Appends the strings of sv to an array; the array is dropped on error. */
 static json_t *
-topology_json_strv(const struct strv *sv)
+topology_json_append_strv(json_t *arr, const struct strv *sv)
 {
-	json_t	*arr;
 	size_t	 i;
 
-	if ((arr = json_array()) == NULL)
+	if (arr == NULL)
 		return NULL;
 	for (i = 0; i < sv->n; i++) {
 		if (json_array_append_new(arr, json_string(sv->v[i])) < 0) {
@@ -52,6 +53,12 @@ topology_json_strv(const struct strv *sv)
 		}
 	}
 	return arr;
+}
+
+static json_t *
+topology_json_strv(const struct strv *sv)
+{
+	return topology_json_append_strv(json_array(), sv);
 }
 
 static json_t *
@@ -123,7 +130,7 @@ topology_json_iface(const struct topo_iface *iface)
 }
 
 static json_t *
-topology_json_worker(const struct topo_worker *w)
+topology_json_worker(const struct plan_worker *w)
 {
 	json_t	*obj;
 	int	 r;
@@ -143,13 +150,15 @@ topology_json_worker(const struct topo_worker *w)
 	return obj;
 }
 
+/* The map, its workers and every warning: discovery's, then the plan's. */
 json_t *
-topology_json(const struct topology *topo)
+topology_json(const struct plan *plan)
 {
-	json_t	*root, *ifaces, *workers;
-	char	*allowed;
-	size_t	 i;
-	int	 r;
+	const struct topology	*topo = plan->topo;
+	json_t			*root, *ifaces, *workers;
+	char			*allowed;
+	size_t			 i;
+	int			 r;
 
 	if ((root = json_object()) == NULL)
 		return NULL;
@@ -162,9 +171,9 @@ topology_json(const struct topology *topo)
 		if (json_array_append_new(ifaces,
 		    topology_json_iface(&topo->ifaces[i])) < 0)
 			r = -ENOMEM;
-	for (i = 0; r == 0 && i < topo->nworkers; i++)
+	for (i = 0; r == 0 && i < plan->nworkers; i++)
 		if (json_array_append_new(workers,
-		    topology_json_worker(&topo->workers[i])) < 0)
+		    topology_json_worker(&plan->workers[i])) < 0)
 			r = -ENOMEM;
 	allowed = topo->allowed != NULL ? cpuset_format_list(topo->allowed) :
 	    NULL;
@@ -176,7 +185,8 @@ topology_json(const struct topology *topo)
 		    cpuset_json(topo->allowed) : json_null());
 	if (r == 0)
 		r = topology_json_set(root, "warnings",
-		    topology_json_strv(&topo->warnings));
+		    topology_json_append_strv(topology_json_strv(
+		    &topo->warnings), &plan->warnings));
 	free(allowed);
 	json_decref(ifaces);
 	json_decref(workers);
@@ -256,27 +266,27 @@ topology_table_iface(FILE *out, const struct topo_iface *iface)
 }
 
 static void
-topology_table_workers(FILE *out, const struct topology *topo)
+topology_table_workers(FILE *out, const struct plan *plan)
 {
 	struct topology_col	 c[] = { { "worker", 6 }, { "cpu", 3 } };
-	const struct topo_worker *w;
+	const struct plan_worker *w;
 	size_t			 i, j;
 
-	for (i = 0; i < topo->nworkers; i++) {
-		topology_col_fit_int(&c[0], topo->workers[i].id);
-		topology_col_fit_int(&c[1], topo->workers[i].cpu);
+	for (i = 0; i < plan->nworkers; i++) {
+		topology_col_fit_int(&c[0], plan->workers[i].id);
+		topology_col_fit_int(&c[1], plan->workers[i].cpu);
 	}
 	fprintf(out, "workers\n  %*s  %*s  %s\n", c[0].width, c[0].title,
 	    c[1].width, c[1].title, "queues");
-	for (i = 0; i < topo->nworkers; i++) {
-		w = &topo->workers[i];
+	for (i = 0; i < plan->nworkers; i++) {
+		w = &plan->workers[i];
 		fprintf(out, "  %*u  %*u  ", c[0].width, w->id, c[1].width,
 		    w->cpu);
 		for (j = 0; j < w->queues.n; j++)
 			fprintf(out, "%s%s", j ? "," : "", w->queues.v[j]);
 		fprintf(out, "%s\n", w->queues.n == 0 ? "-" : "");
 	}
-	if (topo->nworkers == 0)
+	if (plan->nworkers == 0)
 		fprintf(out, "  (none)\n");
 }
 
@@ -285,10 +295,11 @@ topology_table_workers(FILE *out, const struct topology *topo)
  * explain it (an interface's fallback); warnings are not shown.
  */
 int
-topology_print_table(FILE *out, const struct topology *topo)
+topology_print_table(FILE *out, const struct plan *plan)
 {
-	char	*allowed = NULL;
-	size_t	 i;
+	const struct topology	*topo = plan->topo;
+	char			*allowed = NULL;
+	size_t			 i;
 
 	for (i = 0; i < topo->nifaces; i++) {
 		topology_table_iface(out, &topo->ifaces[i]);
@@ -297,7 +308,7 @@ topology_print_table(FILE *out, const struct topology *topo)
 	for (i = 0; i < topo->notes.n; i++)
 		fprintf(out, "%s%s", topo->notes.v[i],
 		    i + 1 == topo->notes.n ? "\n\n" : "\n");
-	topology_table_workers(out, topo);
+	topology_table_workers(out, plan);
 	if (topo->allowed != NULL &&
 	    (allowed = cpuset_format_list(topo->allowed)) == NULL)
 		return -ENOMEM;

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char		 root[PATH_MAX];
 	struct topo_options	 opts = { 0 };
-	struct topology		*topo = NULL;
+	struct plan		*plan = NULL;
 	json_t			*doc;
 	char			*text;
 
@@ -40,13 +40,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opts.sysroot = root;
 	opts.workers = size > 0 && data[0] % 2 ? TOPO_WORKERS_CPUS :
 	    TOPO_WORKERS_RX_QUEUES;
-	(void)plan_discover(&opts, &topo);
-	if (topo != NULL) {
-		if ((doc = topology_json(topo)) != NULL)
+	(void)plan_discover(&opts, &plan);
+	if (plan != NULL) {
+		if ((doc = topology_json(plan)) != NULL)
 			(void)json_dumpf(doc, fuzz_null, JSON_INDENT(2));
 		json_decref(doc);
-		(void)topology_print_table(fuzz_null, topo);
+		(void)topology_print_table(fuzz_null, plan);
 	}
-	topology_free(topo);
+	plan_free(plan);
 	return 0;
 }
