@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "common/cpuset.h"
-#include "common/cpuset_json.h"
+#include "common/json.h"
 #include "common/stats.h"
 #include "common/util.h"
 #include "master/status.h"
@@ -26,23 +26,6 @@ static json_int_t
 status_count(uint64_t v)
 {
 	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
-}
-
-static json_t *
-status_queues_json(const struct strv *queues)
-{
-	json_t	*a;
-	size_t	 i;
-
-	if ((a = json_array()) == NULL)
-		return NULL;
-	for (i = 0; queues != NULL && i < queues->n; i++) {
-		if (json_array_append_new(a, json_string(queues->v[i])) == -1) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
 }
 
 /* Sets key to value, which it takes; -1 when either failed. */
@@ -119,7 +102,7 @@ status_worker_json(const struct status_worker *w)
 	    status_set(obj, "pid", json_integer(w->pid)) == -1 ||
 	    status_set(obj, "cpu", json_integer(w->cpu)) == -1 ||
 	    status_set(obj, "state", status_str_or_null(w->state)) == -1 ||
-	    status_set(obj, "queues", status_queues_json(w->queues)) == -1 ||
+	    status_set(obj, "queues", strv_json(w->queues)) == -1 ||
 	    status_set_counts(obj, &w->counts) == -1 ||
 	    status_set(obj, "last_cpu", beaten ?
 	    json_integer(STATS_GET(slot, last_cpu)) : json_null()) == -1 ||

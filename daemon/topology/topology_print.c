@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "common/cpuset.h"
-#include "common/cpuset_json.h"
+#include "common/json.h"
 #include "topology/plan.h"
 #include "topology/topology.h"
 
@@ -36,29 +36,6 @@ static json_t *
 topology_json_str_or_null(const char *s)
 {
 	return s == NULL ? json_null() : json_string(s);
-}
-
-/* Appends the strings of sv to an array; the array is dropped on error. */
-static json_t *
-topology_json_append_strv(json_t *arr, const struct strv *sv)
-{
-	size_t	 i;
-
-	if (arr == NULL)
-		return NULL;
-	for (i = 0; i < sv->n; i++) {
-		if (json_array_append_new(arr, json_string(sv->v[i])) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static json_t *
-topology_json_strv(const struct strv *sv)
-{
-	return topology_json_append_strv(json_array(), sv);
 }
 
 static json_t *
@@ -142,7 +119,7 @@ topology_json_worker(const struct plan_worker *w)
 		r = topology_json_set(obj, "cpu", json_integer(w->cpu));
 	if (r == 0)
 		r = topology_json_set(obj, "queues",
-		    topology_json_strv(&w->queues));
+		    strv_json(&w->queues));
 	if (r < 0) {
 		json_decref(obj);
 		return NULL;
@@ -185,7 +162,7 @@ topology_json(const struct plan *plan)
 		    cpuset_json(topo->allowed) : json_null());
 	if (r == 0)
 		r = topology_json_set(root, "warnings",
-		    topology_json_append_strv(topology_json_strv(
+		    strv_json_append(strv_json(
 		    &topo->warnings), &plan->warnings));
 	free(allowed);
 	json_decref(ifaces);

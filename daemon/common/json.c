@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * CPU sets as JSON arrays of CPU numbers, for every --json document.
+ * CPU sets as JSON arrays of CPU numbers and string vectors as arrays of
+ * strings, for every --json document.
  */
 #include "acconfig.h"
 
 #include <jansson.h>
 
 #include "common/cpuset.h"
-#include "common/cpuset_json.h"
+#include "common/json.h"
+#include "common/util.h"
 
 json_t *
 cpuset_json(const struct cpuset *set)
@@ -41,4 +43,26 @@ cpuset_list_json(const char *list)
 	a = cpuset_json(set);
 	cpuset_free(set);
 	return a;
+}
+
+json_t *
+strv_json_append(json_t *arr, const struct strv *sv)
+{
+	size_t	 i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; sv != NULL && i < sv->n; i++) {
+		if (json_array_append_new(arr, json_string(sv->v[i])) == -1) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *
+strv_json(const struct strv *sv)
+{
+	return strv_json_append(json_array(), sv);
 }
