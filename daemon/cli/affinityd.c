@@ -100,7 +100,7 @@ affinityd_check_plan(const struct config *conf, const char *what)
 	int		 r;
 
 	log_setlevel(LOG_LEVEL_WARNING);	/* -t prints errors, or OK */
-	r = plan_conf_discover(conf, NULL, NULL, 0, &plan);
+	r = plan_conf_discover(conf, NULL, NULL, &plan);
 	if (r == 0 && plan != NULL && plan->nworkers > 0) {
 		plan_free(plan);
 		return 0;

@@ -177,7 +177,7 @@ cmd_doctor_check(const char *path, const char *sysroot,
 	memset(&host, 0, sizeof(host));
 	host.sysroot = sysroot;
 	host.conf = conf;
-	host.plan_error = plan_conf_discover(conf, sysroot, NULL, 0, &plan);
+	host.plan_error = plan_conf_discover(conf, sysroot, NULL, &plan);
 	*plan_error = host.plan_error;
 	if (plan != NULL)
 		plan_conf_log_warnings(plan);

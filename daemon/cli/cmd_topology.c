@@ -133,7 +133,7 @@ cmd_topology(int argc, char *argv[])
 	    (r = cmd_config_load(path, &conf)) != 0)
 		goto out_status;
 	/* Without -c, the built-in defaults: what the daemon would serve. */
-	r = plan_conf_discover(conf, sysroot, &ifaces, 0, &plan);
+	r = plan_conf_discover(conf, sysroot, &ifaces, &plan);
 	if (plan != NULL)
 		plan_conf_log_warnings(plan);
 	if (r < 0) {

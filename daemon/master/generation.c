@@ -240,7 +240,7 @@ generation_plan_topology(const struct config *conf, struct plan **plan)
 {
 	int	 r, moved;
 
-	r = plan_conf_discover(conf, NULL, NULL, 0, plan);
+	r = plan_conf_discover(conf, NULL, NULL, plan);
 	if (conf->irq_affinity != IRQ_AFFINITY_SPREAD || *plan == NULL ||
 	    (r < 0 && r != -EINVAL))
 		return r;
@@ -248,7 +248,7 @@ generation_plan_topology(const struct config *conf, struct plan **plan)
 		return moved < 0 ? moved : r;
 	plan_free(*plan);
 	*plan = NULL;
-	return plan_conf_discover(conf, NULL, NULL, 0, plan);
+	return plan_conf_discover(conf, NULL, NULL, plan);
 }
 
 /*

@@ -719,7 +719,7 @@ master_rescan(void *arg, const char *why)
 	    m->remap.gen != NULL)
 		return;
 	memset(&cur, 0, sizeof(cur));
-	r = plan_conf_discover(gen->conf, NULL, NULL, 0, &plan);
+	r = plan_conf_discover(gen->conf, NULL, NULL, &plan);
 	if (plan != NULL)
 		plan_conf_log_changes(plan, &m->facts);
 	if (r < 0 || plan == NULL || plan->nworkers == 0) {

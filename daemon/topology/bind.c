@@ -220,7 +220,7 @@ bind_plan(const struct config *conf, const char *sysroot,
 
 	memset(plan, 0, sizeof(*plan));
 	*why = NULL;
-	r = plan_conf_discover(conf, sysroot, NULL, 0, &planned);
+	r = plan_conf_discover(conf, sysroot, NULL, &planned);
 	if (planned != NULL)
 		plan_conf_log_warnings(planned);
 	if (r < 0)

@@ -59,8 +59,7 @@ int	 topology_print_table(FILE *out, const struct plan *plan);
 
 /* plan_conf.c */
 int	 plan_conf_discover(const struct config *conf, const char *sysroot,
-	    const struct strv *cli_ifaces, int every_iface,
-	    struct plan **plan);
+	    const struct strv *cli_ifaces, struct plan **plan);
 /*
  * plan_conf_log_warnings() logs the plan's warnings, discovery's first
  * (a command's; its notes are not worth an operator's stderr).

@@ -108,16 +108,14 @@ plan_conf_interfaces(const struct config *conf, const char *sysroot,
 
 int
 plan_conf_discover(const struct config *conf, const char *sysroot,
-    const struct strv *cli_ifaces, int every_iface, struct plan **plan)
+    const struct strv *cli_ifaces, struct plan **plan)
 {
 	struct topo_options	 opts;
 	struct strv		 ifaces = { 0 }, warnings = { 0 };
 	size_t			 i;
 	int			 all = 0, r;
 
-	if (every_iface)
-		all = 1;
-	else if (cli_ifaces != NULL && cli_ifaces->n > 0) {
+	if (cli_ifaces != NULL && cli_ifaces->n > 0) {
 		for (i = 0; i < cli_ifaces->n; i++)
 			if ((r = strv_add(&ifaces, cli_ifaces->v[i])) < 0)
 				goto out;
