@@ -220,7 +220,7 @@ int
 admin_request_code(const char *path, const char *command, double seconds,
     json_t **reply, char **why, int *code)
 {
-	char	*text = NULL;
+	char	*text = NULL, *refusal = NULL;
 	size_t	 len;
 	int	 fd, r;
 
@@ -233,8 +233,19 @@ admin_request_code(const char *path, const char *command, double seconds,
 	}
 	if ((fd = admin_client_connect(path, seconds, why)) < 0)
 		return fd;
-	if ((r = admin_client_send(fd, path, command, why)) == 0 &&
-	    (r = admin_client_read(fd, path, seconds, &text, &len, why)) == 0)
+	r = admin_client_send(fd, path, command, why);
+	/* A daemon that refuses us says why and closes before we write. */
+	if (r == -EPIPE || r == -ECONNRESET) {
+		if (admin_client_read(fd, path, seconds, &text, &len,
+		    &refusal) == 0 && len > 0) {
+			free(*why);
+			*why = NULL;
+			r = 0;
+		}
+		free(refusal);
+	} else if (r == 0)
+		r = admin_client_read(fd, path, seconds, &text, &len, why);
+	if (r == 0)
 		r = admin_client_parse(path, text, len, reply, why, code);
 	free(text);
 	close(fd);

@@ -29,6 +29,7 @@
 #define ADMIN_CODE_SOFTWARE	EXIT_SOFTWARE	/* unknown command, bad request */
 #define ADMIN_CODE_OSERR	EXIT_OSERR	/* the new workers failed */
 #define ADMIN_CODE_TEMPFAIL	EXIT_TEMPFAIL	/* stopping, or still starting */
+#define ADMIN_CODE_NOPERM	EXIT_NOPERM	/* a user the daemon refuses */
 #define ADMIN_CODE_CONFIG	EXIT_CONFIG	/* the configuration is invalid */
 
 /*

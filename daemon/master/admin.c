@@ -325,7 +325,9 @@ static int
 admin_peer_trusted(struct admin *admin, int fd)
 {
 	static const char refusal[] = "{\"error\":\"permission denied: "
-	    "only root and the daemon's user may use the admin socket\"}\n";
+	    "only root and the daemon's user may use the admin socket\","
+	    "\"code\":77}\n";
+	_Static_assert(ADMIN_CODE_NOPERM == 77, "the refusal's code");
 	long	 uid = admin_peer_uid(fd);
 
 	if (uid == 0 || uid == (long)geteuid())

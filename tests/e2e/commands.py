@@ -104,6 +104,23 @@ def test_status_refused():
     srv.close()
     say("status, reload: a permission refusal exits 77")
 
+    # Root's daemon, whose socket this user may reach: the daemon itself
+    # refuses, and its answer's code gives the same exit status.
+    daemon = Daemon([listener("echo", "tcp", free_port(), "echo")],
+                    workers="0")
+    os.chmod(daemon.dir, 0o755)
+    daemon.start()
+    daemon.wait_ready()
+    os.chmod(daemon.sock, 0o666)
+    r = subprocess.run([exe, "status", "-s", daemon.sock],
+                       preexec_fn=as_user, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30, cwd="/")
+    check(r.returncode == EXIT_NOPERM and "permission denied" in r.stderr,
+          f"status refused by root's daemon exited {r.returncode}, not "
+          f"{EXIT_NOPERM}: {r.stderr.strip()!r}")
+    daemon.stop()
+    say("status refused by the daemon itself exits 77")
+
 
 def test_admin_in_use():
     cpu = min(os.sched_getaffinity(0))
