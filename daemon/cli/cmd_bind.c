@@ -103,14 +103,14 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 
 	if (argc < 2) {
 		if (argc == 0)
-			fprintf(stderr, "affinityd: bind: what to bind is "
+			log_cmd_error("affinityd: bind: what to bind is "
 			    "missing: CPUS and a PID (\"affinityd bind 0-1 "
-			    "1234\"), or --housekeeping\n");
+			    "1234\"), or --housekeeping");
 		else
-			fprintf(stderr, "affinityd: bind: the PID is missing: "
+			log_cmd_error("affinityd: bind: the PID is missing: "
 			    "which process to bind to CPUs %s (\"affinityd "
-			    "bind %s PID ...\")\n", argv[0], argv[0]);
-		fprintf(stderr, "\"affinityd bind --help\" says more\n");
+			    "bind %s PID ...\")", argv[0], argv[0]);
+		log_cmd_error("\"affinityd bind --help\" says more");
 		return EXIT_USAGE;
 	}
 	r = cpuset_parse(argv[0], &set);
