@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "unit.h"
 
 #include "cli/admin_client.h"
+#include "cli/affinityd.h"
 #include "master/admin.h"
 #include "common/cpuset.h"
 #include "common/stats.h"
@@ -298,6 +300,24 @@ test_status_round_trip(void **state)
 	assert_memory_equal(buf, want, strlen(want));
 	assert_int_equal(buf[strlen(want)], '\n');
 	free(want);
+	server_stop(&srv);
+}
+
+/* status exits with the code of the daemon's error answer, not 69. */
+static void
+test_status_error_code(void **state)
+{
+	struct server	 srv = { 0 };
+	char		*argv[] = { (char *)"status", (char *)"-s", NULL, NULL };
+
+	(void)state;
+	server_start(&srv, RELOAD_NONE);
+	/* No document: the server answers "status is not available". */
+	json_decref(srv.doc);
+	srv.doc = NULL;
+	argv[2] = srv.path;
+	optind = 0;
+	assert_int_equal(cmd_status(3, argv), ADMIN_CODE_SOFTWARE);
 	server_stop(&srv);
 }
 
@@ -1129,6 +1149,7 @@ main(void)
 		cmocka_unit_test(test_reload_unsupported),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_error_code),
+		cmocka_unit_test(test_status_error_code),
 		cmocka_unit_test(test_missing_socket),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_live_socket_refused),
