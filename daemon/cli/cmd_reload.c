@@ -102,7 +102,7 @@ cmd_reload(int argc, char *argv[])
 			return path ? cmd_reload_unreadable(path) : EXIT_OSERR;
 		sock = peeked;
 	}
-	r = admin_request_code(sock, ADMIN_CMD_RELOAD, wait ?
+	r = admin_request(sock, ADMIN_CMD_RELOAD, wait ?
 	    CMD_RELOAD_WAIT_SEC : ADMIN_TIMEOUT, &doc, &why, &code);
 	if (r == -1) {
 		log_cmd_error("affinityd: reload: %s", why ? why : "failed");

@@ -83,7 +83,7 @@ cmd_status(int argc, char *argv[])
 		config_free(conf);
 		return r;
 	}
-	if ((r = admin_request_code(sock, ADMIN_CMD_STATUS, ADMIN_TIMEOUT,
+	if ((r = admin_request(sock, ADMIN_CMD_STATUS, ADMIN_TIMEOUT,
 	    &doc, &why, &code)) < 0) {
 		log_cmd_error("affinityd: status: %s", why ? why : "failed");
 		/* The daemon's error answer says its exit status, as reload's. */
