@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "unit.h"
 
 #include "cli/admin_client.h"
+#include "cli/affinityd.h"
 #include "master/admin.h"
 #include "common/cpuset.h"
 #include "common/stats.h"
@@ -266,7 +268,8 @@ assert_status_works(struct server *srv)
 	json_t	*reply = NULL;
 	char	*why = NULL;
 
-	assert_int_equal(admin_request(srv->path, "status", &reply, &why), 0);
+	assert_int_equal(admin_request(srv->path, "status", ADMIN_TIMEOUT,
+	    &reply, &why, NULL), 0);
 	assert_null(why);
 	assert_true(json_equal(reply, srv->doc));
 	json_decref(reply);
@@ -301,6 +304,24 @@ test_status_round_trip(void **state)
 	server_stop(&srv);
 }
 
+/* status exits with the code of the daemon's error answer, not 69. */
+static void
+test_status_error_code(void **state)
+{
+	struct server	 srv = { 0 };
+	char		*argv[] = { (char *)"status", (char *)"-s", NULL, NULL };
+
+	(void)state;
+	server_start(&srv, RELOAD_NONE);
+	/* No document: the server answers "status is not available". */
+	json_decref(srv.doc);
+	srv.doc = NULL;
+	argv[2] = srv.path;
+	optind = 0;
+	assert_int_equal(cmd_status(3, argv), ADMIN_CODE_SOFTWARE);
+	server_stop(&srv);
+}
+
 static void
 test_reload_async(void **state)
 {
@@ -310,8 +331,8 @@ test_reload_async(void **state)
 
 	(void)state;
 	server_start(&srv, RELOAD_TIMER);
-	assert_int_equal(admin_request_timeout(srv.path, "reload", 10, &reply,
-	    &why), 0);
+	assert_int_equal(admin_request(srv.path, "reload", 10, &reply,
+	    &why, NULL), 0);
 	assert_null(why);
 	assert_true(json_is_true(json_object_get(reply, "reloaded")));
 	assert_int_equal(json_integer_value(json_object_get(reply,
@@ -329,7 +350,8 @@ test_reload_unsupported(void **state)
 
 	(void)state;
 	server_start(&srv, RELOAD_NONE);
-	assert_int_equal(admin_request(srv.path, "reload", &reply, &why), -1);
+	assert_int_equal(admin_request(srv.path, "reload", ADMIN_TIMEOUT,
+	    &reply, &why, NULL), -1);
 	assert_null(reply);
 	assert_string_equal(why, "reload is not supported");
 	free(why);
@@ -345,8 +367,8 @@ test_unknown_command(void **state)
 
 	(void)state;
 	server_start(&srv, RELOAD_HOLD);
-	assert_int_equal(admin_request(srv.path, "frobnicate", &reply, &why),
-	    -1);
+	assert_int_equal(admin_request(srv.path, "frobnicate", ADMIN_TIMEOUT,
+	    &reply, &why, NULL), -1);
 	assert_null(reply);
 	assert_string_equal(why, "unknown command: frobnicate");
 	free(why);
@@ -364,13 +386,13 @@ test_error_code(void **state)
 
 	(void)state;
 	server_start(&srv, RELOAD_NONE);
-	assert_int_equal(admin_request_code(srv.path, "reload", 5, &reply,
+	assert_int_equal(admin_request(srv.path, "reload", 5, &reply,
 	    &why, &code), -1);
 	assert_null(reply);
 	assert_int_equal(code, ADMIN_CODE_SOFTWARE);
 	free(why);
 	why = NULL;
-	assert_int_equal(admin_request_code(srv.path, "status", 5, &reply,
+	assert_int_equal(admin_request(srv.path, "status", 5, &reply,
 	    &why, &code), 0);
 	assert_int_equal(code, 0);
 	json_decref(reply);
@@ -387,7 +409,8 @@ test_missing_socket(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/none.sock", dir);
-	assert_int_equal(admin_request(path, "status", &reply, &why), -ENOENT);
+	assert_int_equal(admin_request(path, "status", ADMIN_TIMEOUT, &reply,
+	    &why, NULL), -ENOENT);
 	assert_null(reply);
 	snprintf(want, sizeof(want), "connect %s: No such file or directory "
 	    "(is affinityd running?)", path);
@@ -636,8 +659,8 @@ test_connections_bounded(void **state)
 		assert_int_equal(wait_note(&srv), 'R');
 	}
 	/* One more waits in the backlog, unserved. */
-	assert_int_equal(admin_request_timeout(srv.path, "status", 0.3,
-	    &reply, &why), -ETIMEDOUT);
+	assert_int_equal(admin_request(srv.path, "status", 0.3,
+	    &reply, &why, NULL), -ETIMEDOUT);
 	assert_null(reply);
 	assert_non_null(strstr(why, "no reply within"));
 	free(why);
@@ -735,8 +758,8 @@ test_client_invalid_reply(void **state)
 		_exit(0);
 	}
 	close(lfd);
-	assert_int_equal(admin_request(sun.sun_path, "status", &reply, &why),
-	    -EPROTO);
+	assert_int_equal(admin_request(sun.sun_path, "status", ADMIN_TIMEOUT,
+	    &reply, &why, NULL), -EPROTO);
 	assert_null(reply);
 	assert_non_null(strstr(why, sun.sun_path));
 	assert_non_null(strstr(why, "invalid reply"));
@@ -1129,6 +1152,7 @@ main(void)
 		cmocka_unit_test(test_reload_unsupported),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_error_code),
+		cmocka_unit_test(test_status_error_code),
 		cmocka_unit_test(test_missing_socket),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_live_socket_refused),

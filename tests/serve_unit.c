@@ -366,21 +366,22 @@ test_handler_table(void **state)
 	static const char	*names[] = {
 		"echo", "discard", "info", "http"
 	};
-	const struct handler	*h;
-	size_t			 i;
+	struct config_handler_caps	 caps;
+	const struct handler		*h;
+	size_t				 i;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		assert_non_null(h = handler_find(names[i]));
 		assert_string_equal(h->name, names[i]);
 		assert_true(h->tcp && h->tcp_start != NULL);
-		assert_true(handler_exists(names[i]));
-		assert_true(handler_supports(names[i], LISTEN_TCP));
-		assert_int_equal(handler_supports(names[i], LISTEN_UDP),
-		    strcmp(names[i], "http") != 0);
+		/* What the configuration is told is the table's. */
+		assert_int_equal(handler_catalogue.find(names[i], &caps), 0);
+		assert_true(caps.tcp);
+		assert_int_equal(caps.udp, strcmp(names[i], "http") != 0);
+		assert_int_equal(caps.speaks_first, h->speaks_first);
 	}
 	assert_null(handler_find("chargen"));
-	assert_false(handler_exists("chargen"));
-	assert_false(handler_supports("chargen", LISTEN_TCP));
+	assert_int_equal(handler_catalogue.find("chargen", &caps), -ENOENT);
 }
 
 static void

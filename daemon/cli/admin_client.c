@@ -217,13 +217,15 @@ admin_client_parse(const char *path, const char *text, size_t len,
 }
 
 int
-admin_request_code(const char *path, const char *command, double seconds,
+admin_request(const char *path, const char *command, double seconds,
     json_t **reply, char **why, int *code)
 {
 	char	*text = NULL, *refusal = NULL;
 	size_t	 len;
-	int	 fd, r;
+	int	 fd, r, ignored;
 
+	if (code == NULL)
+		code = &ignored;
 	*reply = NULL;
 	*why = NULL;
 	*code = 0;
@@ -251,20 +253,3 @@ admin_request_code(const char *path, const char *command, double seconds,
 	close(fd);
 	return r;
 }
-
-int
-admin_request_timeout(const char *path, const char *command, double seconds,
-    json_t **reply, char **why)
-{
-	int	 code;
-
-	return admin_request_code(path, command, seconds, reply, why, &code);
-}
-
-int
-admin_request(const char *path, const char *command, json_t **reply,
-    char **why)
-{
-	return admin_request_timeout(path, command, ADMIN_TIMEOUT, reply, why);
-}
-

@@ -12,21 +12,16 @@
 /*
  * admin_client.c
  *
- * Sends COMMAND and reads the JSON object that answers it into *reply.
- * Returns 0; -1 when the daemon answered {"error": ...}, whose text is
- * then *why; or another -errno when no answer could be had (-ENOENT and
- * -ECONNREFUSED: not running, -ETIMEDOUT, -EPROTO: not JSON), with a
- * message naming PATH in *why.  *why is malloc'd.  admin_request() waits
- * ADMIN_TIMEOUT seconds for each step; admin_request_timeout() waits
- * SECONDS (0: forever), e.g. for "reload" with --wait.
- * admin_request_code() is admin_request_timeout() that also gives, after
- * -1, the error's code (an ADMIN_CODE_*; 0 when the daemon sent none).
+ * Sends COMMAND and reads the JSON object that answers it into *reply,
+ * waiting SECONDS for each step (0: forever; ADMIN_TIMEOUT, or longer for
+ * "reload --wait").  Returns 0; -1 when the daemon answered {"error":
+ * ...}, whose text is then *why and whose code (an ADMIN_CODE_*, 0 when
+ * the daemon sent none) *code, unless code is NULL; or another -errno
+ * when no answer could be had (-ENOENT and -ECONNREFUSED: not running,
+ * -ETIMEDOUT, -EPROTO: not JSON), with a message naming PATH in *why.
+ * *why is malloc'd.
  */
-int	 admin_request(const char *path, const char *command, json_t **reply,
-	    char **why);
-int	 admin_request_timeout(const char *path, const char *command,
-	    double seconds, json_t **reply, char **why);
-int	 admin_request_code(const char *path, const char *command,
-	    double seconds, json_t **reply, char **why, int *code);
+int	 admin_request(const char *path, const char *command, double seconds,
+	    json_t **reply, char **why, int *code);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cli/affinityd.h"
 #include "config/config.h"
@@ -65,9 +66,11 @@ affinityd_usage(FILE *out)
 /*
  * Loads FILE (or the defaults) and checks it against this host (its CPUs,
  * daemon.user), printing every error of both at once: 0 or an exit status.
+ * partial: after an error *conf holds the keys that were valid (or is
+ * NULL), for -t to check the plan too.
  */
 static int
-affinityd_load(const char *path, struct config **conf)
+affinityd_load(const char *path, int partial, struct config **conf)
 {
 	struct strv	 errors = { 0 };
 	size_t		 i;
@@ -77,16 +80,41 @@ affinityd_load(const char *path, struct config **conf)
 		if ((*conf = config_defaults()) == NULL)
 			return EXIT_OSERR;
 		r = config_check_host(*conf, &errors);
-	} else
+	} else if (partial)
+		r = config_load_host_partial(path, &handler_catalogue, conf,
+		    &errors);
+	else
 		r = config_load_host(path, &handler_catalogue, conf, &errors);
 	for (i = 0; i < errors.n; i++)
 		log_cmd_error("%s", errors.v[i]);
 	strv_free(&errors);
 	if (r == 0)
 		return 0;
-	config_free(*conf);
-	*conf = NULL;
+	if (!partial) {
+		config_free(*conf);
+		*conf = NULL;
+	}
 	return EXIT_CONFIG;
+}
+
+/*
+ * A file with errors still has its plan checked, unless a listener it
+ * locates the interfaces by was one of them (no address).
+ */
+static int
+affinityd_plan_checkable(const struct config *conf)
+{
+	size_t	 i;
+
+	if (conf == NULL)
+		return 0;
+	if (conf->interfaces.n > 0)
+		return 1;
+	for (i = 0; i < conf->nlisteners; i++)
+		if (conf->listeners[i].address == NULL ||
+		    conf->listeners[i].addr.ss_family == AF_UNSPEC)
+			return 0;
+	return 1;
 }
 
 /*
@@ -158,16 +186,20 @@ affinityd_start(const char *path, int test, const enum log_level *level,
 
 	if (!test && (absolute = affinityd_absolute_path(path)) != NULL)
 		path = absolute;
-	r = affinityd_load(path, &conf);
+	r = affinityd_load(path, test, &conf);
 	free(absolute);
-	if (r != 0)
-		return r;
 	if (test) {
-		if ((r = affinityd_check_plan(conf, what)) == 0)
+		/* Every error at once: the plan's beside the file's. */
+		if (affinityd_plan_checkable(conf) &&
+		    affinityd_check_plan(conf, what) != 0)
+			r = EXIT_CONFIG;
+		if (r == 0)
 			fprintf(stderr, "%s: configuration OK\n", what);
 		config_free(conf);
 		return r;
 	}
+	if (r != 0)
+		return r;
 	log_init(level != NULL ? *level : conf->log_level);
 	log_procinit("master");
 	return master_run(conf, mopts);

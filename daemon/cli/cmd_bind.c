@@ -26,7 +26,36 @@ struct cmd_bind_opts {
 	int		 verbose;
 	int		 dry_run;
 	const char	*cpus;		/* the target set, formatted */
+	unsigned int	 refused;	/* moves the kernel did not allow */
 };
+
+/*
+ * The exit status for failed moves: 77 when the kernel refused them all
+ * (EPERM: another user's task), as status and doctor say a refusal.
+ */
+static int
+cmd_bind_failed_status(const struct cmd_bind_opts *opts,
+    unsigned int failed)
+{
+	return opts->refused == failed ? EXIT_NOPERM : EXIT_OSERR;
+}
+
+/* The status of several PIDs: one failure's, or 71 when they differ. */
+static int
+cmd_bind_worse(int status, int next)
+{
+	if (status == 0 || status == next)
+		return next;
+	return EXIT_OSERR;
+}
+
+/* Counts a move the kernel refused for lack of permission. */
+static void
+cmd_bind_count_refusal(struct cmd_bind_opts *opts, int error)
+{
+	if (error == -EPERM || error == -EACCES)
+		opts->refused++;
+}
 
 static void
 cmd_bind_usage(FILE *out)
@@ -77,10 +106,11 @@ cmd_bind_load_plan(const char *cmd, const char *path, const char *sysroot,
 static void
 cmd_bind_pid_cb(const struct bind_task *task, void *arg)
 {
-	const struct cmd_bind_opts	*opts = arg;
+	struct cmd_bind_opts	*opts = arg;
 
 	if (task->action != BIND_MOVE || task->error == 0)
 		return;
+	cmd_bind_count_refusal(opts, task->error);
 	if (task->error == -EINVAL)
 		log_cmd_error("affinityd: bind: pid %d tid %d: %s (no CPU "
 		    "of %s that it may run on: offline, or outside its "
@@ -103,14 +133,14 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 
 	if (argc < 2) {
 		if (argc == 0)
-			fprintf(stderr, "affinityd: bind: what to bind is "
+			log_cmd_error("affinityd: bind: what to bind is "
 			    "missing: CPUS and a PID (\"affinityd bind 0-1 "
-			    "1234\"), or --housekeeping\n");
+			    "1234\"), or --housekeeping");
 		else
-			fprintf(stderr, "affinityd: bind: the PID is missing: "
+			log_cmd_error("affinityd: bind: the PID is missing: "
 			    "which process to bind to CPUs %s (\"affinityd "
-			    "bind %s PID ...\")\n", argv[0], argv[0]);
-		fprintf(stderr, "\"affinityd bind --help\" says more\n");
+			    "bind %s PID ...\")", argv[0], argv[0]);
+		log_cmd_error("\"affinityd bind --help\" says more");
 		return EXIT_USAGE;
 	}
 	r = cpuset_parse(argv[0], &set);
@@ -138,16 +168,18 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 	opts->cpus = list;
 	for (i = 1; i < argc; i++) {
 		(void)parse_uint(argv[i], INT_MAX, &pid);
+		opts->refused = 0;
 		r = bind_pid("/proc", (pid_t)pid, set, cmd_bind_pid_cb, opts,
 		    &stats);
 		if (r < 0) {
 			log_cmd_error("affinityd: bind: pid %u: %s", pid,
 			    strerror(-r));
-			status = EXIT_OSERR;
+			status = cmd_bind_worse(status, EXIT_OSERR);
 			continue;
 		}
 		if (stats.failed > 0)
-			status = EXIT_OSERR;
+			status = cmd_bind_worse(status,
+			    cmd_bind_failed_status(opts, stats.failed));
 		if (stats.moved > 0)
 			printf("pid %u: %u thread%s bound to %s\n", pid,
 			    stats.moved, stats.moved == 1 ? "" : "s", list);
@@ -161,8 +193,8 @@ cmd_bind_pids(int argc, char *argv[], struct cmd_bind_opts *opts)
 static void
 cmd_bind_task_cb(const struct bind_task *task, void *arg)
 {
-	const struct cmd_bind_opts	*opts = arg;
-	char				*from = NULL, *to = NULL;
+	struct cmd_bind_opts	*opts = arg;
+	char			*from = NULL, *to = NULL;
 
 	switch (task->action) {
 	case BIND_UNREADABLE:
@@ -180,6 +212,8 @@ cmd_bind_task_cb(const struct bind_task *task, void *arg)
 	from = cpuset_format_list(task->from);
 	if (task->action == BIND_MOVE)
 		to = cpuset_format_list(task->to);
+	if (task->action == BIND_MOVE && task->error < 0)
+		cmd_bind_count_refusal(opts, task->error);
 	if (task->action == BIND_MOVE && task->error < 0)
 		log_cmd_error("affinityd: bind: pid %d tid %d (%s): %s",
 		    (int)task->pid, (int)task->tid, task->comm,
@@ -231,7 +265,7 @@ cmd_bind_housekeeping(const char *path, struct cmd_bind_opts *opts)
 	if (st.unreadable > 0)
 		printf("; %u unreadable", st.unreadable);
 	printf("\n");
-	r = st.failed > 0 ? EXIT_OSERR : 0;
+	r = st.failed > 0 ? cmd_bind_failed_status(opts, st.failed) : 0;
 out:
 	free(list);
 	bind_plan_free(&plan);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The configuration as the command line loads it: FILE, or the built-in
- * defaults without one, with every error printed to stderr.  Running the
- * daemon and the subcommands that read a configuration share it.
+ * defaults without one, with every error printed to stderr.  The
+ * subcommands that read a configuration share it; running the daemon and
+ * -t also check the host (affinityd.c's affinityd_load()).
  */
 #include "acconfig.h"
 

@@ -16,7 +16,6 @@
 #include <jansson.h>
 
 #include "cli/affinityd.h"
-#include "common/log.h"
 #include "config/config.h"
 #include "doctor/doctor.h"
 #include "topology/plan.h"

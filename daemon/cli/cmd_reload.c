@@ -21,7 +21,6 @@
 #include "config/config.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "worker/handler.h"
 
 /* Long enough for a new generation to start and the old one to be told. */
 #define CMD_RELOAD_WAIT_SEC	120.0
@@ -49,19 +48,15 @@ static int
 cmd_reload_unreadable(const char *path)
 {
 	struct config	*conf = NULL;
-	struct strv	 errors = { 0 };
-	size_t		 i;
+	int		 r;
 
-	if (config_load(path, &handler_catalogue, &conf, &errors) == 0) {
+	if ((r = cmd_config_load(path, &conf)) == 0) {
 		config_free(conf);
 		return EXIT_SOFTWARE;
 	}
-	for (i = 0; i < errors.n; i++)
-		log_cmd_error("%s", errors.v[i]);
 	log_cmd_error("affinityd: reload: %s cannot be read; the running "
 	    "daemon was not asked to reload and keeps serving", path);
-	strv_free(&errors);
-	return EXIT_CONFIG;
+	return r;
 }
 
 int
@@ -107,7 +102,7 @@ cmd_reload(int argc, char *argv[])
 			return path ? cmd_reload_unreadable(path) : EXIT_OSERR;
 		sock = peeked;
 	}
-	r = admin_request_code(sock, ADMIN_CMD_RELOAD, wait ?
+	r = admin_request(sock, ADMIN_CMD_RELOAD, wait ?
 	    CMD_RELOAD_WAIT_SEC : ADMIN_TIMEOUT, &doc, &why, &code);
 	if (r == -1) {
 		log_cmd_error("affinityd: reload: %s", why ? why : "failed");

@@ -50,7 +50,7 @@ cmd_status(int argc, char *argv[])
 	struct cli_text	 t;
 	json_t		*doc = NULL;
 	char		*why = NULL, *peeked = NULL;
-	int		 ch, code, json = 0, r;
+	int		 ch, json = 0, r, code;
 
 	while ((ch = getopt_long(argc, argv, "c:hs:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -83,12 +83,14 @@ cmd_status(int argc, char *argv[])
 		config_free(conf);
 		return r;
 	}
-	if ((r = admin_request_code(sock, ADMIN_CMD_STATUS, ADMIN_TIMEOUT,
+	if ((r = admin_request(sock, ADMIN_CMD_STATUS, ADMIN_TIMEOUT,
 	    &doc, &why, &code)) < 0) {
 		log_cmd_error("affinityd: status: %s", why ? why : "failed");
-		/* The daemon's refusal carries its code; ours is EACCES. */
-		r = r == -1 && code != 0 ? code :
-		    r == -EACCES ? EXIT_NOPERM : EXIT_UNAVAIL;
+		/* The daemon's error answer says its exit status, as reload's. */
+		if (r == -1)
+			r = code != 0 ? code : EXIT_SOFTWARE;
+		else
+			r = r == -EACCES ? EXIT_NOPERM : EXIT_UNAVAIL;
 		goto out;
 	}
 	if (json) {

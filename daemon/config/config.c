@@ -1635,11 +1635,12 @@ config_report_read(struct config_ctx *ctx, const config_t *cfg)
 /*
  * Reads path into *confp, each listener's handler looked up through
  * handlers.  host: then checks against this host the keys that were
- * valid, also when others were not.
+ * valid, also when others were not.  partial: on an error *confp is
+ * still set, to the valid keys (defaults for the others) or NULL.
  */
 static int
 config_load_with(const char *path, const struct config_handlers *handlers,
-    struct config **confp, struct strv *errors, int host)
+    struct config **confp, struct strv *errors, int host, int partial)
 {
 	struct config_ctx	 ctx = { .path = path, .errors = errors,
 				    .handlers = handlers };
@@ -1676,7 +1677,13 @@ done:
 	if (ctx.nomem && errors != NULL)
 		config_report_at(&ctx, path, 0, NULL, "%s", strerror(ENOMEM));
 	if (ctx.nerrors > 0 || ctx.nomem) {
+		if (partial && !ctx.nomem) {
+			*confp = conf;
+			return -1;
+		}
 		config_free(conf);
+		if (partial)
+			*confp = NULL;
 		return -1;
 	}
 	*confp = conf;
@@ -1687,14 +1694,22 @@ int
 config_load(const char *path, const struct config_handlers *handlers,
     struct config **confp, struct strv *errors)
 {
-	return config_load_with(path, handlers, confp, errors, 0);
+	return config_load_with(path, handlers, confp, errors, 0, 0);
 }
 
 int
 config_load_host(const char *path, const struct config_handlers *handlers,
     struct config **confp, struct strv *errors)
 {
-	return config_load_with(path, handlers, confp, errors, 1);
+	return config_load_with(path, handlers, confp, errors, 1, 0);
+}
+
+int
+config_load_host_partial(const char *path,
+    const struct config_handlers *handlers, struct config **confp,
+    struct strv *errors)
+{
+	return config_load_with(path, handlers, confp, errors, 1, 1);
 }
 
 /*

@@ -97,7 +97,10 @@ struct config_handlers {
  * daemon use, daemon.user), the same way: -1 when they added an error.
  * config_load_host() is config_load() and then config_check_host() on
  * every key that was valid, so that one run reports every error a start
- * would meet.
+ * would meet.  config_load_host_partial() is config_load_host() that,
+ * after -1, still gives in *conf the keys that were valid (defaults for
+ * the others; NULL when the file could not be read or parsed), for -t to
+ * check the worker plan of a file that has other errors too.
  */
 
 /*
@@ -110,6 +113,9 @@ int		 config_load(const char *path,
 		    const struct config_handlers *handlers,
 		    struct config **conf, struct strv *errors);
 int		 config_load_host(const char *path,
+		    const struct config_handlers *handlers,
+		    struct config **conf, struct strv *errors);
+int		 config_load_host_partial(const char *path,
 		    const struct config_handlers *handlers,
 		    struct config **conf, struct strv *errors);
 int		 config_check_cpus(const struct config *conf,

@@ -31,22 +31,6 @@ handler_find(const char *name)
 	return NULL;
 }
 
-int
-handler_exists(const char *name)
-{
-	return handler_find(name) != NULL;
-}
-
-int
-handler_supports(const char *name, enum listen_proto proto)
-{
-	const struct handler	*h;
-
-	if ((h = handler_find(name)) == NULL)
-		return 0;
-	return proto == LISTEN_TCP ? h->tcp : h->udp;
-}
-
 static int
 handler_caps(const char *name, struct config_handler_caps *caps)
 {

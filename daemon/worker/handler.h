@@ -50,8 +50,6 @@ struct handler {
 
 /* handler.c */
 const struct handler *handler_find(const char *name);
-int	 handler_exists(const char *name);
-int	 handler_supports(const char *name, enum listen_proto proto);
 
 /* What config_load() asks of the handlers: the table's, by name. */
 extern const struct config_handlers handler_catalogue;

@@ -315,8 +315,15 @@ def test_journal_priority():
             check(not err.startswith("<"), f"affinityd {' '.join(args)} "
                   f"with stderr not the journal prefixes a priority "
                   f"(JOURNAL_STREAM {'set' if env else 'unset'}): {err!r}")
-    say("cli: a refused start and reload log at error priority under the "
-        "journal, and only there")
+    # A command's usage error goes through the same reporter.
+    rc, err = run_with_stderr(["bind", "0-1"], errpath, journal)
+    lines = err.strip().splitlines()
+    check(rc == EXIT_USAGE and lines and
+          all(ln.startswith("<3>") for ln in lines),
+          f"affinityd bind 0-1 under the journal exited {rc}, or a line "
+          f"has no <3> priority: {err!r}")
+    say("cli: a refused start, reload and bind log at error priority "
+        "under the journal, and only there")
 
 
 def test_log_severity():

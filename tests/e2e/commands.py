@@ -102,7 +102,22 @@ def test_status_refused():
               f"socket's permissions exited {r.returncode}, not "
               f"{EXIT_NOPERM}: {r.stderr.strip()!r}")
     srv.close()
-    say("status, reload: a permission refusal exits 77")
+    # bind: the kernel refuses to move another user's process.
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        r = subprocess.run([exe, "bind", "0", str(sleeper.pid)],
+                           preexec_fn=as_user, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30,
+                           cwd="/")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    check(r.returncode == EXIT_NOPERM, f"bind of root's process as uid "
+          f"{uid} exited {r.returncode}, not {EXIT_NOPERM}: "
+          f"{r.stderr.strip()!r}")
+    check("Operation not permitted" in r.stderr, f"bind does not say the "
+          f"move was not permitted: {r.stderr.strip()!r}")
+    say("status, reload, bind: a permission refusal exits 77")
 
     # Root's daemon, whose socket this user may reach: the daemon itself
     # refuses, and its answer's code gives the same exit status.

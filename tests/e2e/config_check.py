@@ -106,7 +106,21 @@ topology = {{
           f"{r.stderr!r}")
     check("nosuch0" in r.stderr and "no worker plan" in r.stderr,
           f"-t does not say why there is no plan: {r.stderr!r}")
-    say("-t: the file's and the host's errors in one run")
+    # The plan's error comes with the file's, not once those are fixed.
+    both = write(os.path.join(d, "both.conf"), f"""daemon = {{
+  admin_socket = "{d}/admin.sock";
+  max_connections = 0;
+}};
+topology = {{
+  interfaces = ["nosuch0"];
+}};
+""")
+    r = run(["-t", "-c", both])
+    check(r.returncode == EXIT_CONFIG, f"-t exited {r.returncode}")
+    for want in (f"{both}:3: daemon.max_connections", "no worker plan"):
+        check(want in r.stderr, f"-t does not report {want!r} beside the "
+              f"other error: {r.stderr!r}")
+    say("-t: the file's, the host's and the plan's errors in one run")
 
 
 def main():
