@@ -136,6 +136,32 @@ has_te(const char *head, size_t step)
 }
 
 /* Transfer-Encoding frames HTTP/1.1 only; Content-Length any version. */
+/* A trailer section: field lines and the empty line, by the same rules. */
+static enum http_syntax_result
+trailer(const char *fields)
+{
+	struct http_syntax	 hs;
+	size_t			 used;
+
+	http_syntax_begin_fields(&hs);
+	return http_syntax_scan(&hs, fields, strlen(fields), &used);
+}
+
+static void
+test_trailer(void **state)
+{
+	(void)state;
+	assert_int_equal(trailer("\r\n"), HTTP_SYNTAX_END);
+	assert_int_equal(trailer("X-Sum: 1\r\nX-B: c d\r\n\r\n"),
+	    HTTP_SYNTAX_END);
+	assert_int_equal(trailer("X-Sum: 1\r\n"), HTTP_SYNTAX_MORE);
+	assert_int_equal(trailer("\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(trailer("X-T: a\r\n b\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(trailer("X-T : a\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(trailer("X T: a\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(trailer("X-T: a\n\r\n"), HTTP_SYNTAX_ERROR);
+}
+
 static void
 test_framing(void **state)
 {
@@ -180,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_ends_at_empty_line),
+		cmocka_unit_test(test_trailer),
 		cmocka_unit_test(test_framing),
 	};
 

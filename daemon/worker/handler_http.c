@@ -6,10 +6,12 @@
  * while SERVE_HTTP_BACKLOG of answers wait to be written (or any, once
  * the worker's buffer budget is spent), and the connection then stops
  * reading, so a pipelining peer that never reads costs a few KiB.  A
- * request is timed from its first byte (header_timeout, serve.c).  http-parser bounds the header size (80 KiB): a larger
+ * request is timed from its first byte (header_timeout, serve.c).
+ * http-parser bounds the header size (80 KiB): a larger
  * header, like any parse error, gets 400 and the connection closes; so
  * does a head that breaks the syntax http-parser lets through
- * (http_syntax.c: whitespace before a colon, obs-fold, bare LF, ...).
+ * (http_syntax.c: whitespace before a colon, obs-fold, bare LF, ...), in
+ * the head or in a chunked body's trailer section.
  *
  * On drain, every request still gets its answer, with "Connection:
  * close", and the connection closes after it.  One between requests is
@@ -95,6 +97,7 @@ struct http_conn {
 	const char		*chunk;		/* the input being parsed */
 	const char		*chunk_end;
 	const char		*scan_from;	/* the head's start in it, or NULL */
+	int			 trailer;	/* the last chunk's line was parsed */
 	/* The request just parsed. */
 	int			 head;
 	int			 keep_alive;
@@ -111,6 +114,7 @@ http_on_message_begin(http_parser *p)
 	struct http_conn	*hc = p->data;
 
 	hc->in_request = 1;
+	hc->trailer = 0;
 	hc->syntax.state = HTTP_SYNTAX_IDLE;	/* until the target begins */
 	serve_conn_request(&hc->c, 1);
 	if (hc->c.serve->draining)
@@ -162,12 +166,35 @@ http_on_headers_complete(http_parser *p)
 	return 0;
 }
 
+/*
+ * The last chunk's line: a trailer section follows, field lines that
+ * frame as a head's do, so they are scanned by the same rules.  The
+ * parser pauses for http_parse() to learn where the section begins.
+ */
+static int
+http_on_chunk_header(http_parser *p)
+{
+	struct http_conn	*hc = p->data;
+
+	if (p->content_length == 0) {
+		hc->trailer = 1;
+		http_parser_pause(p, 1);
+	}
+	return 0;
+}
+
 /* Pauses the parser after each request so it is answered before the next. */
 static int
 http_on_message_complete(http_parser *p)
 {
 	struct http_conn	*hc = p->data;
 
+	/* A trailer section must end well, as a head must. */
+	if (hc->syntax.state != HTTP_SYNTAX_IDLE) {
+		if (http_scan_head(hc, hc->chunk_end) != HTTP_SYNTAX_END)
+			return -1;
+		hc->syntax.state = HTTP_SYNTAX_IDLE;
+	}
 	hc->in_request = 0;
 	serve_conn_request(&hc->c, 0);
 	hc->head = p->method == HTTP_HEAD;
@@ -181,6 +208,7 @@ static const http_parser_settings http_settings = {
 	.on_message_begin = http_on_message_begin,
 	.on_url = http_on_url,
 	.on_headers_complete = http_on_headers_complete,
+	.on_chunk_header = http_on_chunk_header,
 	.on_message_complete = http_on_message_complete,
 };
 
@@ -261,7 +289,7 @@ http_bad_request(struct http_conn *hc)
 
 /*
  * Parses the LEN bytes at BUF and returns how many were used.  A head
- * that goes on past them has its part in them scanned now, since the
+ * (or a trailer section) that goes on past them has its part in them scanned now, since the
  * input is drained before the rest arrives; a break found there already
  * puts the parser in error, as its own checks do.
  */
@@ -274,6 +302,17 @@ http_parse(struct http_conn *hc, const char *buf, size_t len)
 	hc->chunk_end = buf + len;
 	hc->scan_from = NULL;
 	n = http_parser_execute(&hc->parser, &http_settings, buf, len);
+	if (hc->trailer && HTTP_PARSER_ERRNO(&hc->parser) == HPE_PAUSED) {
+		/* The trailer section begins here. */
+		hc->trailer = 0;
+		http_syntax_begin_fields(&hc->syntax);
+		hc->scan_from = buf + n;
+		http_parser_pause(&hc->parser, 0);
+		/* Zero bytes would tell the parser the peer closed. */
+		if (n < len)
+			n += http_parser_execute(&hc->parser, &http_settings,
+			    buf + n, len - n);
+	}
 	if (hc->syntax.state != HTTP_SYNTAX_IDLE &&
 	    HTTP_PARSER_ERRNO(&hc->parser) == HPE_OK &&
 	    http_scan_head(hc, buf + n) == HTTP_SYNTAX_ERROR)

@@ -56,6 +56,14 @@ http_syntax_begin(struct http_syntax *hs)
 	hs->transfer_encoding = 0;
 }
 
+/* Starts a trailer section: field lines and the empty line, no request line. */
+void
+http_syntax_begin_fields(struct http_syntax *hs)
+{
+	http_syntax_begin(hs);
+	hs->state = HTTP_SYNTAX_LINE_START;
+}
+
 /*
  * The request line after the method, or a field value: the parser checks
  * their bytes, we their end, a CR that LF must follow.  Most of a head is

@@ -3,7 +3,8 @@
  * The HTTP/1.1 request head syntax that http-parser lets through and RFC
  * 9112 forbids: a field name that is not a token or is followed by
  * whitespace before its colon, an obs-folded line, a bare LF line ending,
- * Transfer-Encoding outside HTTP/1.1.  Each of these lets a peer frame a
+ * Transfer-Encoding outside HTTP/1.1; the same rules hold for a chunked
+ * body's trailer section, which is field lines too.  Each of these lets a peer frame a
  * request differently than the server it is relayed to would, so the
  * handler answers 400 and closes.
  */
@@ -39,6 +40,7 @@ enum http_syntax_result {
 
 /* http_syntax.c */
 void	 http_syntax_begin(struct http_syntax *hs);
+void	 http_syntax_begin_fields(struct http_syntax *hs);
 enum http_syntax_result
 	 http_syntax_scan(struct http_syntax *hs, const char *buf, size_t len,
 	    size_t *used);
