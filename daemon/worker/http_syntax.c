@@ -41,7 +41,7 @@ http_syntax_te_match(struct http_syntax *hs, const char *s, size_t n)
 	/* Most names differ at once: no call for them. */
 	if (k + n > sizeof(HTTP_TE_NAME) - 1 ||
 	    (s[0] | 0x20) != HTTP_TE_NAME[k] ||
-	    strncasecmp(s, HTTP_TE_NAME + k, n) != 0)
+	    strncasecmp(s, &HTTP_TE_NAME[k], n) != 0)
 		hs->te_matched = -1;
 	else
 		hs->te_matched += (int)n;
