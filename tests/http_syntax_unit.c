@@ -136,6 +136,51 @@ has_te(const char *head, size_t step)
 }
 
 /* Transfer-Encoding frames HTTP/1.1 only; Content-Length any version. */
+/* A chunked body's verdict, scanned whole and a byte at a time. */
+static enum http_syntax_result
+chunked(const char *body)
+{
+	struct http_syntax	 whole, bytes;
+	enum http_syntax_result	 r, rb = HTTP_SYNTAX_MORE;
+	size_t			 used, len = strlen(body), i;
+
+	http_syntax_begin_chunked(&whole);
+	r = http_syntax_scan(&whole, body, len, &used);
+	http_syntax_begin_chunked(&bytes);
+	for (i = 0; i < len && rb == HTTP_SYNTAX_MORE; i++)
+		rb = http_syntax_scan(&bytes, body + i, 1, &used);
+	assert_int_equal(r, rb);
+	return r;
+}
+
+static void
+test_chunked(void **state)
+{
+	(void)state;
+	assert_int_equal(chunked("0\r\n\r\n"), HTTP_SYNTAX_END);
+	assert_int_equal(chunked("5\r\nhello\r\n0\r\n\r\n"),
+	    HTTP_SYNTAX_END);
+	assert_int_equal(chunked("3;a=b\r\na\r\n\r\n10\r\n0123456789abcdef"
+	    "\r\n0;x\r\nX-Sum: 1\r\nX-B: c d\r\n\r\n"), HTTP_SYNTAX_END);
+	assert_int_equal(chunked("5\r\nhel"), HTTP_SYNTAX_MORE);
+	assert_int_equal(chunked("0\r\nX-Sum: 1\r\n"), HTTP_SYNTAX_MORE);
+	/* CRLF where it must be; the trailer section as a head's fields. */
+	assert_int_equal(chunked("5\r\nhelloXX0\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("5\r\nhello\rX0\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("5\rXhello\r\n0\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("5\nhello\r\n0\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("5;a\nhello\r\n0\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\rX\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked(";\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\r\n\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\r\nX-T: a\r\n b\r\n\r\n"),
+	    HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\r\nX-T : a\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\r\nX T: a\r\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("0\r\nX-T: a\n\r\n"), HTTP_SYNTAX_ERROR);
+	assert_int_equal(chunked("fffffffffffffffff1\r\n"), HTTP_SYNTAX_ERROR);
+}
+
 static void
 test_framing(void **state)
 {
@@ -180,6 +225,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_ends_at_empty_line),
+		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_framing),
 	};
 

@@ -14,6 +14,7 @@
 
 #include "cli/affinityd.h"
 #include "config/config.h"
+#include "config/config_file.h"
 #include "common/log.h"
 #include "master/master.h"
 #include "worker/handler.h"
@@ -175,6 +176,22 @@ affinityd_absolute_path(const char *path)
  * says so and stops there, else runs the master.  level: --log-level,
  * or NULL for daemon.log_level.
  */
+/*
+ * A relative @include is taken from the directory the daemon starts in,
+ * also at a reload after --daemon changed to "/".  When that directory
+ * cannot be resolved, the paths stay relative and the load says why.
+ */
+static void
+affinityd_keep_dir(void)
+{
+	char	*dir;
+
+	if ((dir = realpath(".", NULL)) == NULL)
+		return;
+	(void)config_file_set_dir(dir);	/* -ENOMEM: as if it were gone */
+	free(dir);
+}
+
 static int
 affinityd_start(const char *path, int test, const enum log_level *level,
     const struct master_options *mopts)
@@ -184,6 +201,8 @@ affinityd_start(const char *path, int test, const enum log_level *level,
 	char		*absolute = NULL;
 	int		 r;
 
+	if (!test)
+		affinityd_keep_dir();
 	if (!test && (absolute = affinityd_absolute_path(path)) != NULL)
 		path = absolute;
 	r = affinityd_load(path, test, &conf);

@@ -26,6 +26,12 @@
 #include "config/config_file.h"
 #include "common/util.h"
 
+/*
+ * The directory a relative path is taken from (config_file_set_dir()), or
+ * NULL for the working directory.
+ */
+static char	*cf_dir;
+
 /* One configuration being read: where problems go and what is left. */
 struct cf_ctx {
 	struct strv		*errors;	/* may be NULL */
@@ -538,14 +544,23 @@ static void
 cf_expand(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
     unsigned int depth, const struct cf_chain *up)
 {
-	struct cf_scan	 sc = { .ctx = ctx, .path = path, .depth = depth,
-	    .line = 1 };
+	struct cf_scan	 sc = { .ctx = ctx, .depth = depth, .line = 1 };
 	struct cf_chain	 chain = { .up = up };
 	struct stat	 st;
-	char		*text;
+	char		*text, *resolved = NULL;
 
-	if ((text = cf_read(ctx, from, path, &st)) == NULL)
+	if (path[0] != '/' && cf_dir != NULL) {
+		if (asprintf(&resolved, "%s/%s", cf_dir, path) == -1) {
+			cf_nomem(ctx, path);
+			return;
+		}
+		path = resolved;
+	}
+	sc.path = path;
+	if ((text = cf_read(ctx, from, path, &st)) == NULL) {
+		free(resolved);
 		return;
+	}
 	if (cf_in_chain(up, &st)) {
 		cf_fail(ctx, from, path, "includes itself, through the files "
 		    "that include it");
@@ -566,6 +581,19 @@ cf_expand(struct cf_ctx *ctx, const struct cf_from *from, const char *path,
 		cf_fail(ctx, from, path, "ends inside %s", sc.unclosed);
 done:
 	free(text);
+	free(resolved);
+}
+
+int
+config_file_set_dir(const char *dir)
+{
+	char	*copy = NULL;
+
+	if (dir != NULL && (copy = strdup(dir)) == NULL)
+		return -ENOMEM;
+	free(cf_dir);
+	cf_dir = copy;
+	return 0;
 }
 
 const char *

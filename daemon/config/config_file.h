@@ -68,12 +68,17 @@ struct config_file {
  * appended to errors (may be NULL) as "FILE[:LINE]: what is wrong".
  * config_file_where() gives the file (NULL: none) that line of cf->text
  * comes from and its line there.  config_file_free() frees what cf
- * holds, also after a failure.
+ * holds, also after a failure.  config_file_set_dir() makes the relative
+ * paths of later reads (the main file's, an @include's) be taken from
+ * dir, an absolute one, instead of the working directory (NULL: back to
+ * it): a daemon that changes to "/" keeps reading the files its start
+ * read; 0, or -ENOMEM.
  */
 int	 config_file_read(const char *path, struct config_file *cf,
 	    struct strv *errors);
 const char *config_file_where(const struct config_file *cf,
 	    unsigned int line, unsigned int *file_line);
 void	 config_file_free(struct config_file *cf);
+int	 config_file_set_dir(const char *dir);
 
 #endif

@@ -6,10 +6,12 @@
  * while SERVE_HTTP_BACKLOG of answers wait to be written (or any, once
  * the worker's buffer budget is spent), and the connection then stops
  * reading, so a pipelining peer that never reads costs a few KiB.  A
- * request is timed from its first byte (header_timeout, serve.c).  http-parser bounds the header size (80 KiB): a larger
+ * request is timed from its first byte (header_timeout, serve.c).
+ * http-parser bounds the header size (80 KiB): a larger
  * header, like any parse error, gets 400 and the connection closes; so
  * does a head that breaks the syntax http-parser lets through
- * (http_syntax.c: whitespace before a colon, obs-fold, bare LF, ...).
+ * (http_syntax.c: whitespace before a colon, obs-fold, bare LF, ...), in
+ * the head or in a chunked body, its chunks' lines and trailer section.
  *
  * On drain, every request still gets its answer, with "Connection:
  * close", and the connection closes after it.  One between requests is
@@ -94,7 +96,8 @@ struct http_conn {
 	struct http_syntax	 syntax;
 	const char		*chunk;		/* the input being parsed */
 	const char		*chunk_end;
-	const char		*scan_from;	/* the head's start in it, or NULL */
+	/* Where the scan goes on in it, or NULL: at its start. */
+	const char		*scan_from;
 	/* The request just parsed. */
 	int			 head;
 	int			 keep_alive;
@@ -132,21 +135,30 @@ http_on_url(http_parser *p, const char *at, size_t len)
 	return 0;
 }
 
-/* Scans the head's bytes in the input parsed so far, up to END. */
+/*
+ * Scans the head's (or chunked body's) bytes in the input from where the
+ * last scan stopped up to END, which may be past what the parser has
+ * parsed: the scan stops where the head or body ends.
+ */
 static enum http_syntax_result
 http_scan_head(struct http_conn *hc, const char *end)
 {
-	const char	*from = hc->scan_from != NULL ? hc->scan_from :
-			    hc->chunk;
+	const char		*from = hc->scan_from != NULL ?
+				    hc->scan_from : hc->chunk;
+	enum http_syntax_result	 r;
+	size_t			 used;
 
-	return http_syntax_scan(&hc->syntax, from, (size_t)(end - from),
-	    NULL);
+	r = http_syntax_scan(&hc->syntax, from,
+	    end > from ? (size_t)(end - from) : 0, &used);
+	hc->scan_from = from + used;
+	return r;
 }
 
 /*
  * The parser found the head's end: so must the syntax scan, and the
  * framing must be one the request's version has; else the parser stops
- * with an error and the request gets 400.
+ * with an error and the request gets 400.  A chunked body is scanned
+ * next, from the byte after the head.
  */
 static int
 http_on_headers_complete(http_parser *p)
@@ -155,10 +167,13 @@ http_on_headers_complete(http_parser *p)
 	enum http_syntax_result	 r;
 
 	r = http_scan_head(hc, hc->chunk_end);
-	hc->syntax.state = HTTP_SYNTAX_IDLE;
 	if (r != HTTP_SYNTAX_END || !http_syntax_framing_ok(&hc->syntax,
 	    p->http_major, p->http_minor))
 		return -1;
+	if (p->flags & F_CHUNKED)
+		http_syntax_begin_chunked(&hc->syntax);
+	else
+		hc->syntax.state = HTTP_SYNTAX_IDLE;
 	return 0;
 }
 
@@ -168,6 +183,12 @@ http_on_message_complete(http_parser *p)
 {
 	struct http_conn	*hc = p->data;
 
+	/* A chunked body must end where the parser found it does. */
+	if (hc->syntax.state != HTTP_SYNTAX_IDLE) {
+		if (http_scan_head(hc, hc->chunk_end) != HTTP_SYNTAX_END)
+			return -1;
+		hc->syntax.state = HTTP_SYNTAX_IDLE;
+	}
 	hc->in_request = 0;
 	serve_conn_request(&hc->c, 0);
 	hc->head = p->method == HTTP_HEAD;
@@ -261,9 +282,9 @@ http_bad_request(struct http_conn *hc)
 
 /*
  * Parses the LEN bytes at BUF and returns how many were used.  A head
- * that goes on past them has its part in them scanned now, since the
- * input is drained before the rest arrives; a break found there already
- * puts the parser in error, as its own checks do.
+ * (or a chunked body) that goes on past them has its part in them scanned
+ * now, since the input is drained before the rest arrives; a break found
+ * there already puts the parser in error, as its own checks do.
  */
 static size_t
 http_parse(struct http_conn *hc, const char *buf, size_t len)

@@ -4,7 +4,9 @@
  * does not enforce (http_syntax.h).  The scan starts at the request
  * target, since the parser has checked the method before it; it is fed
  * the head in whatever pieces the input arrives in, and stops at the empty
- * line that ends it, so a body is never read as head.
+ * line that ends it, so a body is never read as head.  A chunked body is
+ * scanned the same way from its first chunk's size to the empty line that
+ * ends its trailer section, its chunks' data skipped unread.
  */
 #include "acconfig.h"
 
@@ -41,7 +43,7 @@ http_syntax_te_match(struct http_syntax *hs, const char *s, size_t n)
 	/* Most names differ at once: no call for them. */
 	if (k + n > sizeof(HTTP_TE_NAME) - 1 ||
 	    (s[0] | 0x20) != HTTP_TE_NAME[k] ||
-	    strncasecmp(s, HTTP_TE_NAME + k, n) != 0)
+	    strncasecmp(s, &HTTP_TE_NAME[k], n) != 0)
 		hs->te_matched = -1;
 	else
 		hs->te_matched += (int)n;
@@ -54,6 +56,51 @@ http_syntax_begin(struct http_syntax *hs)
 	hs->state = HTTP_SYNTAX_LINE;
 	hs->te_matched = -1;
 	hs->transfer_encoding = 0;
+}
+
+/* Starts a chunked body, at its first chunk's size. */
+void
+http_syntax_begin_chunked(struct http_syntax *hs)
+{
+	http_syntax_begin(hs);
+	hs->state = HTTP_SYNTAX_CHUNK_SIZE;
+	hs->chunk_left = 0;
+	hs->chunk_digits = 0;
+}
+
+/*
+ * A byte of a chunk's size: hex digits, then extensions or the CR; the
+ * parser checks the digits and extensions, we only need the size.
+ */
+static enum http_syntax_state
+http_syntax_chunk_size(struct http_syntax *hs, unsigned char ch)
+{
+	int	 v;
+
+	if (ch >= '0' && ch <= '9')
+		v = ch - '0';
+	else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+		v = (ch | 0x20) - 'a' + 10;
+	else if (hs->chunk_digits == 0)
+		return HTTP_SYNTAX_BAD;
+	else
+		return ch == '\r' ? HTTP_SYNTAX_CHUNK_LF :
+		    ch == '\n' ? HTTP_SYNTAX_BAD : HTTP_SYNTAX_CHUNK_EXT;
+	if (hs->chunk_left > (UINT64_MAX >> 4))
+		return HTTP_SYNTAX_BAD;	/* the parser refuses it too */
+	hs->chunk_left = hs->chunk_left << 4 | (uint64_t)v;
+	hs->chunk_digits++;
+	return HTTP_SYNTAX_CHUNK_SIZE;
+}
+
+/* After a chunk's line: its data, or the trailer section of the last. */
+static enum http_syntax_state
+http_syntax_chunk_line_end(const struct http_syntax *hs, unsigned char ch)
+{
+	if (ch != '\n')
+		return HTTP_SYNTAX_BAD;
+	return hs->chunk_left == 0 ? HTTP_SYNTAX_LINE_START :
+	    HTTP_SYNTAX_CHUNK_DATA;
 }
 
 /*
@@ -116,17 +163,17 @@ http_syntax_scanning(const struct http_syntax *hs)
 }
 
 /*
- * Scans the next LEN bytes of the head.  HTTP_SYNTAX_END also sets *used
- * to the bytes that were head, the empty line's LF included; bytes after
- * it are not looked at.  Once ended or broken, it stays so until the next
- * http_syntax_begin().
+ * Scans the next LEN bytes of the head (or chunked body).  *used is set
+ * to the bytes scanned: with HTTP_SYNTAX_END, those that were head, the
+ * empty line's LF included; bytes after it are not looked at.  Once ended
+ * or broken, it stays so until the next http_syntax_begin*().
  */
 enum http_syntax_result
 http_syntax_scan(struct http_syntax *hs, const char *buf, size_t len,
     size_t *used)
 {
 	unsigned char	 ch;
-	size_t		 i = 0;
+	size_t		 i = 0, n;
 
 	while (i < len && http_syntax_scanning(hs)) {
 		ch = (unsigned char)buf[i];
@@ -153,6 +200,35 @@ http_syntax_scan(struct http_syntax *hs, const char *buf, size_t len,
 			break;
 		case HTTP_SYNTAX_END_CR:
 			hs->state = ch == '\n' ? HTTP_SYNTAX_DONE :
+			    HTTP_SYNTAX_BAD;
+			break;
+		case HTTP_SYNTAX_CHUNK_SIZE:
+			hs->state = http_syntax_chunk_size(hs, ch);
+			break;
+		case HTTP_SYNTAX_CHUNK_EXT:
+			hs->state = ch == '\r' ? HTTP_SYNTAX_CHUNK_LF :
+			    ch == '\n' ? HTTP_SYNTAX_BAD :
+			    HTTP_SYNTAX_CHUNK_EXT;
+			break;
+		case HTTP_SYNTAX_CHUNK_LF:
+			hs->state = http_syntax_chunk_line_end(hs, ch);
+			break;
+		case HTTP_SYNTAX_CHUNK_DATA:
+			/* The data is not looked at: skipped at once. */
+			n = len - i < hs->chunk_left ? len - i :
+			    (size_t)hs->chunk_left;
+			hs->chunk_left -= n;
+			if (hs->chunk_left == 0)
+				hs->state = HTTP_SYNTAX_DATA_CR;
+			i += n;
+			continue;
+		case HTTP_SYNTAX_DATA_CR:
+			hs->state = ch == '\r' ? HTTP_SYNTAX_DATA_LF :
+			    HTTP_SYNTAX_BAD;
+			break;
+		case HTTP_SYNTAX_DATA_LF:
+			hs->chunk_digits = 0;
+			hs->state = ch == '\n' ? HTTP_SYNTAX_CHUNK_SIZE :
 			    HTTP_SYNTAX_BAD;
 			break;
 		default:

@@ -309,7 +309,10 @@ tcp_accept_queued(struct tcp_listener *tl)
 		fd = accept4(tl->sl->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EINTR || tcp_error_is_transient(errno))
+			/* Out of descriptors: as when serving, an idle one
+			 * makes room, else the client would be reset. */
+			if (errno == EINTR || tcp_error_is_transient(errno) ||
+			    tcp_evict_for_fd(tl, errno))
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				STATS_ADD(tl->sl->serve->stats, errors, 1);

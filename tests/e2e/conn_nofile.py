@@ -5,13 +5,18 @@ with an open-file limit it cannot raise (hard 300) and max_connections at
 its default 10000, it says so with the figures at start; then, with 400
 silent connections from one CPU, it gives up its least recently active
 idle connections for new ones, as at max_connections, and a new client
-on that CPU gets its answer."""
+on that CPU gets its answer.  So does each of the clients still queued
+when the worker drains (the daemon stops while the worker is held with
+SIGSTOP): idle connections make room for them too, where they were
+reset."""
 import sys
 sys.dont_write_bytecode = True
 
+import os
 import re
 import resource
 import shutil
+import signal
 import socket
 import time
 
@@ -20,6 +25,7 @@ from affinityd_test import Daemon, check, fail, free_port, listener, \
 
 NOFILE = 300
 SILENT = 400
+QUEUED = 60	# more than a wakeup accepts (TCP_ACCEPT_BATCH, 16)
 ANSWER_WITHIN = 5.0
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
@@ -43,6 +49,37 @@ def http_get(port, timeout):
         return data
     finally:
         s.close()
+
+
+def drain_queued(d, port):
+    """Clients queued while the worker is held, then told to drain, are
+    each answered, though the worker is out of descriptors."""
+    worker = d.workers()[0]["pid"]
+    os.kill(worker, signal.SIGSTOP)
+    queued = []
+    try:
+        with pinned(0):
+            for _ in range(QUEUED):
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                queued.append(s)
+        os.kill(d.pid, signal.SIGTERM)
+        check(wait_until(lambda: "stopping: draining" in d.log(), 10),
+              "the master does not drain on SIGTERM:\n" + d.log_tail())
+    finally:
+        os.kill(worker, signal.SIGCONT)
+    answered = reset = 0
+    for s in queued:
+        s.settimeout(ANSWER_WITHIN)
+        try:
+            answered += s.recv(4096).startswith(b"HTTP/1.1 200 ")
+        except (ConnectionResetError, socket.timeout):
+            reset += 1
+        s.close()
+    say(f"{QUEUED} clients queued when the worker drained: {answered} "
+        f"answered, {reset} reset or unanswered")
+    check(answered == QUEUED, f"{QUEUED - answered} of {QUEUED} clients "
+          f"queued at the drain got no answer:\n" + d.log_tail())
 
 
 def main():
@@ -96,6 +133,7 @@ def main():
         check(w["evicted"] + w["open_conns"] >= SILENT,
               f"worker 0 evicted {w['evicted']} with {w['open_conns']} "
               f"open connections")
+        drain_queued(d, port)
     finally:
         for s in silent:
             s.close()

@@ -2,7 +2,9 @@
 """'affinityd --daemon -c d.conf', a path relative to the directory it is
 started from: the daemon changes to "/", yet "reload --wait" reads the
 same file and applies it (a second listener answers), and so does
-SIGHUP."""
+SIGHUP.  The file holds only '@include "body.conf"', a path relative to
+that directory too: a reload reads the same file as the start did, not
+/body.conf."""
 import sys
 sys.dont_write_bytecode = True
 
@@ -41,9 +43,11 @@ def main():
     pid_file = os.path.join(d.dir, "affinityd.pid")
 
     def write(listeners):
-        d.write_config(listeners, d.config_text(listeners).replace(
-            "daemon = {\n", f'daemon = {{\n  pid_file = "{pid_file}";\n',
-            1))
+        with open(os.path.join(d.dir, "body.conf"), "w") as f:
+            f.write(d.config_text(listeners).replace(
+                "daemon = {\n",
+                f'daemon = {{\n  pid_file = "{pid_file}";\n', 1))
+        d.write_config(listeners, '@include "body.conf"\n')
 
     write(d.listeners)
     name = os.path.basename(d.conf)

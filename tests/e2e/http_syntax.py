@@ -3,7 +3,8 @@
 lets through, gets one 400 and the connection closes: whitespace before a
 colon (Transfer-Encoding and Content-Length, whose framing it hid), a space
 inside a field name, an obs-folded Transfer-Encoding, chunked in HTTP/1.0,
-bare LF line endings.  Each was answered, then the request after it on the
+bare LF line endings, and the same in a chunked body's trailer
+section, or a chunk's line or data not ended by CRLF.  Each was answered, then the request after it on the
 same connection was answered too, the two ends framing the bytes
 differently.  Sent whole or a byte at a time, each now gets exactly one
 answer, a 400, and the second request none; well-formed neighbours of each
@@ -20,6 +21,7 @@ from affinityd_test import Daemon, check, free_port, listener, say
 HOST = "127.0.0.1"
 IO_TIMEOUT = 10.0
 SECOND = b"GET /second HTTP/1.1\r\nHost: t\r\n\r\n"
+CHUNKED = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 BAD = {
     "whitespace before the colon of Transfer-Encoding":
@@ -43,6 +45,24 @@ BAD = {
         b"GET / HTTP/1.1\nHost: t\n\n",
     "a bare LF ending the head":
         b"GET / HTTP/1.1\r\nHost: t\r\n\n",
+    "an obs-folded trailer field":
+        CHUNKED + b"0\r\nX-T: a\r\n b\r\n\r\n",
+    "whitespace before a trailer field's colon":
+        CHUNKED + b"0\r\nX-T : a\r\n\r\n",
+    "a space inside a trailer field name":
+        CHUNKED + b"0\r\nX T: a\r\n\r\n",
+    "a bare LF ending a trailer field":
+        CHUNKED + b"0\r\nX-T: a\n\r\n",
+    "a bare LF ending an empty trailer section":
+        CHUNKED + b"5\r\nhello\r\n0\r\n\n",
+    "two bytes other than CRLF after a chunk's data":
+        CHUNKED + b"5\r\nhelloXX0\r\n\r\n",
+    "a CR not followed by LF after a chunk's data":
+        CHUNKED + b"5\r\nhello\rX0\r\n\r\n",
+    "a CR not followed by LF ending a chunk's size":
+        CHUNKED + b"5\rXhello\r\n0\r\n\r\n",
+    "a CR not followed by LF ending the last chunk's line":
+        CHUNKED + b"0\rX\r\n",
 }
 
 GOOD = {
@@ -54,6 +74,10 @@ GOOD = {
     "HTTP/1.0 keep-alive with a Content-Length":
         b"POST / HTTP/1.0\r\nConnection: keep-alive\r\n"
         b"Content-Length: 2\r\n\r\nhi",
+    "chunks with extensions, split anywhere":
+        CHUNKED + b"3;a=b\r\nabc\r\n10\r\n0123456789abcdef\r\n0;x\r\n\r\n",
+    "a chunked body with a trailer field":
+        CHUNKED + b"5\r\nhello\r\n0\r\nX-Sum: 1\r\nX-B: c d\r\n\r\n",
     "a value with inner spaces and no space after the colon":
         b"GET / HTTP/1.1\r\nHost:t\r\nUser-Agent: a b  c\r\n\r\n",
 }
