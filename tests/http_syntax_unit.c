@@ -66,6 +66,8 @@ test_refused(void **state)
 		"/ HTTP/1.1\r\n: empty name\r\n\r\n",
 		"/ HTTP/1.1\r\nHost: t\r\n\rx",
 		"/ HTTP/1.1\r\nNa\x80me: t\r\n\r\n",
+		"/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+		    "transfer-encoding: chunked\r\n\r\n",
 	};
 	size_t	 i;
 

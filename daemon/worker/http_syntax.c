@@ -64,6 +64,8 @@ http_syntax_begin_chunked(struct http_syntax *hs)
 {
 	http_syntax_begin(hs);
 	hs->state = HTTP_SYNTAX_CHUNK_SIZE;
+	/* The head's line: another, in the trailer, is refused. */
+	hs->transfer_encoding = 1;
 	hs->chunk_left = 0;
 	hs->chunk_digits = 0;
 }
@@ -147,9 +149,19 @@ http_syntax_name(struct http_syntax *hs, const char *buf, size_t i,
 	if (u[i] != ':')
 		hs->state = HTTP_SYNTAX_BAD;
 	else {
-		if (hs->te_matched == (int)sizeof(HTTP_TE_NAME) - 1)
+		/*
+		 * A second Transfer-Encoding line (or one in the trailer) can
+		 * apply chunked twice or a coding after it, which RFC 9112
+		 * section 6.1 forbids and which servers in a chain read
+		 * differently: one line is all a request here may have.
+		 */
+		if (hs->te_matched == (int)sizeof(HTTP_TE_NAME) - 1) {
+			if (hs->transfer_encoding)
+				hs->state = HTTP_SYNTAX_BAD;
 			hs->transfer_encoding = 1;
-		hs->state = HTTP_SYNTAX_LINE;
+		}
+		if (hs->state != HTTP_SYNTAX_BAD)
+			hs->state = HTTP_SYNTAX_LINE;
 	}
 	return i + 1;
 }

@@ -3,7 +3,8 @@
  * The HTTP/1.1 request head syntax that http-parser lets through and RFC
  * 9112 forbids: a field name that is not a token or is followed by
  * whitespace before its colon, an obs-folded line, a bare LF line ending,
- * Transfer-Encoding outside HTTP/1.1; and in a chunked body, which
+ * Transfer-Encoding outside HTTP/1.1 or on a second line; and in a
+ * chunked body, which
  * http-parser (built without HTTP_PARSER_STRICT) frames by skipping the
  * bytes where CRLF must be, a chunk's line or data not ended by CRLF and
  * the same field rules in its trailer section.  Each of these lets a peer

@@ -63,6 +63,11 @@ BAD = {
         CHUNKED + b"5\rXhello\r\n0\r\n\r\n",
     "a CR not followed by LF ending the last chunk's line":
         CHUNKED + b"0\rX\r\n",
+    "chunked applied twice, on two Transfer-Encoding lines":
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "Transfer-Encoding in the trailer section":
+        CHUNKED + b"0\r\nTransfer-Encoding: chunked\r\n\r\n",
 }
 
 GOOD = {
