@@ -33,6 +33,7 @@
 #include "master/admin.h"
 #include "common/cpuset.h"
 #include "common/stats.h"
+#include "cli/status_table.h"
 #include "master/status.h"
 #include "common/util.h"
 
@@ -1143,6 +1144,35 @@ test_status_table(void **state)
 	json_decref(doc);
 }
 
+/* The table reads this daemon's key names, not only the older aliases. */
+static void
+test_status_table_new_keys(void **state)
+{
+	json_t	*doc;
+	char	*text = NULL, w[16][32];
+	size_t	 len, n, col;
+	FILE	*out;
+
+	(void)state;
+	doc = json_pack("{s:[{s:i, s:i, s:i, s:[], s:i, s:i, s:i, s:i, s:i,"
+	    " s:i, s:i, s:f}], s:i}", "workers",
+	    "id", 0, "pid", 4100, "cpu", 1, "queues", "accepted", 8,
+	    "connections_local", 6, "connections_remote", 2, "datagrams", 0,
+	    "restarts", 0, "open_connections", 5, "errors", 0,
+	    "heartbeat_age_seconds", 0.25, "generation", 2);
+	assert_non_null(doc);
+	assert_non_null(out = open_memstream(&text, &len));
+	assert_int_equal(status_print_table(out, doc), 0);
+	fclose(out);
+	n = table_row(text, "0", w, 16, &col);
+	assert_true(n >= 11);
+	assert_string_equal(w[5], "75.0");
+	assert_string_equal(w[8], "5");
+	assert_string_equal(w[10], "0.2s");
+	free(text);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -1172,6 +1202,7 @@ main(void)
 		cmocka_unit_test(test_stats_carried),
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_table),
+		cmocka_unit_test(test_status_table_new_keys),
 	};
 
 	/* The daemon ignores SIGPIPE; a client that left must not kill us. */

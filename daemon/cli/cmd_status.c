@@ -17,7 +17,7 @@
 #include "common/admin_proto.h"
 #include "common/log.h"
 #include "config/config.h"
-#include "master/status.h"
+#include "cli/status_table.h"
 #include "common/util.h"
 
 static void

@@ -53,11 +53,9 @@ struct status_input {
  * status.c
  *
  * status_json() is the document (NULL out of memory); status_worker_json()
- * one worker of it.  status_print_table() prints a document for a person,
- * and returns -1 when it has no "workers" or writing failed.
+ * one worker of it.
  */
 json_t	*status_json(const struct status_input *in);
 json_t	*status_worker_json(const struct status_worker *w);
-int	 status_print_table(FILE *out, json_t *doc);
 
 #endif
