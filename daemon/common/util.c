@@ -65,6 +65,17 @@ strv_addf(struct strv *sv, const char *fmt, ...)
 	return r;
 }
 
+/*
+ * A finding as the daemon logs it and the doctor words it: "WHY; fix:
+ * FIX", or WHY alone when there is no fix.
+ */
+int
+strv_add_why_fix(struct strv *sv, const char *why, const char *fix)
+{
+	return strv_addf(sv, "%s%s%s", why, fix ? "; fix: " : "",
+	    fix ? fix : "");
+}
+
 int
 strv_contains(const struct strv *sv, const char *s)
 {

@@ -48,6 +48,7 @@ int	 strv_add(struct strv *sv, const char *s);
 int	 strv_addf(struct strv *sv, const char *fmt, ...) PRINTFLIKE(2, 3);
 int	 strv_vaddf(struct strv *sv, const char *fmt, va_list ap)
 	    PRINTFLIKE(2, 0);
+int	 strv_add_why_fix(struct strv *sv, const char *why, const char *fix);
 int	 strv_contains(const struct strv *sv, const char *s);
 void	 strv_free(struct strv *sv);
 int	 strv_printable(struct strv *sv, size_t from);

@@ -127,8 +127,7 @@ doctor_warnings(const struct doctor_report *rep, struct strv *out)
 	for (i = 0; i < rep->n && r == 0; i++) {
 		f = &rep->v[i];
 		if (f->status != DOCTOR_OK)
-			r = strv_addf(out, "%s%s%s", f->why,
-			    f->fix ? "; fix: " : "", f->fix ? f->fix : "");
+			r = strv_add_why_fix(out, f->why, f->fix);
 	}
 	return r < 0 ? -ENOMEM : 0;
 }

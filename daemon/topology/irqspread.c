@@ -191,15 +191,14 @@ irqspread_where(struct irqspread_ctx *ctx, const struct irqspread_move *mv,
 }
 
 /*
- * A verdict that is not OK is a warning, written as the daemon shows the
- * doctor's findings (doctor_warnings()): "WHY; fix: FIX".
+ * A verdict that is not OK is a warning, worded as the doctor's findings
+ * are (strv_add_why_fix()).
  */
 static void
 irqspread_verdict(struct irqspread_ctx *ctx, struct irqcheck_result *res)
 {
 	if (res->nomem || (res->why != NULL && res->status != IRQCHECK_OK &&
-	    strv_addf(ctx->warnings, "%s%s%s", res->why,
-	    res->fix ? "; fix: " : "", res->fix ? res->fix : "") < 0))
+	    strv_add_why_fix(ctx->warnings, res->why, res->fix) < 0))
 		ctx->nomem = 1;
 	irqcheck_result_free(res);
 }
