@@ -1580,6 +1580,13 @@ config_check_host(const struct config *conf, struct strv *errors)
 	return r < 0 || ru < 0 ? -1 : 0;
 }
 
+unsigned long long
+config_worker_nofile(const struct config *conf)
+{
+	return (unsigned long long)conf->max_connections + conf->nlisteners +
+	    CONFIG_NOFILE_SPARE;
+}
+
 void
 config_free(struct config *conf)
 {

@@ -123,6 +123,14 @@ int		 config_check_cpus(const struct config *conf,
 int		 config_check_host(const struct config *conf,
 		    struct strv *errors);
 void		 config_free(struct config *conf);
+/*
+ * config_worker_nofile(): the open files one worker of conf needs, its
+ * max_connections across all listeners, the listeners, and a margin for
+ * its event loop, signalfd, the master's socket and the log
+ * (CONFIG_NOFILE_SPARE, which a master's count uses too).
+ */
+#define CONFIG_NOFILE_SPARE	32
+unsigned long long config_worker_nofile(const struct config *conf);
 const char	*config_default_admin_socket(void);
 char		*config_peek_admin_socket(const char *path);
 int		 config_admin_socket_path(uid_t euid, char *buf, size_t len);

@@ -21,9 +21,6 @@
 #include "topology/topology.h"
 #include "common/util.h"
 
-/* Open files a worker needs beyond its connections and listening sockets. */
-#define DOCTOR_NOFILE_SPARE	32
-
 /* Reads an unsigned number from a file below sysroot: 0, or -errno. */
 static int
 doctor_read_uint(const char *sysroot, const char *rel, unsigned long long *v,
@@ -418,10 +415,9 @@ doctor_nofile_need(const struct doctor_host *host)
 {
 	unsigned long long	 worker, master;
 
-	worker = (unsigned long long)host->conf->max_connections +
-	    host->conf->nlisteners + DOCTOR_NOFILE_SPARE;
+	worker = config_worker_nofile(host->conf);
 	master = (unsigned long long)host->plan->nworkers *
-	    (host->conf->nlisteners + 1) + DOCTOR_NOFILE_SPARE;
+	    (host->conf->nlisteners + 1) + CONFIG_NOFILE_SPARE;
 	return worker > master ? worker : master;
 }
 

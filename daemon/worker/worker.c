@@ -40,12 +40,6 @@ _Static_assert(CONFIG_MAX_LISTENERS <= WMSG_MAX_FDS,
 
 #define WORKER_HEARTBEAT_SEC	1
 #define WORKER_GO_TIMEOUT_MS	60000
-/*
- * Open files a worker needs beside its connections and listeners: its
- * event loop, signalfd, the master's socket, the log; the doctor's nofile
- * check counts the same margin.
- */
-#define WORKER_NOFILE_SPARE	32
 
 struct worker {
 	const struct worker_spec	*spec;
@@ -74,8 +68,7 @@ worker_nofile_raise(const struct config *conf)
 	struct rlimit	 rl;
 	rlim_t		 need;
 
-	need = (rlim_t)conf->max_connections + conf->nlisteners +
-	    WORKER_NOFILE_SPARE;
+	need = (rlim_t)config_worker_nofile(conf);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
 		log_warn("getrlimit RLIMIT_NOFILE");
 		return;
