@@ -129,7 +129,8 @@ stats_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void
+/* A slot's counts as they stand. */
+static void
 stats_slot_counts(const struct stats_slot *slot, struct stats_counts *out)
 {
 	out->n[STATS_ACCEPTED] = STATS_GET(slot, accepted);

@@ -123,8 +123,6 @@ void	 stats_unmap(struct stats_segment *seg);
 void	 stats_slot_reset(struct stats_slot *slot, pid_t pid);
 void	 stats_slot_respawn(struct stats_slot *slot, pid_t pid);
 void	 stats_heartbeat(struct stats_slot *slot, int cpu);
-void	 stats_slot_counts(const struct stats_slot *slot,
-	    struct stats_counts *out);
 struct stats_slot *stats_take(struct stats_segment *seg, size_t i,
 	    unsigned int cpu);
 void	 stats_move(struct stats_segment *seg, const struct stats_slot *slot,

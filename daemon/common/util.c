@@ -242,7 +242,7 @@ sysroot_path(const char *sysroot, const char *fmt, ...)
  * buffer; *len (may be NULL) gets its length.  Files under /proc and /sys
  * report no size, so it reads until EOF.  -EFBIG when there is more.
  */
-int
+static int
 read_fd(int fd, char **text, size_t *lenp, size_t max_bytes)
 {
 	char	*buf = NULL, *grown;
@@ -316,7 +316,7 @@ read_regular_file(const char *path, char **text, size_t *lenp,
 }
 
 /* What kind of file mode is, for "is a FIFO, not a regular file". */
-const char *
+static const char *
 file_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))

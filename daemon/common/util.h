@@ -56,10 +56,8 @@ char	*str_printable(const char *s);
 char	*str_printable_text(const char *s);
 char	*sysroot_path(const char *sysroot, const char *fmt, ...)
 	    PRINTFLIKE(2, 3);
-int	 read_fd(int fd, char **text, size_t *len, size_t max_bytes);
 int	 read_regular_file(const char *path, char **text, size_t *lenp,
 	    size_t max_bytes, struct stat *stp);
-const char *file_kind(mode_t mode);
 const char *read_file_error(int r, const struct stat *st);
 int	 read_file(const char *path, char **text, size_t max_bytes);
 int	 read_file_line(const char *path, char **line);
