@@ -122,6 +122,7 @@ def test_admin_and_trickle(d):
     admin.thread.start()
     metrics.thread.start()
     asked = answered = 0
+    failures = []
     slowest = 0.0
     end = time.monotonic() + ATTACK_SEC
     try:
@@ -131,6 +132,9 @@ def test_admin_and_trickle(d):
             took = time.monotonic() - t0
             asked += 1
             answered += r.returncode == 0
+            if r.returncode != 0:
+                failures.append(f"exit {r.returncode} after {took:.2f} s: "
+                                f"{r.stderr.strip()}")
             slowest = max(slowest, took)
             time.sleep(0.5)
     finally:
@@ -148,7 +152,7 @@ def test_admin_and_trickle(d):
     say(f"metrics: a client sending a byte every {TRICKLE_SEC:.0f} s was "
         f"dropped after {'never' if mheld is None else f'{mheld:.1f} s'}")
     check(answered == asked, f"status answered {answered} of {asked} times "
-          f"while slow clients held the admin socket")
+          f"while slow clients held the admin socket: {'; '.join(failures)}")
     check(held <= ADMIN_TIMEOUT + TRICKLE_SEC + 1.5, f"a slow admin client "
           f"held its slot for {held:.1f} s, beyond the {ADMIN_TIMEOUT} s "
           f"deadline")
